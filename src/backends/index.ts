@@ -1,0 +1,188 @@
+/**
+ * The only module that loads an engine package. Importing @tensorflow/tfjs-node(-gpu)
+ * switches tfjs's global backend as a side effect, so nothing else may import them.
+ *
+ * Order for `auto`: tfjs-node-gpu (CUDA), tfjs-node (native CPU), wasm, plain JS cpu.
+ * The two native packages download libtensorflow while installing, which fails
+ * offline; they are optional dependencies and simply absent then.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../errors';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type Device = 'auto' | 'gpu' | 'cpu';
+
+export const backendNames: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  /** mtl's name for the engine. */
+  name: BackendName;
+  /** tfjs's own backend name (`tf.getBackend()`). */
+  tfjsBackend: string;
+  /** The npm package that provides it, and its version. */
+  package: string;
+  version: string;
+  tfjsVersion: string;
+  /** Whether computation runs on a GPU. */
+  gpu: boolean;
+  threads: number;
+  simd?: boolean;
+  /** Why this one was chosen (and what was tried before it). */
+  reason: string;
+  tried: { name: BackendName; error: string }[];
+}
+
+export interface BackendOptions {
+  device: Device;
+  /** Force one engine (tests, benchmarks); must fit `device`. */
+  backend?: BackendName;
+  threads?: number;
+}
+
+interface Loaded {
+  gpu: boolean;
+  threads: number;
+  simd?: boolean;
+  packageName: string;
+  version: string;
+}
+
+const loaders: Record<BackendName, () => Promise<Loaded>> = {
+  'tensorflow-gpu': async () => {
+    const pkg = '@tensorflow/tfjs-node-gpu';
+    requireEngine(pkg);
+    await tf.setBackend('tensorflow');
+    return { gpu: usingGpu(), threads: 0, packageName: pkg, version: packageVersion(pkg) };
+  },
+  tensorflow: async () => {
+    const pkg = '@tensorflow/tfjs-node';
+    requireEngine(pkg);
+    await tf.setBackend('tensorflow');
+    return { gpu: false, threads: 0, packageName: pkg, version: packageVersion(pkg) };
+  },
+  wasm: async () => {
+    const pkg = '@tensorflow/tfjs-backend-wasm';
+    requireEngine(pkg);
+    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialize');
+    await tf.ready();
+    return {
+      gpu: false,
+      threads: 1,
+      simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+      packageName: pkg,
+      version: packageVersion(pkg),
+    };
+  },
+  cpu: async () => {
+    const pkg = '@tensorflow/tfjs-backend-cpu';
+    requireEngine(pkg);
+    await tf.setBackend('cpu');
+    return { gpu: false, threads: 1, packageName: pkg, version: packageVersion(pkg) };
+  },
+};
+
+const candidates: Record<Device, BackendName[]> = {
+  auto: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+  gpu: ['tensorflow-gpu'],
+  cpu: ['tensorflow', 'wasm', 'cpu'],
+};
+
+let active: BackendInfo | undefined;
+
+/** Loads the engine once per process and says which one runs and why. */
+export async function initBackend(options: BackendOptions): Promise<BackendInfo> {
+  if (active) return active;
+  if (options.backend && !candidates[options.device].includes(options.backend)) {
+    throw new UserError(`--backend ${options.backend} does not fit --device ${options.device}`, {
+      exitCode: 2,
+      hint: `with --device ${options.device} choose one of ${candidates[options.device].join(', ')}`,
+    });
+  }
+  const order = options.backend ? [options.backend] : candidates[options.device];
+  const tried: BackendInfo['tried'] = [];
+  for (const name of order) {
+    try {
+      const loaded = await loaders[name]();
+      if (name === 'tensorflow-gpu' && !loaded.gpu) {
+        throw new Error('libtensorflow loaded but found no usable GPU (libcudart 11.2 / libcudnn 8.1 missing or no CUDA device)');
+      }
+      tf.enableProdMode();
+      active = {
+        name,
+        tfjsBackend: tf.getBackend(),
+        package: loaded.packageName,
+        version: loaded.version,
+        tfjsVersion: tf.version_core,
+        gpu: loaded.gpu,
+        threads: loaded.threads,
+        simd: loaded.simd,
+        reason: reasonFor(name, options, tried),
+        tried,
+      };
+      return active;
+    } catch (e) {
+      tried.push({ name, error: firstLine(e) });
+    }
+  }
+  if (options.device === 'gpu') {
+    throw new UserError(`--device gpu: no GPU backend could be loaded (${tried.map((t) => `${t.name}: ${t.error}`).join('; ')})`, {
+      hint:
+        'mtl does not fall back to the CPU when the GPU is asked for. Install @tensorflow/tfjs-node-gpu (its install downloads libtensorflow) ' +
+        'on a machine with an NVIDIA driver, CUDA 11.2 (libcudart.so.11.0) and cuDNN 8.1 (libcudnn.so.8), or run with --device auto / cpu',
+      exitCode: 1,
+    });
+  }
+  throw new UserError(`no tfjs backend could be loaded: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`, {
+    hint: 'reinstall with npm ci; the wasm and cpu backends ship inside npm packages',
+  });
+}
+
+/** The backend chosen by initBackend (undefined before). */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}
+
+/** One line for the terminal: `backend: wasm (@tensorflow/tfjs-backend-wasm 4.22.0, SIMD, 1 thread) - <why>`. */
+export function describeBackend(info: BackendInfo): string {
+  const details = [`${info.package} ${info.version}`];
+  if (info.gpu) details.push('GPU');
+  if (info.simd) details.push('SIMD');
+  if (info.threads > 0) details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  return `backend: ${info.name} (${details.join(', ')}) - ${info.reason}`;
+}
+
+function reasonFor(name: BackendName, options: BackendOptions, tried: BackendInfo['tried']): string {
+  if (options.backend) return `chosen with --backend ${options.backend}`;
+  const skipped = tried.map((t) => `${t.name} unavailable: ${t.error}`);
+  const base = tried.length === 0 ? `${name} is the first choice for --device ${options.device}` : `${name} is the fastest engine that loads here`;
+  return [base, ...skipped].join('; ');
+}
+
+function requireEngine(pkg: string): void {
+  try {
+    require(pkg);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'MODULE_NOT_FOUND' && String((e as Error).message).includes(pkg)) {
+      throw new Error(`${pkg} is not installed`);
+    }
+    throw e;
+  }
+}
+
+function packageVersion(pkg: string): string {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function usingGpu(): boolean {
+  const backend = tf.backend() as unknown as { isUsingGpuDevice?: boolean };
+  return backend.isUsingGpuDevice === true;
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
+}

@@ -1,0 +1,120 @@
+/**
+ * Rules that involve more than one key. Each returns issues with the path of the
+ * key the user should change.
+ */
+import type { Config } from './schema';
+import type { ConfigIssue } from './source';
+import { suggest } from './source';
+import { monitorableKeys } from '../training/metric-keys';
+
+export function crossFieldIssues(config: Config): ConfigIssue[] {
+  return [...dataIssues(config), ...modelIssues(config), ...monitorIssues(config)];
+}
+
+function targetsOf(target: string | string[]): string[] {
+  return Array.isArray(target) ? target : [target];
+}
+
+function dataIssues(config: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const data = config.data;
+  const { train, val, test } = data.split;
+  const sum = train + val + test;
+  if (Math.abs(sum - 1) > 1e-6) {
+    issues.push({ path: ['data', 'split'], message: `train + val + test must add up to 1, got ${+sum.toFixed(6)}` });
+  }
+  if (train <= 0) issues.push({ path: ['data', 'split', 'train'], message: 'the train fraction must be above 0' });
+
+  const single = data.format === 'csv' ? 'path' : 'images';
+  const hasSingle = data.format === 'csv' ? data.path !== undefined : data.images !== undefined;
+  if (hasSingle === (data.splits !== undefined)) {
+    issues.push({
+      path: ['data', hasSingle ? 'splits' : single],
+      message: hasSingle
+        ? `give either data.${single} or data.splits, not both`
+        : `missing; give data.${single} (one file, split by data.split) or data.splits (a file per split)`,
+    });
+  }
+
+  if (data.format === 'csv') {
+    const allTargets = new Set(Object.values(config.tasks).flatMap((t) => targetsOf(t.target)));
+    data.features?.forEach((f, i) => {
+      if (allTargets.has(f)) {
+        issues.push({ path: ['data', 'features', i], message: `"${f}" is a task target and cannot also be a feature` });
+      }
+    });
+  } else {
+    const available = new Set(Object.keys(data.splits?.train.targets ?? data.targets));
+    if (data.rotation) available.add(data.rotation.target);
+    for (const [name, task] of Object.entries(config.tasks)) {
+      const targets = targetsOf(task.target);
+      targets.forEach((target, i) => {
+        if (available.has(target)) return;
+        const near = suggest(target, [...available]);
+        const path = Array.isArray(task.target) ? ['tasks', name, 'target', i] : ['tasks', name, 'target'];
+        issues.push({
+          path,
+          message:
+            `no target "${target}" in data.targets${data.rotation ? ' or data.rotation' : ''}` +
+            (near ? `; did you mean "${near}"?` : `; available: ${[...available].join(', ') || 'none'}`),
+        });
+      });
+      if (task.type === 'classification' && data.rotation && task.target === data.rotation.target) {
+        issues.push({
+          path: ['tasks', name, 'type'],
+          message: `the rotation angle "${task.target}" is continuous; use type: regression`,
+        });
+      }
+    }
+  }
+  return issues;
+}
+
+function modelIssues(config: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const backbone = config.model.backbone;
+  if (backbone.type === 'resnet') {
+    if (config.data.format !== 'idx') {
+      issues.push({
+        path: ['model', 'backbone', 'type'],
+        message: 'resnet needs image data (data.format: idx); use mlp for tables',
+      });
+    }
+    if (backbone.preset) {
+      for (const key of ['block', 'filters', 'blocks', 'stem'] as const) {
+        if (backbone[key] !== undefined) {
+          issues.push({
+            path: ['model', 'backbone', key],
+            message: `preset ${backbone.preset} already sets ${key}; remove one of them`,
+          });
+        }
+      }
+    }
+    if (backbone.filters && backbone.blocks && backbone.filters.length !== backbone.blocks.length) {
+      issues.push({
+        path: ['model', 'backbone', 'blocks'],
+        message: `one entry per stage: filters has ${backbone.filters.length}, blocks has ${backbone.blocks.length}`,
+      });
+    }
+  }
+  return issues;
+}
+
+function monitorIssues(config: Config): ConfigIssue[] {
+  const keys = monitorableKeys(config);
+  const issues: ConfigIssue[] = [];
+  const check = (value: string | undefined, path: (string | number)[]) => {
+    if (value === undefined || keys.includes(value)) return;
+    const near = suggest(value, keys);
+    const why = value.startsWith('val/') && !keys.includes('val/loss') ? ' (there is no validation split)' : '';
+    issues.push({
+      path,
+      message: `unknown metric "${value}"${why}; ${near ? `did you mean "${near}"?` : `choose one of ${keys.join(', ')}`}`,
+    });
+  };
+  check(config.training.checkpoint.monitor, ['training', 'checkpoint', 'monitor']);
+  check(config.training.early_stopping?.monitor, ['training', 'early_stopping', 'monitor']);
+  const schedule = config.training.lr_schedule;
+  if (schedule.type === 'plateau') check(schedule.monitor, ['training', 'lr_schedule', 'monitor']);
+  return issues;
+}

@@ -1,0 +1,18 @@
+import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import type { SharingConfig } from '../../config/schema';
+import { buildHardSharing } from './hard';
+import type { SharingBuilder, SharingContext } from './types';
+
+type BuilderFor<T extends SharingConfig['type']> = SharingBuilder<Extract<SharingConfig, { type: T }>>;
+
+/** Sharing schemes by the config's `model.sharing.type`. */
+export const sharingRegistry: { [T in SharingConfig['type']]: BuilderFor<T> } = {
+  hard: buildHardSharing,
+};
+
+export function buildSharing(input: SymbolicTensor, config: SharingConfig, context: SharingContext): Record<string, SymbolicTensor> {
+  const builder = sharingRegistry[config.type] as SharingBuilder<SharingConfig>;
+  return builder(input, config, context);
+}
+
+export type { SharingContext } from './types';

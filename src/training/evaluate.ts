@@ -1,0 +1,124 @@
+/**
+ * Scoring a model on a split: losses as training computes them, and metrics in
+ * the target's own units (regression outputs are de-standardized first).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { TaskConfig } from '../config/schema';
+import type { Preprocessing, Split, TargetTransform } from '../data/types';
+import { taskLoss } from './losses';
+import { classificationMetrics, regressionMetrics } from './metrics';
+
+export interface TaskEvaluation {
+  loss: number;
+  metrics: Record<string, number>;
+}
+
+export interface Evaluation {
+  /** Σ weight_t · loss_t with the config's weights. */
+  loss: number;
+  tasks: Record<string, TaskEvaluation>;
+}
+
+/** Model outputs for a whole split: per task, n x units (logits or standardized values). */
+export type RawOutputs = Record<string, Float32Array>;
+
+const INFERENCE_BATCH = 256;
+
+/** Runs the model in inference mode over `split`; returns raw outputs and the mean loss per task. */
+export function runSplit(
+  model: tfl.LayersModel,
+  split: Split,
+  tasks: Record<string, TaskConfig>,
+): { outputs: RawOutputs; losses: Record<string, number> } {
+  const names = Object.keys(tasks);
+  const units = model.outputs.map((o) => o.shape[o.shape.length - 1] as number);
+  const outputs: RawOutputs = Object.fromEntries(names.map((t, i) => [t, new Float32Array(split.size * units[i])]));
+  const lossSums = Object.fromEntries(names.map((t) => [t, 0]));
+  const sampleSize = split.featureShape.reduce((a, b) => a * b, 1);
+  for (let start = 0; start < split.size; start += INFERENCE_BATCH) {
+    const end = Math.min(split.size, start + INFERENCE_BATCH);
+    const n = end - start;
+    const values = tf.tidy(() => {
+      const x = tf.tensor(split.features.subarray(start * sampleSize, end * sampleSize), [n, ...split.featureShape]);
+      const ys = asArray(model.apply(x, { training: false }));
+      return names.map((task, i) => {
+        const target = batchTarget(split, task, tasks[task], start, end, units[i]);
+        return { y: ys[i].dataSync() as Float32Array, loss: taskLoss(tasks[task], ys[i], target).dataSync()[0] };
+      });
+    });
+    names.forEach((task, i) => {
+      outputs[task].set(values[i].y, start * units[i]);
+      lossSums[task] += values[i].loss * n;
+    });
+  }
+  const losses = Object.fromEntries(names.map((t) => [t, split.size ? lossSums[t] / split.size : NaN]));
+  return { outputs, losses };
+}
+
+export function evaluate(
+  model: tfl.LayersModel,
+  split: Split,
+  tasks: Record<string, TaskConfig>,
+  preprocessing: Preprocessing,
+): Evaluation {
+  const { outputs, losses } = runSplit(model, split, tasks);
+  const result: Evaluation = { loss: 0, tasks: {} };
+  for (const [task, config] of Object.entries(tasks)) {
+    const all = taskMetrics(preprocessing.targets[task], outputs[task], split.targets[task]);
+    const metrics = Object.fromEntries(config.metrics.map((m) => [m, all[m]]));
+    result.tasks[task] = { loss: losses[task], metrics };
+    result.loss += config.weight * losses[task];
+  }
+  return result;
+}
+
+/** All metrics of a task from its raw outputs and encoded targets. */
+export function taskMetrics(transform: TargetTransform, raw: Float32Array, target: Int32Array | Float32Array): Record<string, number> {
+  if (transform.kind === 'classification') {
+    const k = transform.classes.length;
+    return classificationMetrics(softmaxRows(raw, k), target as Int32Array, k);
+  }
+  const { mean, std } = transform;
+  return regressionMetrics(destandardize(raw, mean, std), destandardize(target as Float32Array, mean, std), mean.length);
+}
+
+/** Flattens an evaluation into logged keys: `<prefix>/loss`, `<prefix>/<task>/loss`, `<prefix>/<task>/<metric>`. */
+export function toLogs(evaluation: Evaluation, prefix: string): Record<string, number> {
+  const logs: Record<string, number> = { [`${prefix}/loss`]: evaluation.loss };
+  for (const [task, e] of Object.entries(evaluation.tasks)) {
+    logs[`${prefix}/${task}/loss`] = e.loss;
+    for (const [m, v] of Object.entries(e.metrics)) logs[`${prefix}/${task}/${m}`] = v;
+  }
+  return logs;
+}
+
+export function softmaxRows(logits: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let i = 0; i < logits.length; i += k) {
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) max = Math.max(max, logits[i + c]);
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += out[i + c] = Math.exp(logits[i + c] - max);
+    for (let c = 0; c < k; c++) out[i + c] /= sum;
+  }
+  return out;
+}
+
+export function destandardize(values: Float32Array, mean: number[], std: number[]): Float32Array {
+  const k = mean.length;
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] * std[i % k] + mean[i % k];
+  return out;
+}
+
+export function asArray(output: tf.Tensor | tf.Tensor[] | unknown): tf.Tensor[] {
+  return Array.isArray(output) ? (output as tf.Tensor[]) : [output as tf.Tensor];
+}
+
+/** The encoded target of rows [start, end) as a tensor the loss accepts. */
+export function batchTarget(split: Split, task: string, config: TaskConfig, start: number, end: number, units: number): tf.Tensor {
+  const values = split.targets[task];
+  if (config.type === 'classification') return tf.tensor1d((values as Int32Array).subarray(start, end), 'int32');
+  return tf.tensor2d((values as Float32Array).subarray(start * units, end * units), [end - start, units]);
+}

@@ -1,0 +1,38 @@
+/**
+ * The names of everything logged per epoch, Keras/Lightning style:
+ * `train/loss`, `train/<task>/loss`, `val/loss`, `val/<task>/loss`, `val/<task>/<metric>`.
+ */
+import type { Config, MonitorMode, TaskConfig } from '../config/schema';
+
+export function taskMetricNames(task: TaskConfig): string[] {
+  return [...task.metrics];
+}
+
+/** Whether the config yields a validation split. */
+export function hasValidation(config: Config): boolean {
+  const data = config.data;
+  if (data.splits) return data.splits.val !== undefined || data.split.val > 0;
+  return data.split.val > 0;
+}
+
+/** Every key a monitor may name, in the order metrics.csv lists them. */
+export function monitorableKeys(config: Config): string[] {
+  const tasks = Object.keys(config.tasks);
+  const keys = ['train/loss', ...tasks.map((t) => `train/${t}/loss`)];
+  if (hasValidation(config)) {
+    keys.push('val/loss');
+    for (const t of tasks) {
+      keys.push(`val/${t}/loss`, ...taskMetricNames(config.tasks[t]).map((m) => `val/${t}/${m}`));
+    }
+  }
+  return keys;
+}
+
+const higherIsBetter = new Set(['accuracy', 'macro_f1', 'r2']);
+
+/** `auto` resolves to `max` for accuracy, macro-F1 and R², `min` for losses and errors. */
+export function resolveMode(key: string, mode: MonitorMode): 'min' | 'max' {
+  if (mode !== 'auto') return mode;
+  const metric = key.split('/').pop() ?? '';
+  return higherIsBetter.has(metric) ? 'max' : 'min';
+}
