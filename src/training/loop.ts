@@ -138,7 +138,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     await saveCheckpoint(run.checkpoint('last'), model, meta);
     writer.append(logs);
-    progress.endEpoch(epochLine(logs, training.epochs, taskNames, improved));
+    progress.endEpoch(epochLine(logs, training.epochs, config.tasks, improved));
     if (earlyMonitor) {
       earlyMonitor.update(logs[earlyKey]);
       if (earlyMonitor.wait >= (early?.patience ?? Infinity)) {
@@ -160,12 +160,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
 }
 
-function epochLine(logs: MetricsRow, epochs: number, tasks: string[], improved: boolean): string {
-  const parts = [`epoch ${String(logs.epoch).padStart(String(epochs).length)}/${epochs}`, `train/loss ${formatNumber(logs['train/loss'])}`];
-  for (const t of tasks) parts.push(`${t} ${formatNumber(logs[`train/${t}/loss`])}`);
-  if (logs['val/loss'] !== undefined) parts.push(`val/loss ${formatNumber(logs['val/loss'])}`);
-  for (const [k, v] of Object.entries(logs)) {
-    if (k.startsWith('val/') && k !== 'val/loss' && !k.endsWith('/loss')) parts.push(`${k.slice(4)} ${formatNumber(v)}`);
+/** `epoch  3/60  loss 0.51 (species 0.21, mass 0.30)  val/loss 0.48  species/accuracy 0.96  mass/mae 212  lr 0.005  0.4s *` */
+function epochLine(logs: MetricsRow, epochs: number, tasks: Record<string, { metrics: string[] }>, improved: boolean): string {
+  const names = Object.keys(tasks);
+  const perTask = names.map((t) => `${t} ${formatNumber(logs[`train/${t}/loss`])}`).join(', ');
+  const parts = [`epoch ${String(logs.epoch).padStart(String(epochs).length)}/${epochs}`, `loss ${formatNumber(logs['train/loss'])} (${perTask})`];
+  if (logs['val/loss'] !== undefined) {
+    parts.push(`val/loss ${formatNumber(logs['val/loss'])}`);
+    for (const t of names) parts.push(`${t}/${tasks[t].metrics[0]} ${formatNumber(logs[`val/${t}/${tasks[t].metrics[0]}`])}`);
   }
   parts.push(`lr ${formatNumber(logs.lr)}`, `${logs.time_s.toFixed(1)}s`);
   return parts.join('  ') + (improved ? '  *' : '');

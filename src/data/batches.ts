@@ -1,0 +1,38 @@
+/** Mini-batches: a seeded order per epoch, and rows gathered into contiguous arrays. */
+import { deriveSeed, permutation } from './rng';
+import type { Split } from './types';
+
+const EPOCH_STREAM = 0x45504f;
+
+/** The order of the training samples in `epoch`: reshuffled every epoch, fixed by the seed. */
+export function epochOrder(size: number, seed: number, epoch: number): Uint32Array {
+  return permutation(size, deriveSeed(seed, EPOCH_STREAM, epoch));
+}
+
+export interface Batch {
+  features: Float32Array;
+  targets: Record<string, Int32Array | Float32Array>;
+}
+
+/** Copies samples order[start..end) of `split` into fresh contiguous arrays. */
+export function gatherBatch(split: Split, order: ArrayLike<number>, start: number, end: number): Batch {
+  const n = end - start;
+  const size = split.featureShape.reduce((a, b) => a * b, 1);
+  const features = new Float32Array(n * size);
+  for (let i = 0; i < n; i++) {
+    const row = order[start + i];
+    features.set(split.features.subarray(row * size, (row + 1) * size), i * size);
+  }
+  const targets: Batch['targets'] = {};
+  for (const [task, values] of Object.entries(split.targets)) {
+    const k = values.length / split.size;
+    const out = values instanceof Int32Array ? new Int32Array(n * k) : new Float32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const row = order[start + i];
+      if (k === 1) out[i] = values[row];
+      else out.set(values.subarray(row * k, (row + 1) * k), i * k);
+    }
+    targets[task] = out;
+  }
+  return { features, targets };
+}

@@ -1,0 +1,35 @@
+/** Reading an input file with errors that say which file, from which config key, and why. */
+import { readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { DataError } from '../errors';
+
+/** The raw bytes of a data file; `key` names where it came from (e.g. `data.path`). */
+export function readDataFile(file: string, key: string): Buffer {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new DataError(`${file}: no such file (from ${key})`, `check ${key} in the config; relative paths are relative to the config file`);
+  }
+  if (stat.isDirectory()) throw new DataError(`${file}: is a directory, expected a file (from ${key})`, `point ${key} at a file inside it`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new DataError(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'check the file permissions');
+  }
+  if (bytes.length === 0) throw new DataError(`${file}: the file is empty (from ${key})`, 'point the config at a file with data');
+  return bytes;
+}
+
+/** Gunzips when the bytes start with the gzip magic number, whatever the file is called. */
+export function maybeGunzip(bytes: Buffer, file: string): Buffer {
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      return gunzipSync(bytes);
+    } catch (e) {
+      throw new DataError(`${file}: gzip data is corrupt or truncated (${(e as Error).message})`, 'download or copy the file again');
+    }
+  }
+  return bytes;
+}

@@ -1,0 +1,106 @@
+/**
+ * IDX files (the MNIST / Fashion-MNIST format), gzipped or not: two zero bytes, a
+ * type code, the number of dimensions, big-endian uint32 sizes, big-endian values.
+ */
+import { gzipSync } from 'node:zlib';
+import { DataError } from '../errors';
+import { writeFileAtomic } from '../outputs/atomic';
+import { maybeGunzip, readDataFile } from './files';
+
+export type IdxType = 'ubyte' | 'sbyte' | 'int16' | 'int32' | 'float32' | 'float64';
+export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+
+export interface IdxArray {
+  type: IdxType;
+  dims: number[];
+  data: IdxData;
+}
+
+const types: Record<number, { type: IdxType; bytes: number }> = {
+  0x08: { type: 'ubyte', bytes: 1 },
+  0x09: { type: 'sbyte', bytes: 1 },
+  0x0b: { type: 'int16', bytes: 2 },
+  0x0c: { type: 'int32', bytes: 4 },
+  0x0d: { type: 'float32', bytes: 4 },
+  0x0e: { type: 'float64', bytes: 8 },
+};
+const codes = Object.fromEntries(Object.entries(types).map(([code, t]) => [t.type, Number(code)])) as Record<IdxType, number>;
+
+export function readIdx(file: string, key = 'data'): IdxArray {
+  const bytes = maybeGunzip(readDataFile(file, key), file);
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || !types[bytes[2]] || bytes[3] === 0) {
+    throw new DataError(`${file}: not an IDX file (bad magic number ${bytes.subarray(0, 4).toString('hex')})`, `${key} must be an IDX file such as train-images-idx3-ubyte.gz`);
+  }
+  const { type, bytes: size } = types[bytes[2]];
+  const ndims = bytes[3];
+  const headerBytes = 4 + 4 * ndims;
+  if (bytes.length < headerBytes) throw new DataError(`${file}: truncated IDX header (${bytes.length} bytes)`, 'the file is incomplete; copy it again');
+  const dims = Array.from({ length: ndims }, (_, i) => bytes.readUInt32BE(4 + 4 * i));
+  const count = dims.reduce((a, b) => a * b, 1);
+  const expected = headerBytes + count * size;
+  if (bytes.length !== expected) {
+    throw new DataError(
+      `${file}: IDX size mismatch: the header promises ${dims.join(' x ')} ${type} values (${expected} bytes), the file has ${bytes.length}`,
+      bytes.length < expected ? 'the file is truncated; copy it again' : 'the file has trailing data; it is not a valid IDX file',
+    );
+  }
+  const body = bytes.subarray(headerBytes);
+  let data: IdxData;
+  switch (type) {
+    case 'ubyte':
+      data = new Uint8Array(body);
+      break;
+    case 'sbyte':
+      data = new Int8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.length));
+      break;
+    default: {
+      const view = new DataView(body.buffer, body.byteOffset, body.length);
+      const read = {
+        int16: (i: number) => view.getInt16(i * 2),
+        int32: (i: number) => view.getInt32(i * 4),
+        float32: (i: number) => view.getFloat32(i * 4),
+        float64: (i: number) => view.getFloat64(i * 8),
+      }[type];
+      const Ctor = { int16: Int16Array, int32: Int32Array, float32: Float32Array, float64: Float64Array }[type];
+      const out = new Ctor(count);
+      for (let i = 0; i < count; i++) out[i] = read(i);
+      data = out;
+    }
+  }
+  return { type, dims, data };
+}
+
+/** Writes an IDX file atomically; gzipped when `gzip` is set. */
+export function writeIdx(file: string, array: IdxArray, options: { gzip?: boolean } = {}): void {
+  const size = types[codes[array.type]].bytes;
+  const header = Buffer.alloc(4 + 4 * array.dims.length);
+  header[2] = codes[array.type];
+  header[3] = array.dims.length;
+  array.dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  const body = Buffer.alloc(array.data.length * size);
+  for (let i = 0; i < array.data.length; i++) {
+    const v = array.data[i];
+    switch (array.type) {
+      case 'ubyte':
+        body.writeUInt8(v, i);
+        break;
+      case 'sbyte':
+        body.writeInt8(v, i);
+        break;
+      case 'int16':
+        body.writeInt16BE(v, i * 2);
+        break;
+      case 'int32':
+        body.writeInt32BE(v, i * 4);
+        break;
+      case 'float32':
+        body.writeFloatBE(v, i * 4);
+        break;
+      case 'float64':
+        body.writeDoubleBE(v, i * 8);
+        break;
+    }
+  }
+  const bytes = Buffer.concat([header, body]);
+  writeFileAtomic(file, options.gzip ? gzipSync(bytes) : bytes);
+}

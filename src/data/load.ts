@@ -1,0 +1,27 @@
+/** The data layer's entry points: training data from a config, and new files for eval/predict. */
+import type { Config, TaskConfig } from '../config/schema';
+import { applyImagePreprocessing, loadIdxData } from './images';
+import { applyTablePreprocessing, loadCsvData } from './tabular';
+import type { LoadedData, Preprocessing, Split, UnscorableRow } from './types';
+
+/** Reads, splits (seeded) and preprocesses (fitted on train) the data a config names. */
+export async function loadData(config: Config): Promise<LoadedData> {
+  return config.data.format === 'csv' ? loadCsvData(config) : loadIdxData(config);
+}
+
+export type DataSource = { csv: string } | { images: string; targets: Record<string, string> };
+
+/**
+ * A new file with the preprocessing saved at training (nothing refitted).
+ * strict: the first problem throws a DataError; otherwise rows that cannot be
+ * scored are listed in `unscorable` and left out.
+ */
+export async function loadWithPreprocessing(
+  preprocessing: Preprocessing,
+  tasks: Record<string, TaskConfig>,
+  source: DataSource,
+  options: { requireTargets: boolean; strict: boolean },
+): Promise<{ split: Split; unscorable: UnscorableRow[] }> {
+  if ('csv' in source) return applyTablePreprocessing(preprocessing, tasks, source.csv, options);
+  return { split: applyImagePreprocessing(preprocessing, tasks, source.images, source.targets, options), unscorable: [] };
+}

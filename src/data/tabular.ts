@@ -1,0 +1,314 @@
+/**
+ * CSV tables -> model inputs: numeric columns standardized, categorical columns
+ * one-hot encoded, missing values dropped or imputed, targets encoded. Everything
+ * is fitted on the train split only and recorded in `Preprocessing`, so eval and
+ * predict transform new files exactly as training did.
+ */
+import type { Config, CsvDataConfig, TaskConfig } from '../config/schema';
+import { DataError } from '../errors';
+import { columnIndex, MAX_ABS_VALUE, parseNumber, readCsv, type CsvTable } from './csv';
+import { carveFractions, splitIndices, type Fractions } from './split';
+import type { ColumnTransform, LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
+
+/** A CSV row after reading, before encoding. */
+interface Row {
+  table: CsvTable;
+  index: number;
+  line: number;
+  /** Feature cells by feature position; null = missing. */
+  features: (string | null)[];
+  /** Per task: the label (classification) or the values (regression). */
+  targets: Record<string, string | number[] | null>;
+}
+
+function targetColumns(task: TaskConfig): string[] {
+  return Array.isArray(task.target) ? task.target : [task.target];
+}
+
+const lineList = (lines: number[]) => lines.slice(0, 5).join(', ') + (lines.length > 5 ? `, ... (${lines.length} in all)` : '');
+
+export function loadCsvData(config: Config): LoadedData {
+  const data = config.data as CsvDataConfig;
+  const naValues = new Set(data.na_values);
+  const notes: string[] = [];
+  const read = (file: string, key: string) => readCsv(file, key, data.delimiter, data.limit);
+  const trainTable = data.path ? read(data.path, 'data.path') : read(data.splits!.train, 'data.splits.train');
+  const valTable = data.splits?.val ? read(data.splits.val, 'data.splits.val') : undefined;
+  const testTable = data.splits?.test ? read(data.splits.test, 'data.splits.test') : undefined;
+
+  const allTargets = new Set(Object.values(config.tasks).flatMap(targetColumns));
+  const features = data.features ?? trainTable.header.filter((c) => !allTargets.has(c));
+  if (features.length === 0) throw new DataError(`${trainTable.file}: no feature columns left besides the targets`, 'add feature columns or list them in data.features');
+
+  const rowsOf = (table: CsvTable) => readRows(table, features, config.tasks, naValues, data.features ? 'data.features' : 'the header');
+  let trainRows = rowsOf(trainTable);
+  let valRows = valTable ? rowsOf(valTable) : [];
+  let testRows = testTable ? rowsOf(testTable) : [];
+  const hasMissingTarget = (r: Row) => Object.values(r.targets).some((t) => t === null);
+  trainRows = dropRows(trainRows, trainTable, hasMissingTarget, 'a missing target', notes);
+  valRows = dropRows(valRows, valTable, hasMissingTarget, 'a missing target', notes);
+  testRows = dropRows(testRows, testTable, hasMissingTarget, 'a missing target', notes);
+
+  const categorical = new Set(data.categorical ?? features.filter((_, f) => trainRows.some((r) => r.features[f] !== null && parseNumber(r.features[f]!) === undefined)));
+  for (const c of categorical) {
+    if (!features.includes(c)) throw new DataError(`data.categorical names "${c}", which is not a feature column`, `feature columns: ${features.join(', ')}`);
+  }
+  for (const rows of [trainRows, valRows, testRows]) checkNumericCells(rows, features, categorical);
+
+  if (data.missing === 'drop') {
+    const hasMissing = (r: Row) => r.features.some((c) => c === null);
+    const why = 'missing values (set data.missing: impute to keep them)';
+    trainRows = dropRows(trainRows, trainTable, hasMissing, why, notes);
+    valRows = dropRows(valRows, valTable, hasMissing, why, notes);
+    testRows = dropRows(testRows, testTable, hasMissing, why, notes);
+  }
+
+  // Rows of the train file that become val/test when no file is given for them.
+  const fractions: Fractions = data.path ? data.split : carveFractions(data.split, !!valTable, !!testTable);
+  const parts = splitIndices(trainRows.length, fractions, config.seed, trainTable.file);
+  const fromTrain = (idx: number[]) => idx.map((i) => trainRows[i]);
+  const train = fromTrain(parts.train);
+  const val = valTable ? valRows : fromTrain(parts.val);
+  const test = testTable ? testRows : fromTrain(parts.test);
+
+  const columns = fitColumns(features, categorical, train, trainTable.file);
+  const classSource = data.path ? trainRows : train;
+  const targets = fitTargets(config, classSource, train, data.standardize_targets);
+  if (data.standardize === false) for (const c of columns) if (c.kind === 'numeric') Object.assign(c, { mean: 0, std: 1 });
+  const width = columns.reduce((n, c) => n + (c.kind === 'numeric' ? 1 : c.categories.length), 0);
+  const preprocessing: Preprocessing = {
+    kind: 'table',
+    featureShape: [width],
+    columns,
+    csv: { delimiter: data.delimiter, naValues: data.na_values, missing: data.missing },
+    targets,
+  };
+  if (data.missing === 'impute') {
+    const imputed = [...train, ...val, ...test].filter((r) => r.features.some((c) => c === null)).length;
+    if (imputed) notes.push(`imputed missing feature values in ${imputed} rows (train-split mean for numbers, mode for categories)`);
+  }
+
+  const unseen = { count: 0 };
+  const encode = (rows: Row[], strictLabels: boolean) => encodeRows(rows, preprocessing, config.tasks, { strictLabels, unseen });
+  const result = { train: encode(train, true), val: encode(val, !data.path), test: encode(test, !data.path), preprocessing, notes };
+  if (unseen.count) notes.push(`${unseen.count} val/test rows hold a category never seen in training; it is encoded as all zeros`);
+  return result;
+}
+
+function dropRows(rows: Row[], table: CsvTable | undefined, drop: (r: Row) => boolean, why: string, notes: string[]): Row[] {
+  const dropped = rows.filter(drop).map((r) => r.line);
+  if (table && dropped.length) notes.push(`${table.file}: dropped ${dropped.length} rows with ${why}: lines ${lineList(dropped)}`);
+  return dropped.length ? rows.filter((r) => !drop(r)) : rows;
+}
+
+function readRows(table: CsvTable, features: string[], tasks: Record<string, TaskConfig>, naValues: Set<string>, featureKey: string): Row[] {
+  const featureIdx = features.map((f) => columnIndex(table, f, featureKey));
+  const taskCols = Object.entries(tasks).map(([name, t]) => [name, t, targetColumns(t).map((c) => columnIndex(table, c, `tasks.${name}.target`))] as const);
+  const isMissing = (cell: string) => naValues.has(cell);
+  return table.rows.map((cells, index) => {
+    const line = table.lines[index];
+    const targets: Record<string, string | number[] | null> = {};
+    for (const [name, task, idx] of taskCols) {
+      if (idx.some((i) => isMissing(cells[i]))) {
+        targets[name] = null;
+      } else if (task.type === 'classification') {
+        targets[name] = cells[idx[0]];
+      } else {
+        targets[name] = idx.map((i) => {
+          const value = parseNumber(cells[i]);
+          if (value === undefined) {
+            throw new DataError(`${table.file}:${line}: column "${table.header[i]}" (target of task ${name}) holds "${cells[i]}", expected a number`, 'fix the cell, or add the value to data.na_values if it means "missing"');
+          }
+          if (Math.abs(value) > MAX_ABS_VALUE) throw new DataError(`${table.file}:${line}: column "${table.header[i]}" holds ${cells[i]}, too large to train on`, 'rescale the column or fix the cell');
+          return value;
+        });
+      }
+    }
+    return { table, index, line, features: featureIdx.map((i) => (isMissing(cells[i]) ? null : cells[i])), targets };
+  });
+}
+
+function checkNumericCells(rows: Row[], features: string[], categorical: Set<string>): void {
+  for (const row of rows) {
+    features.forEach((name, f) => {
+      const cell = row.features[f];
+      if (cell === null || categorical.has(name)) return;
+      const value = parseNumber(cell);
+      if (value === undefined) {
+        throw new DataError(`${row.table.file}:${row.line}: column "${name}" holds "${cell}", expected a number`, `fix the cell, add it to data.na_values if it means "missing", or list "${name}" in data.categorical`);
+      }
+      if (Math.abs(value) > MAX_ABS_VALUE) throw new DataError(`${row.table.file}:${row.line}: column "${name}" holds ${cell}, too large to train on`, 'rescale the column or fix the cell');
+    });
+  }
+}
+
+function fitColumns(features: string[], categorical: Set<string>, train: Row[], file: string): ColumnTransform[] {
+  return features.map((name, f) => {
+    const present = train.map((r) => r.features[f]).filter((c): c is string => c !== null);
+    if (present.length === 0) throw new DataError(`${file}: column "${name}" has no values in the train split (all missing)`, 'drop it from data.features, or fill it in');
+    if (categorical.has(name)) {
+      const counts = new Map<string, number>();
+      for (const c of present) counts.set(c, (counts.get(c) ?? 0) + 1);
+      const categories = [...counts.keys()].sort();
+      const fill = categories.reduce((best, c) => (counts.get(c)! > counts.get(best)! ? c : best), categories[0]);
+      return { kind: 'categorical', name, categories, fill };
+    }
+    const values = present.map(Number);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
+    const std = Math.sqrt(variance);
+    return { kind: 'numeric', name, mean, std: std > 0 ? std : 1, fill: mean };
+  });
+}
+
+function fitTargets(config: Config, classSource: Row[], train: Row[], standardize: boolean): Record<string, TargetTransform> {
+  const out: Record<string, TargetTransform> = {};
+  for (const [name, task] of Object.entries(config.tasks)) {
+    if (task.type === 'classification') {
+      out[name] = { kind: 'classification', column: task.target, classes: classNames(classSource.map((r) => r.targets[name] as string), task.num_classes, name) };
+    } else {
+      const columns = targetColumns(task);
+      const values = train.map((r) => r.targets[name] as number[]);
+      const mean = columns.map((_, k) => values.reduce((a, v) => a + v[k], 0) / values.length);
+      const std = columns.map((_, k) => Math.sqrt(values.reduce((a, v) => a + (v[k] - mean[k]) ** 2, 0) / values.length) || 1);
+      out[name] = standardize ? { kind: 'regression', columns, mean, std } : { kind: 'regression', columns, mean: columns.map(() => 0), std: columns.map(() => 1) };
+    }
+  }
+  return out;
+}
+
+/** Sorted distinct labels (numerically when all are numbers), padded to `numClasses`. */
+export function classNames(labels: string[], numClasses: number | undefined, task: string): string[] {
+  const distinct = [...new Set(labels)];
+  const numeric = distinct.every((l) => parseNumber(l) !== undefined);
+  distinct.sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
+  if (distinct.length < 2 && numClasses === undefined) {
+    throw new DataError(`task ${task}: the training data holds only ${distinct.length} class (${distinct.join(', ')}); classification needs at least 2`, 'check the target column');
+  }
+  if (numClasses !== undefined) {
+    if (numClasses < distinct.length) {
+      throw new DataError(`task ${task}: num_classes is ${numClasses} but the data holds ${distinct.length} classes (${distinct.join(', ')})`, `set tasks.${task}.num_classes to at least ${distinct.length}, or remove it`);
+    }
+    for (let k = distinct.length; k < numClasses; k++) distinct.push(`class_${k}`);
+  }
+  return distinct;
+}
+
+interface EncodeOptions {
+  /** A label outside the known classes is an error (explicit files) rather than impossible. */
+  strictLabels: boolean;
+  unseen: { count: number };
+  /** Collect problems per row instead of throwing (predict). */
+  unscorable?: UnscorableRow[];
+  requireTargets?: boolean;
+}
+
+function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskConfig>, options: EncodeOptions): Split {
+  const columns = pre.columns!;
+  const width = pre.featureShape[0];
+  const kept: { row: Row; values: Float32Array }[] = [];
+  for (const row of rows) {
+    try {
+      kept.push({ row, values: encodeFeatures(row, columns, width, pre.csv!.missing, options) });
+    } catch (e) {
+      if (options.unscorable && e instanceof DataError) options.unscorable.push({ row: row.line, reason: e.message.replace(/^[^:]+:\d+: /, '') });
+      else throw e;
+    }
+  }
+  const n = kept.length;
+  const features = new Float32Array(n * width);
+  kept.forEach((k, i) => features.set(k.values, i * width));
+  const targets: Split['targets'] = {};
+  if (options.requireTargets !== false) {
+    for (const name of Object.keys(tasks)) {
+      const t = pre.targets[name];
+      if (t.kind === 'classification') {
+        const index = new Map(t.classes.map((c, i) => [c, i]));
+        targets[name] = Int32Array.from(kept, ({ row }) => {
+          const label = row.targets[name] as string;
+          const i = index.get(label);
+          if (i === undefined) {
+            throw new DataError(`${row.table.file}:${row.line}: task ${name}: class "${label}" was never seen in training`, `the model knows ${t.classes.join(', ')}; remove the row or retrain with it`);
+          }
+          return i;
+        });
+      } else {
+        const k = t.columns.length;
+        const out = new Float32Array(n * k);
+        kept.forEach(({ row }, i) => (row.targets[name] as number[]).forEach((v, j) => (out[i * k + j] = (v - t.mean[j]) / t.std[j])));
+        targets[name] = out;
+      }
+    }
+  }
+  return { size: n, featureShape: [width], features, targets, rows: Int32Array.from(kept, (k) => k.row.line) };
+}
+
+function encodeFeatures(row: Row, columns: ColumnTransform[], width: number, missing: 'drop' | 'impute', options: EncodeOptions): Float32Array {
+  const out = new Float32Array(width);
+  let o = 0;
+  columns.forEach((c, f) => {
+    let cell = row.features[f];
+    if (cell === null) {
+      if (missing === 'drop' && options.unscorable) throw new DataError(`${row.table.file}:${row.line}: column "${c.name}" is missing`);
+      cell = c.kind === 'numeric' ? String(c.fill) : c.fill;
+    }
+    if (c.kind === 'numeric') {
+      const value = parseNumber(cell);
+      if (value === undefined) throw new DataError(`${row.table.file}:${row.line}: column "${c.name}" holds "${cell}", expected a number`, 'fix the cell or mark it missing');
+      if (Math.abs(value) > MAX_ABS_VALUE) throw new DataError(`${row.table.file}:${row.line}: column "${c.name}" holds ${cell}, too large to score`);
+      out[o++] = (value - c.mean) / c.std;
+    } else {
+      const k = c.categories.indexOf(cell);
+      if (k < 0) {
+        if (options.strictLabels || options.unscorable) {
+          throw new DataError(`${row.table.file}:${row.line}: column "${c.name}" holds "${cell}", a category never seen in training`, `known categories: ${c.categories.join(', ')}`);
+        }
+        options.unseen.count++;
+      } else {
+        out[o + k] = 1;
+      }
+      o += c.categories.length;
+    }
+  });
+  return out;
+}
+
+/**
+ * Applies saved table preprocessing to a new CSV file (mtl eval --data, mtl predict).
+ * strict: the first problem throws; otherwise problem rows are listed and left out.
+ */
+export function applyTablePreprocessing(
+  pre: Preprocessing,
+  tasks: Record<string, TaskConfig>,
+  file: string,
+  options: { requireTargets: boolean; strict: boolean },
+): { split: Split; unscorable: UnscorableRow[] } {
+  const csv = pre.csv!;
+  const table = readCsv(file, '--data', csv.delimiter);
+  const features = pre.columns!.map((c) => c.name);
+  const naValues = new Set(csv.naValues);
+  const usedTasks = options.requireTargets ? tasks : {};
+  let rows = readRows(table, features, usedTasks, naValues, 'the training data');
+  const unscorable: UnscorableRow[] = [];
+  if (options.requireTargets) {
+    const missingTarget = rows.filter((r) => Object.values(r.targets).some((t) => t === null));
+    if (missingTarget.length) {
+      if (options.strict) throw new DataError(`${file}:${missingTarget[0].line}: a target value is missing`, 'eval needs every target; remove such rows');
+      rows = rows.filter((r) => !missingTarget.includes(r));
+    }
+  }
+  if (options.strict && pre.csv!.missing === 'drop') {
+    const missing = rows.find((r) => r.features.some((c) => c === null));
+    if (missing) {
+      const column = features[missing.features.findIndex((c) => c === null)];
+      throw new DataError(`${file}:${missing.line}: column "${column}" is missing`, 'this model was trained with data.missing: drop; fill the value or remove the row');
+    }
+  }
+  const split = encodeRows(rows, pre, tasks, {
+    strictLabels: true,
+    unseen: { count: 0 },
+    unscorable: options.strict ? undefined : unscorable,
+    requireTargets: options.requireTargets,
+  });
+  return { split, unscorable };
+}
