@@ -1,8 +1,7 @@
 /** `mtl eval <run-dir|checkpoint-dir>`: score a saved model on a split or a new file. */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
-import { loadData } from '../data/load';
-import { loadWithPreprocessing } from '../data/load';
+import { loadData, loadWithPreprocessing } from '../data/load';
 import type { Split } from '../data/types';
 import { UserError } from '../errors';
 import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
@@ -49,7 +48,9 @@ export async function evalCommand(args: EvalArgs, out: Output): Promise<EvalRepo
   let source: string;
   if (args.data) {
     const input = meta.preprocessing.kind === 'table' ? { csv: args.data } : { images: args.data, targets: parseTargets(args.target ?? []) };
-    split = (await loadWithPreprocessing(meta.preprocessing, config.tasks, input, { requireTargets: true, strict: true })).split;
+    const loaded = await loadWithPreprocessing(meta.preprocessing, config.tasks, input, { requireTargets: true, strict: true });
+    split = loaded.split;
+    if (!args.json) for (const note of loaded.notes) out.log(note);
     source = args.data;
   } else {
     const name = args.split ?? 'test';
@@ -91,7 +92,7 @@ export function registerEval(program: Command, out: Output): void {
       .addOption(new Option('--split <split>', 'split of the training data to score').choices(['test', 'val', 'train']).default('test'))
       .option('--json', 'print JSON instead of a table'),
   ).action(async (location: string, opts: Omit<EvalArgs, 'location'>) => {
-    if (opts.data && opts.split !== 'test') throw new InvalidArgumentError('--split and --data exclude each other');
+    if (opts.data && opts.split !== 'test') throw new UserError('--split and --data exclude each other', { exitCode: 2 });
     await evalCommand({ location, ...opts }, out);
   });
 }

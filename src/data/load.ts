@@ -21,7 +21,7 @@ export async function loadWithPreprocessing(
   tasks: Record<string, TaskConfig>,
   source: DataSource,
   options: { requireTargets: boolean; strict: boolean },
-): Promise<{ split: Split; unscorable: UnscorableRow[] }> {
+): Promise<{ split: Split; unscorable: UnscorableRow[]; notes: string[] }> {
   if ('csv' in source) return applyTablePreprocessing(preprocessing, tasks, source.csv, options);
-  return { split: applyImagePreprocessing(preprocessing, tasks, source.images, source.targets, options), unscorable: [] };
+  return { split: applyImagePreprocessing(preprocessing, tasks, source.images, source.targets, options), unscorable: [], notes: [] };
 }

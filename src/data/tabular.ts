@@ -49,7 +49,13 @@ export function loadCsvData(config: Config): LoadedData {
   valRows = dropRows(valRows, valTable, hasMissingTarget, 'a missing target', notes);
   testRows = dropRows(testRows, testTable, hasMissingTarget, 'a missing target', notes);
 
-  const categorical = new Set(data.categorical ?? features.filter((_, f) => trainRows.some((r) => r.features[f] !== null && parseNumber(r.features[f]!) === undefined)));
+  // Auto-detection: a column is categorical when most of its values are not numbers; a
+  // mostly-numeric column with a few words in it is a data error, reported below.
+  const mostlyText = (f: number) => {
+    const present = trainRows.map((r) => r.features[f]).filter((c): c is string => c !== null);
+    return present.filter((c) => parseNumber(c) === undefined).length * 2 > present.length;
+  };
+  const categorical = new Set(data.categorical ?? features.filter((_, f) => mostlyText(f)));
   for (const c of categorical) {
     if (!features.includes(c)) throw new DataError(`data.categorical names "${c}", which is not a feature column`, `feature columns: ${features.join(', ')}`);
   }
@@ -282,33 +288,23 @@ export function applyTablePreprocessing(
   tasks: Record<string, TaskConfig>,
   file: string,
   options: { requireTargets: boolean; strict: boolean },
-): { split: Split; unscorable: UnscorableRow[] } {
+): { split: Split; unscorable: UnscorableRow[]; notes: string[] } {
   const csv = pre.csv!;
   const table = readCsv(file, '--data', csv.delimiter);
   const features = pre.columns!.map((c) => c.name);
-  const naValues = new Set(csv.naValues);
-  const usedTasks = options.requireTargets ? tasks : {};
-  let rows = readRows(table, features, usedTasks, naValues, 'the training data');
+  const notes: string[] = [];
+  let rows = readRows(table, features, options.requireTargets ? tasks : {}, new Set(csv.naValues), 'the training data');
+  // Rows are dropped as training dropped them; predict reports rows it cannot score instead.
+  rows = dropRows(rows, table, (r) => Object.values(r.targets).some((t) => t === null), 'a missing target', notes);
+  if (options.strict && csv.missing === 'drop') {
+    rows = dropRows(rows, table, (r) => r.features.some((c) => c === null), 'missing values (the model was trained with data.missing: drop)', notes);
+  }
   const unscorable: UnscorableRow[] = [];
-  if (options.requireTargets) {
-    const missingTarget = rows.filter((r) => Object.values(r.targets).some((t) => t === null));
-    if (missingTarget.length) {
-      if (options.strict) throw new DataError(`${file}:${missingTarget[0].line}: a target value is missing`, 'eval needs every target; remove such rows');
-      rows = rows.filter((r) => !missingTarget.includes(r));
-    }
-  }
-  if (options.strict && pre.csv!.missing === 'drop') {
-    const missing = rows.find((r) => r.features.some((c) => c === null));
-    if (missing) {
-      const column = features[missing.features.findIndex((c) => c === null)];
-      throw new DataError(`${file}:${missing.line}: column "${column}" is missing`, 'this model was trained with data.missing: drop; fill the value or remove the row');
-    }
-  }
   const split = encodeRows(rows, pre, tasks, {
     strictLabels: true,
     unseen: { count: 0 },
     unscorable: options.strict ? undefined : unscorable,
     requireTargets: options.requireTargets,
   });
-  return { split, unscorable };
+  return { split, unscorable, notes };
 }
