@@ -1,26 +1,38 @@
-/** `mtl train <config.yaml>`: validate, load data, build, train, test, write the run folder. */
+/** `mtl train <config.yaml>` and `mtl train --resume <run-dir>`. */
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import { describeBackend, initBackend, type BackendName } from '../backends';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
 import { configHash, configToYaml, loadConfig, type ConfigOverrides } from '../config/load';
+import { changedKeys } from '../config/diff';
+import type { Config } from '../config/schema';
 import { loadData } from '../data/load';
+import { ConfigError, InterruptedError, UserError } from '../errors';
 import { buildModel } from '../models/build';
 import { loadBackboneWeights } from '../models/pretrained';
-import { loadCheckpoint } from '../outputs/checkpoint';
+import { loadCheckpoint, type NamedTensor } from '../outputs/checkpoint';
 import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { RUN_FILES, RunDir } from '../outputs/run-dir';
 import { evaluate, type Evaluation } from '../training/evaluate';
-import { train, type TrainResult } from '../training/loop';
+import { train, type StopSignal, type TrainResult, type TrainState } from '../training/loop';
 import { createProgress, formatNumber, type ProgressReporter } from '../training/progress';
 import { mtlVersion } from '../version';
 import { metricsTable } from './format';
 import { commonOptions, parseIntOption, type Output } from './options';
 
 export interface TrainArgs extends ConfigOverrides {
-  config: string;
+  /** The experiment file; optional with --resume (the run's own config.yaml is used). */
+  config?: string;
   /** Run folder to write instead of <output.dir>/<name>/<timestamp>. */
   out?: string;
   backend?: BackendName;
+  /** Continue the run in this folder from its checkpoints/last. */
+  resume?: string;
+  /** Resume even though the config or the data changed. */
+  force?: boolean;
+  device?: Device;
 }
 
 export interface TrainSummary {
@@ -36,22 +48,47 @@ export interface TrainSummary {
   test: Evaluation | null;
 }
 
-export async function trainCommand(args: TrainArgs, out: Output, progress: ProgressReporter = createProgress()): Promise<TrainSummary> {
-  const { config } = loadConfig(args.config, args);
-  const backend = await initBackend({ device: config.device, backend: args.backend });
+interface Resumed {
+  run: RunDir;
+  model: tfl.LayersModel;
+  state: TrainState;
+  optimizer: NamedTensor[];
+  meta: CheckpointMeta & { state: TrainState };
+}
+
+export async function trainCommand(
+  args: TrainArgs,
+  out: Output,
+  progress: ProgressReporter = createProgress(),
+  stop: StopSignal = { requested: false },
+): Promise<TrainSummary> {
+  const resumed = args.resume ? await openResume(args) : undefined;
+  if (resumed) checkConfigUnchanged(args, resumed);
+  const config = resumed ? resumed.meta.config : loadConfig(requireConfig(args), args).config;
+  const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
   out.log(describeBackend(backend));
   const data = await loadData(config);
   for (const note of data.notes) out.log(note);
   out.log(`data: ${data.train.size} train, ${data.val.size} val, ${data.test.size} test samples of shape [${data.preprocessing.featureShape.join(', ')}]`);
+  if (resumed && JSON.stringify(resumed.meta.preprocessing) !== JSON.stringify(data.preprocessing) && !args.force) {
+    throw new UserError('the data files changed since this run started (the fitted preprocessing differs)', {
+      exitCode: 2,
+      hint: 'restore the original files, or pass --force to continue on the new data',
+    });
+  }
 
-  const model = buildModel(config, data.preprocessing);
-  if (config.model.backbone.weights) out.log(loadBackboneWeights(model, config.model.backbone.weights));
+  let model: tfl.LayersModel;
+  if (resumed) {
+    model = resumed.model;
+  } else {
+    model = buildModel(config, data.preprocessing);
+    if (config.model.backbone.weights) out.log(loadBackboneWeights(model, config.model.backbone.weights));
+  }
   out.log(`model: ${config.model.backbone.type} backbone, ${config.model.sharing.type} sharing, ${model.countParams()} parameters, tasks ${Object.keys(config.tasks).join(', ')}`);
 
-  const run = RunDir.create(config.output.dir, config.name!, args.out);
-  out.log(`run folder: ${run.path}`);
+  const run = resumed?.run ?? RunDir.create(config.output.dir, config.name!, args.out);
   const hash = configHash(config);
-  run.writeText(RUN_FILES.config, configToYaml(config));
+  const startedAt = new Date().toISOString();
   const meta = {
     mtl_version: mtlVersion,
     name: config.name,
@@ -62,8 +99,18 @@ export async function trainCommand(args: TrainArgs, out: Output, progress: Progr
     platform: `${process.platform}-${process.arch}`,
     host: hostname(),
     command: process.argv.slice(1).join(' '),
-    started_at: new Date().toISOString(),
+    started_at: startedAt,
   };
+  if (resumed) {
+    const previous = run.readJson<Record<string, unknown>>(RUN_FILES.meta);
+    const resumes = [...((previous.resumes as unknown[]) ?? []), { at: startedAt, from_epoch: resumed.state.epoch, from_step: resumed.state.globalStep, backend: backend.name }];
+    Object.assign(meta, { ...previous, resumes, status: 'running' });
+    out.log(`resuming ${run.path} at epoch ${resumed.state.epoch}${resumed.state.epochComplete ? ' (finished)' : `, step ${resumed.state.stepInEpoch}`}`);
+  } else {
+    out.log(`run folder: ${run.path}`);
+    run.writeText(RUN_FILES.config, configToYaml(config));
+    Object.assign(meta, { status: 'running' });
+  }
   run.writeJson(RUN_FILES.meta, meta);
 
   const checkpointMeta: Omit<CheckpointMeta, 'epoch' | 'step' | 'logs'> = {
@@ -76,14 +123,31 @@ export async function trainCommand(args: TrainArgs, out: Output, progress: Progr
     tasks: Object.keys(config.tasks),
     backend: { name: backend.name, version: backend.version },
   };
-  const result = await train({ config, model, data, run, progress, checkpointMeta });
+  const result = await train({
+    config,
+    model,
+    data,
+    run,
+    progress,
+    checkpointMeta,
+    stop,
+    resume: resumed ? { state: resumed.state, optimizer: resumed.optimizer } : undefined,
+  });
   model.dispose();
+  resumed?.optimizer.forEach((t) => t.tensor.dispose());
+
+  if (result.stopReason === 'interrupted') {
+    run.writeJson(RUN_FILES.meta, { ...meta, status: 'interrupted', interrupted_at: new Date().toISOString() });
+    const s = result.state;
+    throw new InterruptedError(`interrupted at epoch ${s.epoch}, step ${s.stepInEpoch}; checkpoints/last holds this point`, `resume with: mtl train --resume ${run.path}`);
+  }
 
   let test: Evaluation | null = null;
   if (data.test.size > 0) {
     const best = await loadCheckpoint<CheckpointMeta>(run.checkpoint('best'));
     test = evaluate(best.model, data.test, config.tasks, data.preprocessing);
     best.model.dispose();
+    best.extras.optimizer?.forEach((t) => t.tensor.dispose());
   }
   const summary: TrainSummary = {
     name: config.name!,
@@ -98,7 +162,7 @@ export async function trainCommand(args: TrainArgs, out: Output, progress: Progr
     test,
   };
   run.writeJson(RUN_FILES.summary, summary);
-  run.writeJson(RUN_FILES.meta, { ...meta, ended_at: new Date().toISOString(), seconds: result.seconds, epochs: result.epochs });
+  run.writeJson(RUN_FILES.meta, { ...meta, status: 'finished', ended_at: new Date().toISOString(), seconds: result.seconds, epochs: result.epochs });
 
   out.log(
     `done: ${result.epochs} epochs in ${result.seconds.toFixed(1)}s (${formatNumber(result.samplesPerSecond)} samples/s), ` +
@@ -109,20 +173,78 @@ export async function trainCommand(args: TrainArgs, out: Output, progress: Progr
   return summary;
 }
 
+function requireConfig(args: TrainArgs): string {
+  if (!args.config) throw new ConfigError('mtl train needs a config file (or --resume <run-dir>)', 'usage: mtl train configs/penguins.yaml');
+  return args.config;
+}
+
+async function openResume(args: TrainArgs): Promise<Resumed> {
+  const dir = path.resolve(args.resume!);
+  const run = new RunDir(dir);
+  if (!existsSync(run.checkpoint('last')) || !run.exists(RUN_FILES.config)) {
+    throw new UserError(`--resume ${args.resume}: not a run folder with checkpoints/last`, { exitCode: 2, hint: 'pass the folder that mtl train printed as "run folder"' });
+  }
+  const loaded = await loadCheckpoint<CheckpointMeta & { state?: TrainState }>(run.checkpoint('last'));
+  if (loaded.meta.format !== 'mtl-checkpoint' || !loaded.meta.state) {
+    throw new UserError(`${run.checkpoint('last')}: holds no training state to resume from`, { exitCode: 2, hint: 'it was not written by mtl train; start a new run' });
+  }
+  return { run, model: loaded.model, state: loaded.meta.state, optimizer: loaded.extras.optimizer ?? [], meta: loaded.meta as Resumed['meta'] };
+}
+
+/** A resumed run keeps its config; a config file or flags that change it are refused without --force. */
+function checkConfigUnchanged(args: TrainArgs, resumed: Resumed): void {
+  const saved = resumed.meta.config;
+  const overrides = args.epochs !== undefined || args.batchSize !== undefined || args.seed !== undefined || (args.set?.length ?? 0) > 0;
+  if (!args.config && !overrides) return;
+  const requested: Config = args.config
+    ? loadConfig(args.config, args).config
+    : loadConfig(resumed.run.file(RUN_FILES.config), args).config;
+  const changed = changedKeys(saved, requested).filter((k) => !k.startsWith('device') && !k.startsWith('output'));
+  if (changed.length === 0) return;
+  if (!args.force) {
+    throw new ConfigError(`the config differs from the run being resumed in: ${changed.join(', ')}`, 'resume with the same config, or pass --force to continue with the new one');
+  }
+  resumed.meta.config = requested;
+}
+
 export function registerTrain(program: Command, out: Output): void {
   commonOptions(
     program
       .command('train')
       .description('train a multi-task model from a YAML experiment file')
-      .argument('<config>', 'experiment file (YAML)')
+      .argument('[config]', 'experiment file (YAML); optional with --resume')
       .option('--epochs <n>', 'override training.epochs', parseIntOption)
       .option('--batch-size <n>', 'override training.batch_size', parseIntOption)
       .option('--seed <n>', 'override seed', parseIntOption)
       .option('--out <dir>', 'write the run folder here instead of <output.dir>/<name>/<timestamp>')
-      .option('--set <key=value>', 'override any config key, e.g. --set training.optimizer.learning_rate=0.01 (repeatable)', collect, []),
-  ).action(async (config: string, opts: Omit<TrainArgs, 'config'>) => {
-    await trainCommand({ config, ...opts }, out);
+      .option('--set <key=value>', 'override any config key, e.g. --set training.optimizer.learning_rate=0.01 (repeatable)', collect, [])
+      .option('--resume <run-dir>', 'continue an interrupted run from its checkpoints/last')
+      .option('--force', 'with --resume: continue even if the config or data changed'),
+  ).action(async (config: string | undefined, opts: Omit<TrainArgs, 'config'>) => {
+    const stop = interruptOnSignals();
+    try {
+      await trainCommand({ config, ...opts }, out, createProgress(), stop);
+    } finally {
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
+    }
   });
+}
+
+/** First SIGINT/SIGTERM: finish the step, save, exit 130. Second: exit at once. */
+function interruptOnSignals(): StopSignal {
+  const stop: StopSignal = { requested: false };
+  const handler = (signal: NodeJS.Signals) => {
+    if (stop.requested) {
+      process.stderr.write(`\n${signal} again: exiting now without saving\n`);
+      process.exit(130);
+    }
+    stop.requested = true;
+    process.stderr.write(`\n${signal}: stopping after the current step and saving checkpoints/last (press Ctrl-C again to quit at once)\n`);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return stop;
 }
 
 function collect(value: string, previous: string[]): string[] {

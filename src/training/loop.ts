@@ -1,6 +1,10 @@
 /**
  * The training loop: epochs of shuffled mini-batches, validation, learning-rate
  * schedule, best/last checkpoints, early stopping, metrics rows and progress.
+ *
+ * Everything the loop depends on is either derived from the seed (epoch order,
+ * dropout masks) or kept in `TrainState`, which checkpoints/last stores together
+ * with the optimizer slots, so a resumed run continues exactly where it stopped.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -9,7 +13,7 @@ import { epochOrder, gatherBatch } from '../data/batches';
 import { deriveSeed } from '../data/rng';
 import type { LoadedData } from '../data/types';
 import { UserError } from '../errors';
-import { saveCheckpoint } from '../outputs/checkpoint';
+import { saveCheckpoint, type NamedTensor } from '../outputs/checkpoint';
 import { MetricsWriter, type MetricsRow } from '../outputs/metrics-writer';
 import { RUN_FILES, type RunDir } from '../outputs/run-dir';
 import { evaluate, toLogs } from './evaluate';
@@ -17,8 +21,33 @@ import { createLrSchedule } from './lr-schedule';
 import { hasValidation, monitorableKeys, resolveMode } from './metric-keys';
 import { Monitor } from './monitor';
 import { createOptimizer, setLearningRate } from './optimizer';
+import { getOptimizerState, setOptimizerState } from './optimizer-state';
 import { formatNumber, type ProgressReporter } from './progress';
 import { TrainStep } from './step';
+
+/** Where training stands; saved in every checkpoint's metadata. */
+export interface TrainState {
+  /** The epoch in progress, or the last one finished (1-based; 0 before training). */
+  epoch: number;
+  /** Steps of `epoch` already taken. */
+  stepInEpoch: number;
+  epochComplete: boolean;
+  globalStep: number;
+  /** Per-task loss sums (sample-weighted) of the unfinished epoch, then the total. */
+  sums: number[];
+  seen: number;
+  bestEpoch: number;
+  checkpointMonitor: { best: number | null; wait: number };
+  earlyMonitor?: { best: number | null; wait: number };
+  schedule: object;
+  trainSeconds: number;
+  samples: number;
+}
+
+/** Set `requested` to stop at the end of the current step (Ctrl-C). */
+export interface StopSignal {
+  requested: boolean;
+}
 
 export interface TrainOptions {
   config: Config;
@@ -28,9 +57,12 @@ export interface TrainOptions {
   progress: ProgressReporter;
   /** Stored in every checkpoint's metadata (config, preprocessing, backend, ...). */
   checkpointMeta: Record<string, unknown>;
+  /** Continue from a checkpoint's state and optimizer slots. */
+  resume?: { state: TrainState; optimizer: NamedTensor[] };
+  stop?: StopSignal;
 }
 
-export type StopReason = 'completed' | 'early_stopping';
+export type StopReason = 'completed' | 'early_stopping' | 'interrupted';
 
 export interface TrainResult {
   epochs: number;
@@ -40,6 +72,7 @@ export interface TrainResult {
   history: readonly MetricsRow[];
   seconds: number;
   samplesPerSecond: number;
+  state: TrainState;
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -53,48 +86,88 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const checkpointMonitor = new Monitor(checkpointKey, resolveMode(checkpointKey, training.checkpoint.mode));
   const early = training.early_stopping;
   const earlyKey = early?.monitor ?? checkpointKey;
-  const earlyMonitor = early
-    ? new Monitor(earlyKey, resolveMode(earlyKey, early.mode), early.min_delta)
-    : undefined;
+  const earlyMonitor = early ? new Monitor(earlyKey, early.monitor || early.mode !== 'auto' ? resolveMode(earlyKey, early.mode) : checkpointMonitor.mode, early.min_delta) : undefined;
   const schedule = createLrSchedule(training.lr_schedule, training.optimizer.learning_rate, training.epochs, {
     key: checkpointKey,
     mode: checkpointMonitor.mode,
   });
-  const writer = new MetricsWriter(run.file(RUN_FILES.metricsCsv), run.file(RUN_FILES.metricsJsonl), [
-    'epoch',
-    'lr',
-    ...monitorableKeys(config),
-    'time_s',
-  ]);
+  const writer = new MetricsWriter(run.file(RUN_FILES.metricsCsv), run.file(RUN_FILES.metricsJsonl), ['epoch', 'lr', ...monitorableKeys(config), 'time_s']);
   const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'Dropout');
   const weights = taskConfigs.map((t) => t.weight);
   const train = data.train;
   const batchSize = Math.min(training.batch_size, train.size);
   const steps = Math.ceil(train.size / batchSize);
   const started = Date.now();
-  let trainSeconds = 0;
-  let samples = 0;
-  let globalStep = 0;
-  let bestEpoch = 0;
-  let stopReason: StopReason = 'completed';
-  let epoch = 0;
 
-  for (epoch = 1; epoch <= training.epochs; epoch++) {
+  const state: TrainState = options.resume?.state ?? {
+    epoch: 0,
+    stepInEpoch: 0,
+    epochComplete: true,
+    globalStep: 0,
+    sums: new Array(taskNames.length + 1).fill(0),
+    seen: 0,
+    bestEpoch: 0,
+    checkpointMonitor: checkpointMonitor.getState(),
+    schedule: schedule.getState(),
+    trainSeconds: 0,
+    samples: 0,
+  };
+  if (options.resume) {
+    checkpointMonitor.setState(state.checkpointMonitor);
+    if (earlyMonitor && state.earlyMonitor) earlyMonitor.setState(state.earlyMonitor);
+    schedule.setState(state.schedule);
+    await setOptimizerState(optimizer, options.resume.optimizer);
+    writer.loadExisting(state.epochComplete ? state.epoch : state.epoch - 1);
+  }
+
+  const snapshot = async (dir: 'best' | 'last', logs?: MetricsRow) => {
+    state.checkpointMonitor = checkpointMonitor.getState();
+    state.earlyMonitor = earlyMonitor?.getState();
+    state.schedule = schedule.getState();
+    const meta = { ...options.checkpointMeta, epoch: state.epoch, step: state.globalStep, logs: logs ?? {}, state };
+    const slots = await getOptimizerState(optimizer);
+    await saveCheckpoint(run.checkpoint(dir), model, meta, { optimizer: slots });
+    // getWeights() returns the optimizer's own variables plus a fresh step-count tensor.
+    slots.forEach((s) => s.tensor instanceof tf.Variable || s.tensor.dispose());
+  };
+
+  let stopReason: StopReason = 'completed';
+  let lastYield = Date.now();
+  const firstEpoch = state.epochComplete ? state.epoch + 1 : state.epoch;
+  epochs: for (let epoch = firstEpoch; epoch <= training.epochs; epoch++) {
     const epochStart = Date.now();
+    if (state.epochComplete) {
+      state.epoch = epoch;
+      state.stepInEpoch = 0;
+      state.epochComplete = false;
+      state.sums.fill(0);
+      state.seen = 0;
+    }
     const lr = schedule.rateFor(epoch);
     setLearningRate(optimizer, lr);
     const order = epochOrder(train.size, config.seed, epoch);
-    const sums = new Float64Array(taskNames.length + 1);
-    let seen = 0;
     progress.startEpoch(epoch, training.epochs, steps);
-    for (let s = 0; s < steps; s++) {
+    for (let s = state.stepInEpoch; s < steps; s++) {
+      if (Date.now() - lastYield > 50) {
+        // Let signal handlers and the progress bar's timers run.
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+      }
+      if (options.stop?.requested) {
+        state.trainSeconds += (Date.now() - epochStart) / 1000;
+        await snapshot('last');
+        progress.stop();
+        stopReason = 'interrupted';
+        break epochs;
+      }
       const start = s * batchSize;
       const end = Math.min(train.size, start + batchSize);
-      const batch = gatherBatch(train, order, start, end);
       const n = end - start;
-      globalStep++;
+      const batch = gatherBatch(train, order, start, end);
+      state.globalStep++;
+      state.stepInEpoch = s + 1;
       // Dropout masks come from the run's seed, step by step, so runs repeat exactly.
-      dropoutLayers.forEach((layer, i) => ((layer as unknown as { seed: number }).seed = deriveSeed(config.seed, 0x44524f, globalStep, i)));
+      dropoutLayers.forEach((layer, i) => ((layer as unknown as { seed: number }).seed = deriveSeed(config.seed, 0x44524f, state.globalStep, i)));
       const x = tf.tensor(batch.features, [n, ...train.featureShape]);
       const targets = taskNames.map((t, i) =>
         taskConfigs[i].type === 'classification'
@@ -111,52 +184,52 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           progress.log(`warning: ${what} is not finite at epoch ${epoch}, step ${s + 1}; batch skipped`);
           continue;
         }
+        progress.stop();
         throw new UserError(`training diverged: ${what} became NaN or infinite at epoch ${epoch}, step ${s + 1}`, {
-          hint: `checkpoints/last holds the last good epoch (${epoch - 1}). Lower training.optimizer.learning_rate, check the data for extreme values, or set training.on_nan: skip_batch`,
+          hint: `checkpoints/last holds the last good epoch. Lower training.optimizer.learning_rate, check the data for extreme values, or set training.on_nan: skip_batch`,
         });
       }
-      for (let i = 0; i < taskNames.length; i++) sums[i] += result.taskLosses[i] * n;
-      sums[taskNames.length] += result.total * n;
-      seen += n;
-      progress.step(s + 1, Object.fromEntries(taskNames.map((t, i) => [t, sums[i] / seen])));
+      for (let i = 0; i < taskNames.length; i++) state.sums[i] += result.taskLosses[i] * n;
+      state.sums[taskNames.length] += result.total * n;
+      state.seen += n;
+      progress.step(s + 1, Object.fromEntries(taskNames.map((t, i) => [t, state.sums[i] / state.seen])));
     }
-    trainSeconds += (Date.now() - epochStart) / 1000;
-    samples += seen;
+    state.trainSeconds += (Date.now() - epochStart) / 1000;
+    state.samples += state.seen;
+    state.epochComplete = true;
 
     const logs: MetricsRow = { epoch, lr };
-    logs['train/loss'] = sums[taskNames.length] / seen;
-    taskNames.forEach((t, i) => (logs[`train/${t}/loss`] = sums[i] / seen));
+    logs['train/loss'] = state.sums[taskNames.length] / state.seen;
+    taskNames.forEach((t, i) => (logs[`train/${t}/loss`] = state.sums[i] / state.seen));
     if (hasValidation(config) && data.val.size > 0) Object.assign(logs, toLogs(evaluate(model, data.val, config.tasks, data.preprocessing), 'val'));
     logs.time_s = (Date.now() - epochStart) / 1000;
 
     schedule.afterEpoch(logs);
     const improved = checkpointMonitor.update(logs[checkpointKey]);
-    const meta = { ...options.checkpointMeta, epoch, step: globalStep, logs };
-    if (improved || bestEpoch === 0) {
-      bestEpoch = epoch;
-      await saveCheckpoint(run.checkpoint('best'), model, meta);
+    const stopEarly = earlyMonitor !== undefined && (earlyMonitor.update(logs[earlyKey]), earlyMonitor.wait >= early!.patience);
+    if (improved || state.bestEpoch === 0) {
+      state.bestEpoch = epoch;
+      await snapshot('best', logs);
     }
-    await saveCheckpoint(run.checkpoint('last'), model, meta);
+    await snapshot('last', logs);
     writer.append(logs);
     progress.endEpoch(epochLine(logs, training.epochs, config.tasks, improved));
-    if (earlyMonitor) {
-      earlyMonitor.update(logs[earlyKey]);
-      if (earlyMonitor.wait >= (early?.patience ?? Infinity)) {
-        progress.log(`early stopping: ${earlyKey} has not improved for ${earlyMonitor.wait} epochs (best ${formatNumber(earlyMonitor.best)})`);
-        stopReason = 'early_stopping';
-        break;
-      }
+    if (stopEarly) {
+      progress.log(`early stopping: ${earlyKey} has not improved for ${earlyMonitor!.wait} epochs (best ${formatNumber(earlyMonitor!.best)})`);
+      stopReason = 'early_stopping';
+      break;
     }
   }
   optimizer.dispose();
   return {
-    epochs: Math.min(epoch, training.epochs),
+    epochs: state.epochComplete ? state.epoch : state.epoch - 1,
     stopReason,
-    bestEpoch,
+    bestEpoch: state.bestEpoch,
     best: { key: checkpointKey, value: checkpointMonitor.best },
     history: writer.all(),
     seconds: (Date.now() - started) / 1000,
-    samplesPerSecond: trainSeconds > 0 ? samples / trainSeconds : 0,
+    samplesPerSecond: state.trainSeconds > 0 ? state.samples / state.trainSeconds : 0,
+    state,
   };
 }
 
