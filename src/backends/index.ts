@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors';
+import { registerWasmTrainingKernels } from './kernels/wasm';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type Device = 'auto' | 'gpu' | 'cpu';
@@ -65,6 +66,7 @@ const loaders: Record<BackendName, () => Promise<Loaded>> = {
     requireEngine(pkg);
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialize');
     await tf.ready();
+    registerWasmTrainingKernels();
     return {
       gpu: false,
       threads: 1,

@@ -39,18 +39,17 @@ export function runSplit(
   for (let start = 0; start < split.size; start += INFERENCE_BATCH) {
     const end = Math.min(split.size, start + INFERENCE_BATCH);
     const n = end - start;
-    const values = tf.tidy(() => {
+    // tidy must not return typed arrays (it walks them element by element): keep tensors, read after.
+    const results = tf.tidy(() => {
       const x = tf.tensor(split.features.subarray(start * sampleSize, end * sampleSize), [n, ...split.featureShape]);
       const ys = asArray(model.apply(x, { training: false }));
-      return names.map((task, i) => {
-        const target = batchTarget(split, task, tasks[task], start, end, units[i]);
-        return { y: ys[i].dataSync() as Float32Array, loss: taskLoss(tasks[task], ys[i], target).dataSync()[0] };
-      });
+      return names.map((task, i) => ({ y: ys[i], loss: taskLoss(tasks[task], ys[i], batchTarget(split, task, tasks[task], start, end, units[i])) }));
     });
     names.forEach((task, i) => {
-      outputs[task].set(values[i].y, start * units[i]);
-      lossSums[task] += values[i].loss * n;
+      outputs[task].set(results[i].y.dataSync() as Float32Array, start * units[i]);
+      lossSums[task] += results[i].loss.dataSync()[0] * n;
     });
+    tf.dispose(results.flatMap((r) => [r.y, r.loss]));
   }
   const losses = Object.fromEntries(names.map((t) => [t, split.size ? lossSums[t] / split.size : NaN]));
   return { outputs, losses };

@@ -2,6 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { MlpBackboneConfig } from '../../config/schema';
 import type { BackboneBuilder } from './types';
+import { batchNormalization } from '../layers/batch-norm';
 
 /** Dense layers (optionally with batch norm and dropout); images are flattened first. */
 export const buildMlp: BackboneBuilder<MlpBackboneConfig> = (config, { prefix, rng, inputShape }) => {
@@ -18,7 +19,7 @@ export const buildMlp: BackboneBuilder<MlpBackboneConfig> = (config, { prefix, r
       })
       .apply(h) as SymbolicTensor;
     if (config.batch_norm) {
-      h = tfl.layers.batchNormalization({ momentum: 0.9, name: `${prefix}dense_${n}_bn` }).apply(h) as SymbolicTensor;
+      h = batchNormalization({ momentum: 0.9, name: `${prefix}dense_${n}_bn` }).apply(h) as SymbolicTensor;
     }
     h = tfl.layers.activation({ activation: config.activation, name: `${prefix}dense_${n}_${config.activation}` }).apply(h) as SymbolicTensor;
     if (config.dropout > 0) {

@@ -3,6 +3,7 @@ import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { ResnetBackboneConfig } from '../../config/schema';
 import type { Rng } from '../../data/rng';
 import type { BackboneBuilder } from './types';
+import { batchNormalization } from '../layers/batch-norm';
 
 /** A ResNet fully spelled out: what a preset or the config's keys resolve to. */
 export interface ResnetSpec {
@@ -121,9 +122,7 @@ class LayerMaker {
   }
 
   bn(x: SymbolicTensor, name: string): SymbolicTensor {
-    return tfl.layers
-      .batchNormalization({ axis: -1, momentum: 0.9, epsilon: this.spec.bnEpsilon, name: this.prefix + name })
-      .apply(x) as SymbolicTensor;
+    return batchNormalization({ axis: -1, momentum: 0.9, epsilon: this.spec.bnEpsilon, name: this.prefix + name }).apply(x) as SymbolicTensor;
   }
 
   relu(x: SymbolicTensor, name: string): SymbolicTensor {

@@ -1,0 +1,86 @@
+/**
+ * Batch normalization whose training-mode gradient is one fused formula instead
+ * of tfjs's generic chain (moments, then batchNorm, whose gradient tiles every
+ * per-channel vector to the full activation shape):
+ *
+ *   x̂ = (x − μ) / σ,  dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/(N·σ) · (N·dy − dβ − x̂·dγ)
+ *
+ * It keeps the class name 'BatchNormalization', its weights and its config, so
+ * saved models stay ordinary tfjs/Keras layers models; registering it makes
+ * deserialized models use it too.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+interface BatchNormInternals {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  center: boolean;
+  scale: boolean;
+  gamma: tfl.LayerVariable;
+  beta: tfl.LayerVariable;
+  movingMean: tfl.LayerVariable;
+  movingVariance: tfl.LayerVariable;
+}
+
+type LayerArgs = Parameters<typeof tfl.layers.batchNormalization>[0];
+type Kwargs = Record<string, unknown>;
+
+// tfjs-layers exports only a factory; its class is reached through an instance.
+const StockBatchNormalization = Object.getPrototypeOf(tfl.layers.batchNormalization({ name: 'mtl_probe_bn' })).constructor as new (
+  args?: LayerArgs,
+) => tfl.layers.Layer;
+
+/** y = γ·(x − μ)/√(σ² + ε) + β over all axes but the last, with the fused gradient above. */
+function fusedBatchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  const axes = x.shape.map((_, i) => i).slice(0, -1);
+  const { mean, variance } = tf.moments(x, axes);
+  const invStd = tf.rsqrt(tf.add(variance, epsilon));
+  const count = x.size / (x.shape[x.shape.length - 1] as number);
+  const op = tf.customGrad(((input: tf.Tensor, g: tf.Tensor, b: tf.Tensor, mu: tf.Tensor, inv: tf.Tensor, save: tf.GradSaveFunc) => {
+    const xhat = tf.mul(tf.sub(input, mu), inv);
+    save([xhat, g, inv]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, gam, iv] = saved;
+        const dBeta = tf.sum(dy, axes);
+        const dGamma = tf.sum(tf.mul(dy, xh), axes);
+        const scale = tf.div(tf.mul(gam, iv), count);
+        const dx = tf.mul(tf.sub(tf.sub(tf.mul(dy, count), dBeta), tf.mul(xh, dGamma)), scale);
+        // μ and 1/σ are inputs only to share their values; their effect is in dx already.
+        return [dx, dGamma, dBeta, tf.zerosLike(mu), tf.zerosLike(inv)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return { y: op(x, gamma, beta, mean, invStd), mean, variance };
+}
+
+export class FusedBatchNormalization extends StockBatchNormalization {
+  static className = 'BatchNormalization';
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const self = this as unknown as BatchNormInternals;
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const lastAxis = self.axis === -1 || self.axis === x.rank - 1;
+    if (!kwargs.training || !lastAxis || !self.center || !self.scale) return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      const { y, mean, variance } = fusedBatchNormTraining(x, self.gamma.read(), self.beta.read(), self.epsilon);
+      for (const [variable, value] of [
+        [self.movingMean, mean],
+        [self.movingVariance, variance],
+      ] as const) {
+        const old = variable.read();
+        variable.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - self.momentum)));
+      }
+      return y;
+    });
+  }
+}
+
+tf.serialization.registerClass(FusedBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+
+export function batchNormalization(args: LayerArgs): tfl.layers.Layer {
+  return new FusedBatchNormalization(args);
+}

@@ -1,0 +1,72 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '../../../src/backends';
+import { batchNormalization, FusedBatchNormalization } from '../../../src/models/layers/batch-norm';
+import { Rng } from '../../../src/data/rng';
+import { assertClose } from '../../helpers/compare';
+
+before(async () => {
+  await initBackend({ device: 'cpu', backend: 'wasm' });
+});
+
+/** Output, input/gamma/beta gradients of sum(bn(x) · r) and the moving statistics after one training call. */
+function run(layer: tfl.layers.Layer, x: tf.Tensor, r: tf.Tensor) {
+  layer.build(x.shape);
+  const gamma = layer.getWeights()[0];
+  const beta = layer.getWeights()[1];
+  layer.setWeights([tf.randomUniform(gamma.shape, 0.5, 1.5, 'float32', 3), tf.randomNormal(beta.shape, 0, 1, 'float32', 4), ...layer.getWeights().slice(2)]);
+  const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, r)) as tf.Scalar, vars);
+  const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, r)))(x);
+  return {
+    y: (layer.apply(x, { training: true }) as tf.Tensor).dataSync(),
+    dx: dx.dataSync(),
+    dgamma: grads[vars[0].name].dataSync(),
+    dbeta: grads[vars[1].name].dataSync(),
+    moving: layer.getWeights().slice(2).map((w) => w.dataSync()),
+  };
+}
+
+test('fused batch norm matches tfjs batch norm: output, gradients and moving statistics', () => {
+  const rng = new Rng(5);
+  for (const shape of [[3, 4, 5, 6], [7, 3]]) {
+    const x = tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal() * 2 + 1), shape);
+    const r = tf.tensor(Float32Array.from({ length: x.size }, () => rng.normal()), shape);
+    const fused = run(batchNormalization({ momentum: 0.9 }), x, r);
+    const stock = run(tfl.layers.batchNormalization({ momentum: 0.9 }), x, r);
+    assertClose(fused.y, stock.y, 1e-4, 1e-5, 'y');
+    assertClose(fused.dx, stock.dx, 1e-3, 1e-4, 'dx');
+    assertClose(fused.dgamma, stock.dgamma, 1e-4, 1e-4, 'dgamma');
+    assertClose(fused.dbeta, stock.dbeta, 1e-4, 1e-4, 'dbeta');
+    fused.moving.forEach((m, i) => assertClose(m, stock.moving[i], 1e-5, 1e-6, `moving ${i}`));
+  }
+});
+
+test('its gradient matches central finite differences', () => {
+  const rng = new Rng(9);
+  const shape = [2, 3, 3, 4];
+  const x = Float32Array.from({ length: 72 }, () => rng.normal());
+  const r = tf.tensor(Float32Array.from({ length: 72 }, () => rng.normal()), shape);
+  const layer = batchNormalization({});
+  const loss = (v: Float32Array) => tf.tidy(() => tf.sum(tf.mul(layer.apply(tf.tensor(v, shape), { training: true }) as tf.Tensor, r)).dataSync()[0]);
+  const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, r)))(tf.tensor(x, shape)).dataSync();
+  for (const i of [0, 17, 40, 71]) {
+    const p = Float32Array.from(x);
+    const m = Float32Array.from(x);
+    p[i] += 1e-2;
+    m[i] -= 1e-2;
+    assertClose([dx[i]], [(loss(p) - loss(m)) / 2e-2], 2e-2, 2e-2, `dx[${i}]`);
+  }
+});
+
+test('saved models deserialize batch norm as the fused layer under the standard class name', async () => {
+  const input = tfl.input({ shape: [4] });
+  const model = tfl.model({ inputs: input, outputs: batchNormalization({ name: 'bn' }).apply(input) as tfl.SymbolicTensor });
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  assert.match(JSON.stringify(saved!.modelTopology), /"class_name":"BatchNormalization"/);
+  const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+  assert.ok(loaded.getLayer('bn') instanceof FusedBatchNormalization);
+});
