@@ -19,6 +19,8 @@ const splitFractions = z.strictObject({
   train: fraction.default(0.7),
   val: fraction.default(0.15),
   test: fraction.default(0.15),
+  /** Seed of the split alone; default: the top-level seed (mtl compare fixes it across seeds). */
+  seed: z.int().min(0).max(2 ** 31 - 1).optional(),
 });
 
 const dataCommon = {
@@ -121,7 +123,27 @@ const resnetBackbone = z.strictObject({
 
 export const backboneSchema = z.discriminatedUnion('type', [mlpBackbone, resnetBackbone]);
 
-export const sharingSchema = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('hard') })]);
+export const sharingSchema = z.discriminatedUnion('type', [
+  /** One backbone, every task's head on its features. */
+  z.strictObject({ type: z.literal('hard') }),
+  /**
+   * A backbone per task; the loss adds lambda · Σ_{a<b} ‖θ_a − θ_b‖ over corresponding
+   * trainable weights (squared L2 or L1).
+   */
+  z.strictObject({
+    type: z.literal('soft'),
+    lambda: z.number().min(0).default(0.001),
+    penalty: z.enum(['l2', 'l1']).default('l2'),
+    /** Restrict the penalty to these backbone layers (names as in a single backbone, e.g. dense_1). */
+    layers: z.array(nonEmpty).min(1).optional(),
+  }),
+  /** A backbone per task, mixed after each stage by learned task-by-task matrices (Misra et al. 2016). */
+  z.strictObject({
+    type: z.literal('cross_stitch'),
+    /** Initial weight of a task's own activations; the rest is shared equally among the others. */
+    init_self: z.number().gt(0).max(1).default(0.9),
+  }),
+]);
 
 const modelSchema = z.strictObject({
   backbone: backboneSchema,
@@ -231,6 +253,23 @@ const checkpointSchema = z.strictObject({
   mode: monitorMode.default('auto'),
 });
 
+const weightingSchema = z.discriminatedUnion('type', [
+  /** L = Σ w_t L_t with each task's `weight`. */
+  z.strictObject({ type: z.literal('fixed') }),
+  /** Learned log-variances s_t (Kendall, Gal and Cipolla 2018). */
+  z.strictObject({ type: z.literal('uncertainty') }),
+  /** Dynamic weight average (Liu, Johns and Davison 2019). */
+  z.strictObject({ type: z.literal('dwa'), temperature: z.number().gt(0).default(2) }),
+  /** GradNorm (Chen et al. 2018). */
+  z.strictObject({
+    type: z.literal('gradnorm'),
+    /** Asymmetry: how strongly slow tasks are pushed. */
+    alpha: z.number().min(0).default(1.5),
+    /** Step size of the weights' own gradient descent. */
+    learning_rate: z.number().gt(0).default(0.025),
+  }),
+]);
+
 const trainingSchema = z.strictObject({
   epochs: positiveInt.default(20),
   batch_size: positiveInt.default(32),
@@ -241,6 +280,16 @@ const trainingSchema = z.strictObject({
   checkpoint: checkpointSchema.prefault({}),
   /** What to do when a loss or gradient is NaN or infinite. */
   on_nan: z.enum(['stop', 'skip_batch']).default('stop'),
+  /** How task losses are weighted. */
+  weighting: weightingSchema.prefault({ type: 'fixed' }),
+  /** Per-epoch task-gradient diagnostics on the shared parameters. */
+  diagnostics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Warn when a task pair's gradients conflict (cosine < 0) this many epochs in a row. */
+      conflict_epochs: positiveInt.default(3),
+    })
+    .prefault({}),
 });
 
 // ---------------------------------------------------------------- top level
@@ -272,4 +321,5 @@ export type RegressionTaskConfig = Extract<TaskConfig, { type: 'regression' }>;
 export type TrainingConfig = Config['training'];
 export type OptimizerConfig = TrainingConfig['optimizer'];
 export type LrScheduleConfig = TrainingConfig['lr_schedule'];
+export type WeightingConfig = TrainingConfig['weighting'];
 export type MonitorMode = z.output<typeof monitorMode>;

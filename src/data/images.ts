@@ -175,7 +175,7 @@ export function loadIdxData(config: Config): LoadedData {
   const valSource = other('val');
   const testSource = other('test');
   const fractions = data.images ? data.split : carveFractions(data.split, !!valSource, !!testSource);
-  const parts = splitIndices(trainSource.count, fractions, config.seed, trainSource.file);
+  const parts = splitIndices(trainSource.count, fractions, data.split.seed ?? config.seed, trainSource.file);
   const classSource = data.images ? [trainSource] : [{ ...trainSource, targets: subsetTargets(trainSource, parts.train) }];
   const preprocessing: Preprocessing = {
     kind: 'image',

@@ -71,7 +71,7 @@ export function loadCsvData(config: Config): LoadedData {
 
   // Rows of the train file that become val/test when no file is given for them.
   const fractions: Fractions = data.path ? data.split : carveFractions(data.split, !!valTable, !!testTable);
-  const parts = splitIndices(trainRows.length, fractions, config.seed, trainTable.file);
+  const parts = splitIndices(trainRows.length, fractions, data.split.seed ?? config.seed, trainTable.file);
   const fromTrain = (idx: number[]) => idx.map((i) => trainRows[i]);
   const train = fromTrain(parts.train);
   const val = valTable ? valRows : fromTrain(parts.val);

@@ -8,22 +8,26 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { Config } from '../config/schema';
-import { epochOrder, gatherBatch } from '../data/batches';
+import type { Config, TaskConfig } from '../config/schema';
+import { epochOrder, gatherBatch, type Batch } from '../data/batches';
 import { deriveSeed } from '../data/rng';
-import type { LoadedData } from '../data/types';
+import type { LoadedData, Split } from '../data/types';
 import { UserError } from '../errors';
 import { saveCheckpoint, type NamedTensor } from '../outputs/checkpoint';
 import { MetricsWriter, type MetricsRow } from '../outputs/metrics-writer';
 import { RUN_FILES, type RunDir } from '../outputs/run-dir';
 import { evaluate, toLogs } from './evaluate';
 import { createLrSchedule } from './lr-schedule';
-import { hasValidation, monitorableKeys, resolveMode } from './metric-keys';
+import { extraColumns, hasSharedParameters, hasValidation, monitorableKeys, resolveMode } from './metric-keys';
 import { Monitor } from './monitor';
 import { createOptimizer, setLearningRate } from './optimizer';
 import { getOptimizerState, setOptimizerState } from './optimizer-state';
 import { formatNumber, type ProgressReporter } from './progress';
 import { TrainStep } from './step';
+import { asNetwork } from '../models/network';
+import { penalizedGroups, softPenalty } from '../models/penalty';
+import { createWeighting } from '../weighting';
+import { ConflictTracker, probeTaskGradients } from './diagnostics';
 
 /** Where training stands; saved in every checkpoint's metadata. */
 export interface TrainState {
@@ -33,13 +37,15 @@ export interface TrainState {
   stepInEpoch: number;
   epochComplete: boolean;
   globalStep: number;
-  /** Per-task loss sums (sample-weighted) of the unfinished epoch, then the total. */
+  /** Per-task loss sums (sample-weighted) of the unfinished epoch, then the total, then the penalty. */
   sums: number[];
   seen: number;
   bestEpoch: number;
   checkpointMonitor: { best: number | null; wait: number };
   earlyMonitor?: { best: number | null; wait: number };
   schedule: object;
+  weighting: object;
+  conflicts: Record<string, number>;
   trainSeconds: number;
   samples: number;
 }
@@ -81,7 +87,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const taskConfigs = taskNames.map((t) => config.tasks[t]);
   const training = config.training;
   const optimizer = createOptimizer(training.optimizer);
-  const step = new TrainStep(model, taskConfigs, optimizer);
+  const network = asNetwork(model, taskNames);
+  const weighting = createWeighting(training.weighting, config.tasks);
+  const sharing = config.model.sharing;
+  const penaltyGroups = sharing.type === 'soft' ? penalizedGroups(network.copies, sharing.layers) : [];
+  const penalty = sharing.type === 'soft' ? () => softPenalty(penaltyGroups, sharing) : undefined;
+  const step = new TrainStep({ network, tasks: taskConfigs, optimizer, weighting, penalty });
+  const diagnose = training.diagnostics.enabled && hasSharedParameters(config) && network.shared.length > 0;
+  const conflicts = new ConflictTracker(training.diagnostics.conflict_epochs);
   const checkpointKey = training.checkpoint.monitor;
   const checkpointMonitor = new Monitor(checkpointKey, resolveMode(checkpointKey, training.checkpoint.mode));
   const early = training.early_stopping;
@@ -91,9 +104,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     key: checkpointKey,
     mode: checkpointMonitor.mode,
   });
-  const writer = new MetricsWriter(run.file(RUN_FILES.metricsCsv), run.file(RUN_FILES.metricsJsonl), ['epoch', 'lr', ...monitorableKeys(config), 'time_s']);
+  const writer = new MetricsWriter(run.file(RUN_FILES.metricsCsv), run.file(RUN_FILES.metricsJsonl), [
+    'epoch',
+    'lr',
+    ...monitorableKeys(config),
+    ...extraColumns(config),
+    'time_s',
+  ]);
   const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'Dropout');
-  const weights = taskConfigs.map((t) => t.weight);
   const train = data.train;
   const batchSize = Math.min(training.batch_size, train.size);
   const steps = Math.ceil(train.size / batchSize);
@@ -104,11 +122,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     stepInEpoch: 0,
     epochComplete: true,
     globalStep: 0,
-    sums: new Array(taskNames.length + 1).fill(0),
+    sums: new Array(taskNames.length + 2).fill(0),
     seen: 0,
     bestEpoch: 0,
     checkpointMonitor: checkpointMonitor.getState(),
     schedule: schedule.getState(),
+    weighting: weighting.getState(),
+    conflicts: {},
     trainSeconds: 0,
     samples: 0,
   };
@@ -116,6 +136,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     checkpointMonitor.setState(state.checkpointMonitor);
     if (earlyMonitor && state.earlyMonitor) earlyMonitor.setState(state.earlyMonitor);
     schedule.setState(state.schedule);
+    weighting.setState(state.weighting);
+    conflicts.setState(state.conflicts);
     await setOptimizerState(optimizer, options.resume.optimizer);
     writer.loadExisting(state.epochComplete ? state.epoch : state.epoch - 1);
   }
@@ -124,6 +146,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     state.checkpointMonitor = checkpointMonitor.getState();
     state.earlyMonitor = earlyMonitor?.getState();
     state.schedule = schedule.getState();
+    state.weighting = weighting.getState();
+    state.conflicts = conflicts.getState();
     const meta = { ...options.checkpointMeta, epoch: state.epoch, step: state.globalStep, logs: logs ?? {}, state };
     const slots = await getOptimizerState(optimizer);
     await saveCheckpoint(run.checkpoint(dir), model, meta, { optimizer: slots });
@@ -168,15 +192,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       state.stepInEpoch = s + 1;
       // Dropout masks come from the run's seed, step by step, so runs repeat exactly.
       dropoutLayers.forEach((layer, i) => ((layer as unknown as { seed: number }).seed = deriveSeed(config.seed, 0x44524f, state.globalStep, i)));
-      const x = tf.tensor(batch.features, [n, ...train.featureShape]);
-      const targets = taskNames.map((t, i) =>
-        taskConfigs[i].type === 'classification'
-          ? tf.tensor1d(batch.targets[t] as Int32Array, 'int32')
-          : tf.tensor2d(batch.targets[t] as Float32Array, [n, (batch.targets[t] as Float32Array).length / n]),
-      );
-      const result = step.run(x, targets, weights, training.on_nan === 'skip_batch');
+      const { x, targets } = batchTensors(batch, n, train.featureShape, taskNames, taskConfigs);
+      const result = step.run(x, targets, training.on_nan === 'skip_batch');
       x.dispose();
       targets.forEach((t) => t.dispose());
+      if (result.applied) weighting.afterStep({ losses: result.taskLosses, representationGradNorms: result.representationGradNorms });
       if (!result.applied || !Number.isFinite(result.total) || !Number.isFinite(result.gradNormSq)) {
         const bad = taskNames.filter((_, i) => !Number.isFinite(result.taskLosses[i]));
         const what = bad.length ? `the loss of task ${bad.join(', ')}` : 'the gradient';
@@ -191,6 +211,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       for (let i = 0; i < taskNames.length; i++) state.sums[i] += result.taskLosses[i] * n;
       state.sums[taskNames.length] += result.total * n;
+      state.sums[taskNames.length + 1] += result.penalty * n;
       state.seen += n;
       progress.step(s + 1, Object.fromEntries(taskNames.map((t, i) => [t, state.sums[i] / state.seen])));
     }
@@ -201,6 +222,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const logs: MetricsRow = { epoch, lr };
     logs['train/loss'] = state.sums[taskNames.length] / state.seen;
     taskNames.forEach((t, i) => (logs[`train/${t}/loss`] = state.sums[i] / state.seen));
+    if (penalty) logs['train/penalty'] = state.sums[taskNames.length + 1] / state.seen;
+    // Weights in force during this epoch, before DWA moves them for the next one.
+    weighting.weights().forEach((w, i) => (logs[`weight/${taskNames[i]}`] = w));
+    weighting.afterEpoch(taskNames.map((t) => logs[`train/${t}/loss`]));
+    if (diagnose) {
+      const probe = probeBatch(train, Math.min(batchSize, train.size), config, taskNames, taskConfigs);
+      const result = probeTaskGradients(network, taskConfigs, probe.x, probe.targets);
+      tf.dispose([probe.x, ...probe.targets]);
+      taskNames.forEach((t, i) => (logs[`grad_norm/${t}`] = result.norms[i]));
+      for (let a = 0; a < taskNames.length; a++) {
+        for (let b = a + 1; b < taskNames.length; b++) logs[`grad_cos/${taskNames[a]}~${taskNames[b]}`] = result.cosines[a][b];
+      }
+      for (const warning of conflicts.update(taskNames, result)) progress.log(warning);
+    }
     if (hasValidation(config) && data.val.size > 0) Object.assign(logs, toLogs(evaluate(model, data.val, config.tasks, data.preprocessing), 'val'));
     logs.time_s = (Date.now() - epochStart) / 1000;
 
@@ -221,6 +256,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   }
   optimizer.dispose();
+  weighting.dispose();
   return {
     epochs: state.epochComplete ? state.epoch : state.epoch - 1,
     stopReason,
@@ -231,6 +267,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     samplesPerSecond: state.trainSeconds > 0 ? state.samples / state.trainSeconds : 0,
     state,
   };
+}
+
+function batchTensors(batch: Batch, n: number, featureShape: number[], names: string[], tasks: TaskConfig[]): { x: tf.Tensor; targets: tf.Tensor[] } {
+  return {
+    x: tf.tensor(batch.features, [n, ...featureShape]),
+    targets: names.map((t, i) =>
+      tasks[i].type === 'classification'
+        ? tf.tensor1d(batch.targets[t] as Int32Array, 'int32')
+        : tf.tensor2d(batch.targets[t] as Float32Array, [n, (batch.targets[t] as Float32Array).length / n]),
+    ),
+  };
+}
+
+/** The first samples of a fixed seeded order of the training split: the same probe every epoch. */
+function probeBatch(split: Split, size: number, config: Config, names: string[], tasks: TaskConfig[]) {
+  const order = epochOrder(split.size, config.seed, 0);
+  return batchTensors(gatherBatch(split, order, 0, size), size, split.featureShape, names, tasks);
 }
 
 /** `epoch  3/60  loss 0.51 (species 0.21, mass 0.30)  val/loss 0.48  species/accuracy 0.96  mass/mae 212  lr 0.005  0.4s *` */

@@ -36,3 +36,21 @@ export function resolveMode(key: string, mode: MonitorMode): 'min' | 'max' {
   const metric = key.split('/').pop() ?? '';
   return higherIsBetter.has(metric) ? 'max' : 'min';
 }
+
+/** Whether the sharing scheme leaves parameters that several tasks share (gradient diagnostics need them). */
+export function hasSharedParameters(config: Config): boolean {
+  return config.model.sharing.type !== 'soft' && Object.keys(config.tasks).length > 1;
+}
+
+/** Columns of metrics.csv beyond the monitorable ones: penalty, weights, gradient diagnostics. */
+export function extraColumns(config: Config): string[] {
+  const tasks = Object.keys(config.tasks);
+  const columns: string[] = [];
+  if (config.model.sharing.type === 'soft') columns.push('train/penalty');
+  columns.push(...tasks.map((t) => `weight/${t}`));
+  if (config.training.diagnostics.enabled && hasSharedParameters(config)) {
+    columns.push(...tasks.map((t) => `grad_norm/${t}`));
+    for (let a = 0; a < tasks.length; a++) for (let b = a + 1; b < tasks.length; b++) columns.push(`grad_cos/${tasks[a]}~${tasks[b]}`);
+  }
+  return columns;
+}

@@ -23,7 +23,8 @@ export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const abs = Math.abs(value);
   if (abs !== 0 && (abs >= 1e5 || abs < 1e-3)) return value.toExponential(3);
-  return value.toPrecision(4).replace(/\.?0+$/, '') || '0';
+  const text = value.toPrecision(4);
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
 function formatLosses(losses: Record<string, number>): string {

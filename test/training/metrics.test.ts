@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classificationMetrics, regressionMetrics } from '../../src/training/metrics';
 import { destandardize, softmaxRows } from '../../src/training/evaluate';
+import { formatNumber } from '../../src/training/progress';
 
 test('accuracy, macro-F1 and cross-entropy match hand-computed values', () => {
   // 4 samples, 3 classes; predictions argmax: 0, 1, 1, 2; labels: 0, 1, 2, 2.
@@ -39,4 +40,12 @@ test('softmax rows sum to one and destandardize restores units', () => {
   assert.ok(Math.abs(p[0] + p[1] + p[2] - 1) < 1e-6);
   assert.ok(Math.abs(p[3] - 1) < 1e-6, 'large logits do not overflow');
   assert.deepEqual(Array.from(destandardize(new Float32Array([0, 1, -1, 2]), [10, 0], [2, 5])), [10, 5, 8, 10]);
+});
+
+test('numbers print with 4 significant digits and no trailing zeros, integers intact', () => {
+  assert.equal(formatNumber(4800), '4800');
+  assert.equal(formatNumber(0.5), '0.5');
+  assert.equal(formatNumber(0.12345), '0.1235');
+  assert.equal(formatNumber(123456), '1.235e+5');
+  assert.equal(formatNumber(0), '0');
 });

@@ -1,6 +1,8 @@
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { SharingConfig } from '../../config/schema';
+import { buildCrossStitchSharing } from './cross-stitch';
 import { buildHardSharing } from './hard';
+import { buildSoftSharing } from './soft';
 import type { SharingBuilder, SharingContext } from './types';
 
 type BuilderFor<T extends SharingConfig['type']> = SharingBuilder<Extract<SharingConfig, { type: T }>>;
@@ -8,6 +10,8 @@ type BuilderFor<T extends SharingConfig['type']> = SharingBuilder<Extract<Sharin
 /** Sharing schemes by the config's `model.sharing.type`. */
 export const sharingRegistry: { [T in SharingConfig['type']]: BuilderFor<T> } = {
   hard: buildHardSharing,
+  soft: buildSoftSharing,
+  cross_stitch: buildCrossStitchSharing,
 };
 
 export function buildSharing(input: SymbolicTensor, config: SharingConfig, context: SharingContext): Record<string, SymbolicTensor> {

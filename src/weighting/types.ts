@@ -1,0 +1,34 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { TaskConfig } from '../config/schema';
+
+/** What a weighting method is told after each training step. */
+export interface StepInfo {
+  /** Each task's loss on the batch. */
+  losses: number[];
+  /** ‖∂(w_t·L_t)/∂h_t‖ at the features each head sees (only when `needsRepresentationGrads`). */
+  representationGradNorms?: number[];
+}
+
+/**
+ * How task losses combine into the objective, and how the weights evolve. One
+ * file per method, all behind this interface (as in LibMTL).
+ */
+export interface Weighting {
+  /** Variables trained together with the model (e.g. uncertainty's log-variances). */
+  readonly variables: tf.Variable[];
+  /** The step must measure per-task gradient norms at the shared representation. */
+  readonly needsRepresentationGrads: boolean;
+  /** The objective of one step from the task losses; runs inside the gradient tape. */
+  objective(losses: tf.Scalar[]): tf.Scalar;
+  /** The weight each task's loss currently gets (logged as weight/<task>). */
+  weights(): number[];
+  afterStep(info: StepInfo): void;
+  /** After each epoch with the mean training loss of every task. */
+  afterEpoch(epochLosses: number[]): void;
+  /** JSON-safe state for checkpoints; setState restores it exactly. */
+  getState(): object;
+  setState(state: object): void;
+  dispose(): void;
+}
+
+export type WeightingFactory<C> = (config: C, tasks: TaskConfig[], names: string[]) => Weighting;
