@@ -7,6 +7,8 @@
  * offline; they are optional dependencies and simply absent then.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core registers no gradients itself; the tfjs-layers bundle does, for every op.
+import '@tensorflow/tfjs-layers';
 import { UserError } from '../errors';
 import { registerWasmTrainingKernels } from './kernels/wasm';
 
