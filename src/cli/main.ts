@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from '../errors';
 import { mtlVersion } from '../version';
+import { registerCompare } from './compare';
 import { registerEval } from './eval';
 import { consoleOutput, type Output } from './options';
 import { registerTrain } from './train';
@@ -21,6 +22,7 @@ export function buildProgram(out: Output = consoleOutput): Command {
   registerTrain(program, out);
   registerEval(program, out);
   registerValidate(program, out);
+  registerCompare(program, out);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

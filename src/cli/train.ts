@@ -25,6 +25,8 @@ import { commonOptions, parseIntOption, type Output } from './options';
 export interface TrainArgs extends ConfigOverrides {
   /** The experiment file; optional with --resume (the run's own config.yaml is used). */
   config?: string;
+  /** An already validated config instead of a file (mtl compare builds its runs' configs). */
+  resolvedConfig?: Config;
   /** Run folder to write instead of <output.dir>/<name>/<timestamp>. */
   out?: string;
   backend?: BackendName;
@@ -64,7 +66,7 @@ export async function trainCommand(
 ): Promise<TrainSummary> {
   const resumed = args.resume ? await openResume(args) : undefined;
   if (resumed) checkConfigUnchanged(args, resumed);
-  const config = resumed ? resumed.meta.config : loadConfig(requireConfig(args), args).config;
+  const config = resumed ? resumed.meta.config : (args.resolvedConfig ?? loadConfig(requireConfig(args), args).config);
   const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
   out.log(describeBackend(backend));
   const data = await loadData(config);

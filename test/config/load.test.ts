@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, configHash } from '../../src/config/load';
 import { ConfigError } from '../../src/errors';
@@ -50,8 +50,10 @@ test('a valid config loads with defaults filled in and paths made absolute', () 
   assert.equal(config.data.format === 'csv' && config.data.path, path.join(dir, 'data.csv'));
 });
 
-test('the shipped configs are valid', () => {
-  for (const name of ['penguins.yaml', 'fashion-mnist.yaml']) {
+test('every shipped config is valid', () => {
+  const names = readdirSync(path.join(repoRoot, 'configs')).filter((f) => f.endsWith('.yaml'));
+  assert.ok(names.length >= 12);
+  for (const name of names) {
     const { config } = loadConfig(path.join(repoRoot, 'configs', name));
     assert.ok(Object.keys(config.tasks).length >= 2, name);
   }
