@@ -5,6 +5,9 @@
  *
  *   x̂ = (x − μ) / σ,  dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/(N·σ) · (N·dy − dβ − x̂·dγ)
  *
+ * In inference mode it is the per-channel affine map it amounts to, so gradients
+ * taken through a model in inference mode (gradient diagnostics) are cheap too.
+ *
  * It keeps the class name 'BatchNormalization', its weights and its config, so
  * saved models stay ordinary tfjs/Keras layers models; registering it makes
  * deserialized models use it too.
@@ -64,7 +67,15 @@ export class FusedBatchNormalization extends StockBatchNormalization {
     const self = this as unknown as BatchNormInternals;
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const lastAxis = self.axis === -1 || self.axis === x.rank - 1;
-    if (!kwargs.training || !lastAxis || !self.center || !self.scale) return super.call(inputs, kwargs);
+    if (!lastAxis || !self.center || !self.scale) return super.call(inputs, kwargs);
+    if (!kwargs.training) {
+      // y = x·a + b per channel; broadcasting keeps its gradient free of tiles too.
+      return tf.tidy(() => {
+        const a = tf.mul(self.gamma.read(), tf.rsqrt(tf.add(self.movingVariance.read(), self.epsilon)));
+        const b = tf.sub(self.beta.read(), tf.mul(self.movingMean.read(), a));
+        return tf.add(tf.mul(x, a), b);
+      });
+    }
     return tf.tidy(() => {
       const { y, mean, variance } = fusedBatchNormTraining(x, self.gamma.read(), self.beta.read(), self.epsilon);
       for (const [variable, value] of [

@@ -70,3 +70,16 @@ test('saved models deserialize batch norm as the fused layer under the standard 
   const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
   assert.ok(loaded.getLayer('bn') instanceof FusedBatchNormalization);
 });
+
+test('inference mode matches tfjs batch norm with the same moving statistics', () => {
+  const rng = new Rng(11);
+  const x = tf.tensor(Float32Array.from({ length: 2 * 3 * 3 * 5 }, () => rng.normal()), [2, 3, 3, 5]);
+  const fused = batchNormalization({});
+  const stock = tfl.layers.batchNormalization({});
+  fused.build(x.shape);
+  stock.build(x.shape);
+  const weights = [tf.randomUniform([5], 0.5, 2, 'float32', 1), tf.randomNormal([5], 0, 1, 'float32', 2), tf.randomNormal([5], 0, 1, 'float32', 3), tf.randomUniform([5], 0.1, 3, 'float32', 4)];
+  fused.setWeights(weights);
+  stock.setWeights(weights);
+  assertClose((fused.apply(x) as tf.Tensor).dataSync(), (stock.apply(x) as tf.Tensor).dataSync(), 1e-5, 1e-5, 'inference output');
+});
