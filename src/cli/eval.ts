@@ -1,5 +1,6 @@
 /** `mtl eval <run-dir|checkpoint-dir>`: score a saved model on a split or a new file. */
 import { Option, type Command } from 'commander';
+import path from 'node:path';
 import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
 import { loadData, loadWithPreprocessing } from '../data/load';
 import type { Split } from '../data/types';
@@ -38,7 +39,7 @@ export async function evalCommand(args: EvalArgs, out: Output): Promise<EvalRepo
   const { checkpoint } = resolveCheckpoint(args.location);
   const meta = readCheckpointMeta<CheckpointMeta>(checkpoint);
   if (meta.format !== 'mtl-checkpoint') {
-    throw new UserError(`${checkpoint}: not an mtl checkpoint (no mtl metadata in model.json)`, { hint: 'pass a run folder written by mtl train' });
+    throw new UserError(`${path.join(checkpoint, 'model.json')}: not an mtl checkpoint (it has no mtl metadata)`, { hint: 'pass a run folder written by mtl train' });
   }
   const config = meta.config;
   const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
