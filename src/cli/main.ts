@@ -8,6 +8,7 @@ import { ExitCode, UserError } from '../errors';
 import { mtlVersion } from '../version';
 import { registerCompare } from './compare';
 import { registerEval } from './eval';
+import { registerPredict } from './predict';
 import { consoleOutput, type Output } from './options';
 import { registerTrain } from './train';
 import { registerValidate } from './validate';
@@ -23,6 +24,7 @@ export function buildProgram(out: Output = consoleOutput): Command {
   registerEval(program, out);
   registerValidate(program, out);
   registerCompare(program, out);
+  registerPredict(program, out);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -25,7 +25,7 @@ export type RawOutputs = Record<string, Float32Array>;
 
 const INFERENCE_BATCH = 256;
 
-/** Runs the model in inference mode over `split`; returns raw outputs and the mean loss per task. */
+/** Runs the model in inference mode over `split`; returns raw outputs and the mean loss per task (NaN without targets). */
 export function runSplit(
   model: tfl.LayersModel,
   split: Split,
@@ -43,13 +43,14 @@ export function runSplit(
     const results = tf.tidy(() => {
       const x = tf.tensor(split.features.subarray(start * sampleSize, end * sampleSize), [n, ...split.featureShape]);
       const ys = asArray(model.apply(x, { training: false }));
-      return names.map((task, i) => ({ y: ys[i], loss: taskLoss(tasks[task], ys[i], batchTarget(split, task, tasks[task], start, end, units[i])) }));
+      // Without targets (predict) there is nothing to score: outputs only.
+      return names.map((task, i) => ({ y: ys[i], loss: split.targets[task] ? taskLoss(tasks[task], ys[i], batchTarget(split, task, tasks[task], start, end, units[i])) : undefined }));
     });
     names.forEach((task, i) => {
       outputs[task].set(results[i].y.dataSync() as Float32Array, start * units[i]);
-      lossSums[task] += results[i].loss.dataSync()[0] * n;
+      lossSums[task] += results[i].loss ? results[i].loss!.dataSync()[0] * n : NaN;
     });
-    tf.dispose(results.flatMap((r) => [r.y, r.loss]));
+    tf.dispose(results.flatMap((r) => (r.loss ? [r.y, r.loss] : [r.y])));
   }
   const losses = Object.fromEntries(names.map((t) => [t, split.size ? lossSums[t] / split.size : NaN]));
   return { outputs, losses };
