@@ -12,7 +12,7 @@ import { loadData } from '../data/load';
 import { ConfigError, InterruptedError, UserError } from '../errors';
 import { buildModel } from '../models/build';
 import { loadBackboneWeights } from '../models/pretrained';
-import { loadCheckpoint, type NamedTensor } from '../outputs/checkpoint';
+import { loadCheckpoint, readCheckpointMeta, type NamedTensor } from '../outputs/checkpoint';
 import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { RUN_FILES, RunDir } from '../outputs/run-dir';
 import { evaluate, type Evaluation } from '../training/evaluate';
@@ -64,10 +64,15 @@ export async function trainCommand(
   progress: ProgressReporter = createProgress(),
   stop: StopSignal = { requested: false },
 ): Promise<TrainSummary> {
-  const resumed = args.resume ? await openResume(args) : undefined;
-  if (resumed) checkConfigUnchanged(args, resumed);
-  const config = resumed ? resumed.meta.config : (args.resolvedConfig ?? loadConfig(requireConfig(args), args).config);
+  const opened = args.resume ? openResume(args) : undefined;
+  if (opened) checkConfigUnchanged(args, opened);
+  const config = opened ? opened.meta.config : (args.resolvedConfig ?? loadConfig(requireConfig(args), args).config);
   const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
+  let resumed: Resumed | undefined;
+  if (opened) {
+    const loaded = await loadCheckpoint<CheckpointMeta>(opened.run.checkpoint('last'));
+    resumed = { ...opened, model: loaded.model, optimizer: loaded.extras.optimizer ?? [] };
+  }
   out.log(describeBackend(backend));
   const data = await loadData(config);
   for (const note of data.notes) out.log(note);
@@ -141,7 +146,8 @@ export async function trainCommand(
   if (result.stopReason === 'interrupted') {
     run.writeJson(RUN_FILES.meta, { ...meta, status: 'interrupted', interrupted_at: new Date().toISOString() });
     const s = result.state;
-    throw new InterruptedError(`interrupted at epoch ${s.epoch}, step ${s.stepInEpoch}; checkpoints/last holds this point`, `resume with: mtl train --resume ${run.path}`);
+    const where = s.stepInEpoch === 0 ? `after epoch ${s.epoch - 1}` : `at epoch ${s.epoch}, step ${s.stepInEpoch}`;
+    throw new InterruptedError(`interrupted ${where}; checkpoints/last holds this point`, `resume with: mtl train --resume ${run.path}`);
   }
 
   let test: Evaluation | null = null;
@@ -180,21 +186,22 @@ function requireConfig(args: TrainArgs): string {
   return args.config;
 }
 
-async function openResume(args: TrainArgs): Promise<Resumed> {
+/** Reads the run's checkpoints/last metadata; the model is loaded once the backend is up. */
+function openResume(args: TrainArgs): Omit<Resumed, 'model' | 'optimizer'> {
   const dir = path.resolve(args.resume!);
   const run = new RunDir(dir);
   if (!existsSync(run.checkpoint('last')) || !run.exists(RUN_FILES.config)) {
     throw new UserError(`--resume ${args.resume}: not a run folder with checkpoints/last`, { exitCode: 2, hint: 'pass the folder that mtl train printed as "run folder"' });
   }
-  const loaded = await loadCheckpoint<CheckpointMeta & { state?: TrainState }>(run.checkpoint('last'));
-  if (loaded.meta.format !== 'mtl-checkpoint' || !loaded.meta.state) {
+  const meta = readCheckpointMeta<CheckpointMeta & { state?: TrainState }>(run.checkpoint('last'));
+  if (meta.format !== 'mtl-checkpoint' || !meta.state) {
     throw new UserError(`${run.checkpoint('last')}: holds no training state to resume from`, { exitCode: 2, hint: 'it was not written by mtl train; start a new run' });
   }
-  return { run, model: loaded.model, state: loaded.meta.state, optimizer: loaded.extras.optimizer ?? [], meta: loaded.meta as Resumed['meta'] };
+  return { run, state: meta.state, meta: meta as Resumed['meta'] };
 }
 
 /** A resumed run keeps its config; a config file or flags that change it are refused without --force. */
-function checkConfigUnchanged(args: TrainArgs, resumed: Resumed): void {
+function checkConfigUnchanged(args: TrainArgs, resumed: Omit<Resumed, 'model' | 'optimizer'>): void {
   const saved = resumed.meta.config;
   const overrides = args.epochs !== undefined || args.batchSize !== undefined || args.seed !== undefined || (args.set?.length ?? 0) > 0;
   if (!args.config && !overrides) return;
@@ -233,15 +240,17 @@ export function registerTrain(program: Command, out: Output): void {
   });
 }
 
-/** First SIGINT/SIGTERM: finish the step, save, exit 130. Second: exit at once. */
+/**
+ * First SIGINT/SIGTERM: finish the step, save checkpoints/last, exit 130. The
+ * handlers then remove themselves, so a second signal gets the default action and
+ * ends the process at once, even in the middle of a step (the writes are atomic).
+ */
 function interruptOnSignals(): StopSignal {
   const stop: StopSignal = { requested: false };
   const handler = (signal: NodeJS.Signals) => {
-    if (stop.requested) {
-      process.stderr.write(`\n${signal} again: exiting now without saving\n`);
-      process.exit(130);
-    }
     stop.requested = true;
+    process.removeListener('SIGINT', handler);
+    process.removeListener('SIGTERM', handler);
     process.stderr.write(`\n${signal}: stopping after the current step and saving checkpoints/last (press Ctrl-C again to quit at once)\n`);
   };
   process.on('SIGINT', handler);

@@ -242,12 +242,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     schedule.afterEpoch(logs);
     const improved = checkpointMonitor.update(logs[checkpointKey]);
     const stopEarly = earlyMonitor !== undefined && (earlyMonitor.update(logs[earlyKey]), earlyMonitor.wait >= early!.patience);
+    // Metrics first: a crash before checkpoints/last moves on repeats the epoch, and the
+    // resumed run drops the row it rewrites, so metrics.csv never has a gap or a duplicate.
+    writer.append(logs);
     if (improved || state.bestEpoch === 0) {
       state.bestEpoch = epoch;
       await snapshot('best', logs);
     }
     await snapshot('last', logs);
-    writer.append(logs);
     progress.endEpoch(epochLine(logs, training.epochs, config.tasks, improved));
     if (stopEarly) {
       progress.log(`early stopping: ${earlyKey} has not improved for ${earlyMonitor!.wait} epochs (best ${formatNumber(earlyMonitor!.best)})`);
