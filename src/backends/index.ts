@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { UserError } from '../errors';
 import { registerWasmTrainingKernels } from './kernels/wasm';
+import { checkGpuEnvironment, gpuAdvice } from './gpu-check';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type Device = 'auto' | 'gpu' | 'cpu';
@@ -129,10 +130,9 @@ export async function initBackend(options: BackendOptions): Promise<BackendInfo>
     }
   }
   if (options.device === 'gpu') {
-    throw new UserError(`--device gpu: no GPU backend could be loaded (${tried.map((t) => `${t.name}: ${t.error}`).join('; ')})`, {
-      hint:
-        'mtl does not fall back to the CPU when the GPU is asked for. Install @tensorflow/tfjs-node-gpu (its install downloads libtensorflow) ' +
-        'on a machine with an NVIDIA driver, CUDA 11.2 (libcudart.so.11.0) and cuDNN 8.1 (libcudnn.so.8), or run with --device auto / cpu',
+    const advice = gpuAdvice(checkGpuEnvironment());
+    throw new UserError(`--device gpu: no GPU backend could be loaded (${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}); mtl does not fall back to the CPU when the GPU is asked for`, {
+      hint: `${advice ? `what mtl doctor finds:\n${advice}\n` : ''}or train on the CPU with --device auto`,
       exitCode: 1,
     });
   }

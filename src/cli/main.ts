@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from '../errors';
 import { mtlVersion } from '../version';
 import { registerCompare } from './compare';
+import { registerDoctor } from './doctor';
 import { registerEval } from './eval';
 import { registerPredict } from './predict';
 import { consoleOutput, type Output } from './options';
@@ -25,6 +26,7 @@ export function buildProgram(out: Output = consoleOutput): Command {
   registerValidate(program, out);
   registerCompare(program, out);
   registerPredict(program, out);
+  registerDoctor(program, out);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -57,6 +59,10 @@ export function reportError(e: unknown): number {
 
 /** Entry point of bin/mtl.js. */
 export function run(): void {
+  // `mtl ... | head` closes the pipe early: stop quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   void main(process.argv).then((code) => {
     process.exitCode = code;
     // Engines may hold handles open (wasm workers); finish once output is flushed.

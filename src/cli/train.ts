@@ -130,16 +130,22 @@ export async function trainCommand(
     tasks: Object.keys(config.tasks),
     backend: { name: backend.name, version: backend.version },
   };
-  const result = await train({
-    config,
-    model,
-    data,
-    run,
-    progress,
-    checkpointMeta,
-    stop,
-    resume: resumed ? { state: resumed.state, optimizer: resumed.optimizer } : undefined,
-  });
+  let result: TrainResult;
+  try {
+    result = await train({
+      config,
+      model,
+      data,
+      run,
+      progress,
+      checkpointMeta,
+      stop,
+      resume: resumed ? { state: resumed.state, optimizer: resumed.optimizer } : undefined,
+    });
+  } catch (e) {
+    run.writeJson(RUN_FILES.meta, { ...meta, status: 'failed', error: (e as Error).message, ended_at: new Date().toISOString() });
+    throw e;
+  }
   model.dispose();
   resumed?.optimizer.forEach((t) => t.tensor.dispose());
 

@@ -1,6 +1,7 @@
 /**
  * metrics.csv and metrics.jsonl, one row per epoch. Both files are rewritten
- * atomically after every epoch, so a crash never leaves half a row.
+ * atomically after every epoch, so a crash never leaves half a row; a crash between
+ * the two writes leaves metrics.jsonl (written first, and read on resume) one row ahead.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from './atomic';
@@ -47,8 +48,8 @@ export class MetricsWriter {
   private flush(): void {
     const csv = [this.columns.join(',')];
     for (const row of this.rows) csv.push(this.columns.map((c) => formatCell(row[c])).join(','));
-    writeFileAtomic(this.csvPath, `${csv.join('\n')}\n`);
     writeFileAtomic(this.jsonlPath, this.rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileAtomic(this.csvPath, `${csv.join('\n')}\n`);
   }
 }
 

@@ -46,6 +46,8 @@ export interface TrainState {
   schedule: object;
   weighting: object;
   conflicts: Record<string, number>;
+  /** The optimizer whose slots checkpoints hold. */
+  optimizer: string;
   trainSeconds: number;
   samples: number;
 }
@@ -129,6 +131,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     schedule: schedule.getState(),
     weighting: weighting.getState(),
     conflicts: {},
+    optimizer: training.optimizer.type,
     trainSeconds: 0,
     samples: 0,
   };
@@ -138,7 +141,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     schedule.setState(state.schedule);
     weighting.setState(state.weighting);
     conflicts.setState(state.conflicts);
-    await setOptimizerState(optimizer, options.resume.optimizer);
+    if (state.optimizer === training.optimizer.type) {
+      await setOptimizerState(optimizer, options.resume.optimizer);
+    } else {
+      progress.log(`warning: the optimizer changed from ${state.optimizer} to ${training.optimizer.type}; it starts without saved state`);
+      state.optimizer = training.optimizer.type;
+    }
     writer.loadExisting(state.epochComplete ? state.epoch : state.epoch - 1);
   }
 
@@ -205,8 +213,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           continue;
         }
         progress.stop();
-        throw new UserError(`training diverged: ${what} became NaN or infinite at epoch ${epoch}, step ${s + 1}`, {
-          hint: `checkpoints/last holds the last good epoch. Lower training.optimizer.learning_rate, check the data for extreme values, or set training.on_nan: skip_batch`,
+        const kept = epoch > 1 ? `checkpoints/last still holds epoch ${epoch - 1}, the last good one` : 'no epoch had finished, so no checkpoint was written';
+        throw new UserError(`training diverged: ${what} became NaN or infinite at epoch ${epoch}, step ${s + 1}; ${kept}`, {
+          hint: 'lower training.optimizer.learning_rate, check the data for extreme values, or set training.on_nan: skip_batch',
         });
       }
       for (let i = 0; i < taskNames.length; i++) state.sums[i] += result.taskLosses[i] * n;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
 import { trainCommand } from '../../src/cli/train';
-import { ConfigError, InterruptedError } from '../../src/errors';
+import { ConfigError, InterruptedError, UserError } from '../../src/errors';
+import { readFileSync } from 'node:fs';
 import type { StopSignal } from '../../src/training/loop';
 import { silentProgress, type ProgressReporter } from '../../src/training/progress';
 import { captureOutput } from '../helpers/output';
@@ -61,4 +62,26 @@ test('resuming with a changed config is refused with the changed keys, unless --
   const summary = await trainCommand({ resume: run, epochs: 3, force: true }, captureOutput(), silentProgress);
   assert.equal(summary.epochs, 3);
   assert.equal(metricRows(run).length, 3);
+});
+
+test('a loss that turns NaN stops training, names task, epoch and step, and keeps the last good checkpoint', async () => {
+  const run = path.join(tempDir(), 'run');
+  await trainCommand({ config, out: run, epochs: 2, set: ['training.early_stopping.patience=100'] }, captureOutput(), silentProgress);
+  const good = checkpointWeights(run);
+  await assert.rejects(
+    trainCommand({ resume: run, epochs: 4, force: true, set: ['training.early_stopping.patience=100', 'training.optimizer={type: sgd, learning_rate: 1000}'] }, captureOutput(), silentProgress),
+    (e) => e instanceof UserError && e.exitCode === 1 && /training diverged: the loss of task (species|body_mass)(, (species|body_mass))? became NaN or infinite at epoch 3, step \d+; checkpoints\/last still holds epoch 2/.test(e.message),
+  );
+  assert.deepEqual(Array.from(checkpointWeights(run)), Array.from(good), 'the last good checkpoint is untouched');
+  assert.ok(Array.from(good).every(Number.isFinite));
+  assert.equal(JSON.parse(readFileSync(path.join(run, 'meta.json'), 'utf8')).status, 'failed');
+});
+
+test('on_nan: skip_batch skips non-finite batches and finishes', async () => {
+  const run = path.join(tempDir(), 'run');
+  const lines = captureOutput();
+  const progress = { ...silentProgress, log: (m: string) => lines.log(m) };
+  const summary = await trainCommand({ config, out: run, epochs: 2, set: ['training.optimizer={type: sgd, learning_rate: 1000}', 'training.on_nan=skip_batch'] }, captureOutput(), progress);
+  assert.equal(summary.epochs, 2);
+  assert.match(lines.text(), /warning: the loss of task .* is not finite at epoch 1, step \d+; batch skipped/);
 });
