@@ -59,7 +59,9 @@ const loaders: Record<BackendName, () => Promise<Loaded>> = {
     return { gpu: usingGpu(), threads: 0, packageName: pkg, version: packageVersion(pkg) };
   },
   tensorflow: async () => {
-    const pkg = '@tensorflow/tfjs-node';
+    // Where tfjs-node-gpu already loaded but found no GPU, its libtensorflow runs on the CPU:
+    // loading tfjs-node as well would register a second 'tensorflow' backend.
+    const pkg = tf.findBackend('tensorflow') ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
     requireEngine(pkg);
     await tf.setBackend('tensorflow');
     return { gpu: false, threads: 0, packageName: pkg, version: packageVersion(pkg) };
