@@ -203,6 +203,13 @@ function openResume(args: TrainArgs): Omit<Resumed, 'model' | 'optimizer'> {
   if (meta.format !== 'mtl-checkpoint' || !meta.state) {
     throw new UserError(`${run.checkpoint('last')}: holds no training state to resume from`, { exitCode: 2, hint: 'it was not written by mtl train; start a new run' });
   }
+  const runConfig = loadConfig(run.file(RUN_FILES.config)).config;
+  if (configHash(runConfig) !== meta.configHash) {
+    throw new UserError(`${run.checkpoint('last')}: this checkpoint was trained with another config than ${run.file(RUN_FILES.config)}`, {
+      exitCode: 2,
+      hint: 'the checkpoint was copied from another run; resume that run instead, or start a new one',
+    });
+  }
   return { run, state: meta.state, meta: meta as Resumed['meta'] };
 }
 
@@ -220,6 +227,7 @@ function checkConfigUnchanged(args: TrainArgs, resumed: Omit<Resumed, 'model' | 
     throw new ConfigError(`the config differs from the run being resumed in: ${changed.join(', ')}`, 'resume with the same config, or pass --force to continue with the new one');
   }
   resumed.meta.config = requested;
+  resumed.run.writeText(RUN_FILES.config, configToYaml(requested));
 }
 
 export function registerTrain(program: Command, out: Output): void {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { initBackend } from '../../src/backends';
 import { trainCommand } from '../../src/cli/train';
 import { ConfigError, InterruptedError, UserError } from '../../src/errors';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import type { StopSignal } from '../../src/training/loop';
 import { silentProgress, type ProgressReporter } from '../../src/training/progress';
 import { captureOutput } from '../helpers/output';
@@ -84,4 +84,14 @@ test('on_nan: skip_batch skips non-finite batches and finishes', async () => {
   const summary = await trainCommand({ config, out: run, epochs: 2, set: ['training.optimizer={type: sgd, learning_rate: 1000}', 'training.on_nan=skip_batch'] }, captureOutput(), progress);
   assert.equal(summary.epochs, 2);
   assert.match(lines.text(), /warning: the loss of task .* is not finite at epoch 1, step \d+; batch skipped/);
+});
+
+test('resuming from a checkpoint copied from another run is refused', async () => {
+  const a = path.join(tempDir(), 'a');
+  const b = path.join(tempDir(), 'b');
+  await trainCommand({ config, out: a, epochs: 1 }, captureOutput(), silentProgress);
+  await trainCommand({ config, out: b, epochs: 1, seed: 5 }, captureOutput(), silentProgress);
+  rmSync(path.join(b, 'checkpoints', 'last'), { recursive: true });
+  cpSync(path.join(a, 'checkpoints', 'last'), path.join(b, 'checkpoints', 'last'), { recursive: true });
+  await assert.rejects(trainCommand({ resume: b }, captureOutput(), silentProgress), /checkpoints\/last: this checkpoint was trained with another config/);
 });
