@@ -10,6 +10,7 @@ import { registerCompare } from './compare';
 import { registerDoctor } from './doctor';
 import { registerEval } from './eval';
 import { registerPredict } from './predict';
+import { registerReport } from './report';
 import { consoleOutput, type Output } from './options';
 import { registerTrain } from './train';
 import { registerValidate } from './validate';
@@ -27,6 +28,7 @@ export function buildProgram(out: Output = consoleOutput): Command {
   registerCompare(program, out);
   registerPredict(program, out);
   registerDoctor(program, out);
+  registerReport(program, out);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

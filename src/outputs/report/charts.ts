@@ -1,0 +1,108 @@
+/** The report's charts as Vega-Lite specs: plain data in, a spec out. */
+import type { ChartSpec } from './render';
+
+const WIDTH = 360;
+const HEIGHT = 220;
+
+type Row = Record<string, string | number>;
+
+/** Value per epoch, one line per series (e.g. task and split). */
+export function lineChart(title: string, rows: { epoch: number; value: number; series: string; dash?: string }[], yTitle: string, logScale = false): ChartSpec {
+  return {
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows.filter((r) => Number.isFinite(r.value)) },
+    mark: { type: 'line', point: rows.length <= 60 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+      y: { field: 'value', type: 'quantitative', title: yTitle, scale: logScale ? { type: 'log' } : { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null },
+      ...(rows.some((r) => r.dash) ? { strokeDash: { field: 'dash', type: 'nominal', title: null } } : {}),
+    },
+  };
+}
+
+/** Counts of (true, predicted) class pairs with the count written in each cell. */
+export function confusionMatrix(title: string, classes: string[], counts: number[][]): ChartSpec {
+  const values: Row[] = [];
+  classes.forEach((t, i) => classes.forEach((p, j) => values.push({ true: t, predicted: p, count: counts[i][j] })));
+  const size = Math.max(160, Math.min(420, classes.length * 36));
+  return {
+    title,
+    width: size,
+    height: size,
+    data: { values },
+    encoding: {
+      x: { field: 'predicted', type: 'ordinal', sort: classes, title: 'predicted' },
+      y: { field: 'true', type: 'ordinal', sort: classes, title: 'true' },
+    },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' }, legend: null } } },
+      {
+        mark: { type: 'text', fontSize: 10 },
+        encoding: {
+          text: { field: 'count', type: 'quantitative' },
+          color: { condition: { test: `datum.count > ${Math.max(...counts.flat()) / 2}`, value: 'white' }, value: 'black' },
+        },
+      },
+    ],
+  };
+}
+
+/** Predicted against true values with the y = x line. */
+export function predictedVsTrue(title: string, points: { truth: number; predicted: number }[], unit: string): ChartSpec {
+  const all = points.flatMap((p) => [p.truth, p.predicted]);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  return {
+    title,
+    width: WIDTH - 60,
+    height: WIDTH - 60,
+    layer: [
+      {
+        data: { values: points },
+        mark: { type: 'point', filled: true, opacity: 0.5, size: 18 },
+        encoding: {
+          x: { field: 'truth', type: 'quantitative', title: `true ${unit}`, scale: { domain: [lo, hi] } },
+          y: { field: 'predicted', type: 'quantitative', title: `predicted ${unit}`, scale: { domain: [lo, hi] } },
+        },
+      },
+      {
+        data: { values: [{ truth: lo, predicted: lo }, { truth: hi, predicted: hi }] },
+        mark: { type: 'line', color: 'gray', strokeDash: [4, 4] },
+        encoding: { x: { field: 'truth', type: 'quantitative' }, y: { field: 'predicted', type: 'quantitative' } },
+      },
+    ],
+  };
+}
+
+export function residualHistogram(title: string, residuals: number[], unit: string): ChartSpec {
+  return {
+    title,
+    width: WIDTH - 60,
+    height: HEIGHT,
+    data: { values: residuals.map((r) => ({ residual: r })) },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'residual', type: 'quantitative', bin: { maxbins: 30 }, title: `predicted − true ${unit}` },
+      y: { aggregate: 'count', type: 'quantitative', title: 'samples' },
+    },
+  };
+}
+
+/** Single-task against multi-task: mean bars with ±std error bars, for one task's metric. */
+export function comparisonBars(title: string, metric: string, rows: { model: string; mean: number; std: number }[]): ChartSpec {
+  const values = rows.map((r) => ({ ...r, lo: r.mean - r.std, hi: r.mean + r.std }));
+  return {
+    title,
+    width: 220,
+    height: HEIGHT,
+    data: { values },
+    encoding: { x: { field: 'model', type: 'nominal', title: null, sort: rows.map((r) => r.model), axis: { labelAngle: 0 } } },
+    layer: [
+      { mark: 'bar', encoding: { y: { field: 'mean', type: 'quantitative', title: metric }, color: { field: 'model', type: 'nominal', legend: null, sort: rows.map((r) => r.model) } } },
+      { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'lo', type: 'quantitative', title: metric }, y2: { field: 'hi' } } },
+    ],
+  };
+}

@@ -1,0 +1,38 @@
+/** The report of an `mtl compare` folder: single-task against multi-task per task, with Δm. */
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { Comparison } from '../../cli/compare';
+import { formatNumber } from '../../training/progress';
+import { comparisonBars } from './charts';
+import { htmlTable, renderPage, type ReportChart } from './page';
+import { renderSvg } from './render';
+
+export async function buildCompareReport(dir: string): Promise<{ html: string; charts: number }> {
+  const comparison = JSON.parse(readFileSync(path.join(dir, 'comparison.json'), 'utf8')) as Comparison;
+  const charts: ReportChart[] = [];
+  for (const [task, t] of Object.entries(comparison.tasks)) {
+    const spec = comparisonBars(`${task}: ${t.metric}`, t.metric, [
+      { model: 'single-task', mean: t.stl.mean, std: t.stl.std },
+      { model: 'multi-task', mean: t.mtl.mean, std: t.mtl.std },
+    ]);
+    charts.push({ id: `${task}-compare`, title: `${task}: test ${t.metric}, mean ± std over ${t.stl.values.length} seeds (${t.higher_is_better ? 'higher' : 'lower'} is better)`, svg: await renderSvg(spec) });
+  }
+  const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}%`;
+  const table = htmlTable(
+    ['task', 'metric', 'single-task', 'multi-task', 'Δ', 'verdict'],
+    Object.entries(comparison.tasks).map(([task, t]) => [
+      task,
+      t.metric,
+      `${formatNumber(t.stl.mean)} ± ${formatNumber(t.stl.std)}`,
+      `${formatNumber(t.mtl.mean)} ± ${formatNumber(t.mtl.std)}`,
+      signed(t.delta_pct),
+      t.verdict,
+    ]),
+  );
+  const html = renderPage(
+    'mtl compare: does multi-task learning help?',
+    [`Δm ${signed(comparison.delta_m_pct)} (positive: multi-task is better)`, `seeds ${comparison.seeds.join(', ')}`, `${comparison.runs.length} runs in ${comparison.seconds.toFixed(1)} s`, comparison.config],
+    [{ title: 'Single-task against multi-task', html: table, charts }],
+  );
+  return { html, charts: charts.length };
+}

@@ -1,0 +1,149 @@
+/**
+ * The report of one run: its curves from metrics.jsonl, and, from checkpoints/best
+ * on the test split, a confusion matrix per classification task and predicted-vs-true
+ * and residual charts per regression task.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { initBackend } from '../../backends';
+import { configToYaml, loadConfig } from '../../config/load';
+import type { Config } from '../../config/schema';
+import { loadData } from '../../data/load';
+import type { Preprocessing, Split } from '../../data/types';
+import { UserError } from '../../errors';
+import { argmaxRows } from '../../training/metrics';
+import { destandardize, runSplit } from '../../training/evaluate';
+import { formatNumber } from '../../training/progress';
+import { loadCheckpoint } from '../checkpoint';
+import { RUN_FILES, RunDir } from '../run-dir';
+import { confusionMatrix, lineChart, predictedVsTrue, residualHistogram } from './charts';
+import { escapeHtml, htmlTable, renderPage, type ReportChart, type ReportSection } from './page';
+import { renderSvg, type ChartSpec } from './render';
+
+type Row = Record<string, number>;
+
+interface Summary {
+  seconds: number;
+  epochs: number;
+  stop_reason: string;
+  best_epoch: number;
+  samples_per_s: number;
+  test: { loss: number; tasks: Record<string, { loss: number; metrics: Record<string, number> }> } | null;
+}
+
+async function chart(id: string, title: string, spec: ChartSpec): Promise<ReportChart> {
+  return { id, title, svg: await renderSvg(spec) };
+}
+
+function series(rows: Row[], key: string, name: string, dash?: string) {
+  return rows.filter((r) => r[key] !== undefined).map((r) => ({ epoch: r.epoch, value: r[key], series: name, ...(dash ? { dash } : {}) }));
+}
+
+export async function buildRunReport(location: string): Promise<{ html: string; charts: number }> {
+  const run = new RunDir(path.resolve(location));
+  if (!run.exists(RUN_FILES.config) || !run.exists(RUN_FILES.metricsJsonl)) {
+    throw new UserError(`${location}: not a run folder (no config.yaml and metrics.jsonl)`, { exitCode: 2, hint: 'pass a folder written by mtl train, or one written by mtl compare' });
+  }
+  const config = loadConfig(run.file(RUN_FILES.config)).config;
+  const rows = readFileSync(run.file(RUN_FILES.metricsJsonl), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+  const meta = run.readJson<{ backend?: { name: string; package: string; version: string }; started_at?: string }>(RUN_FILES.meta);
+  const summary = run.exists(RUN_FILES.summary) ? run.readJson<Summary>(RUN_FILES.summary) : undefined;
+  const tasks = Object.keys(config.tasks);
+  const sections: ReportSection[] = [];
+
+  sections.push({ title: 'Final test metrics (checkpoints/best)', html: testTable(summary), charts: [] });
+
+  const curves: ReportChart[] = [];
+  const lossRows = tasks.flatMap((t) => [...series(rows, `train/${t}/loss`, t, 'train'), ...series(rows, `val/${t}/loss`, t, 'val')]);
+  curves.push(await chart('loss', 'Loss per task: train (solid) and validation', lineChart('Loss per task', lossRows, 'loss', lossRows.every((r) => r.value > 0))));
+  curves.push(await chart('total-loss', 'Total loss', lineChart('Total loss', [...series(rows, 'train/loss', 'train'), ...series(rows, 'val/loss', 'val')], 'loss')));
+  for (const task of tasks) {
+    for (const metric of config.tasks[task].metrics) {
+      const key = `val/${task}/${metric}`;
+      if (rows.some((r) => r[key] !== undefined)) curves.push(await chart(`${task}-${metric}`, key, lineChart(`${task}: ${metric} (validation)`, series(rows, key, metric), metric)));
+    }
+  }
+  curves.push(await chart('lr', 'Learning rate', lineChart('Learning rate', series(rows, 'lr', 'lr'), 'learning rate')));
+  sections.push({ title: 'Training curves', charts: curves });
+
+  const weighting: ReportChart[] = [];
+  if (config.training.weighting.type !== 'fixed') {
+    const weightRows = tasks.flatMap((t) => series(rows, `weight/${t}`, t));
+    weighting.push(await chart('weights', `Task weights (${config.training.weighting.type})`, lineChart(`Task weights (${config.training.weighting.type})`, weightRows, 'weight')));
+  }
+  if (rows.some((r) => r['train/penalty'] !== undefined)) {
+    weighting.push(await chart('penalty', 'Soft-sharing penalty', lineChart('Soft-sharing penalty', series(rows, 'train/penalty', 'penalty'), 'penalty')));
+  }
+  const cosKeys = Object.keys(rows[0] ?? {}).filter((k) => k.startsWith('grad_cos/'));
+  if (cosKeys.length) {
+    weighting.push(await chart('grad-cos', 'Cosine similarity of task gradients on the shared parameters', lineChart('Task gradient cosine', cosKeys.flatMap((k) => series(rows, k, k.slice('grad_cos/'.length))), 'cosine')));
+    weighting.push(await chart('grad-norm', 'Task gradient norms on the shared parameters', lineChart('Task gradient norm', tasks.flatMap((t) => series(rows, `grad_norm/${t}`, t)), 'L2 norm')));
+  }
+  if (weighting.length) sections.push({ title: 'Task weights and gradients', charts: weighting });
+
+  const test = await testSplitCharts(config, run);
+  sections.push(test);
+  sections.push({ title: 'Resolved config', html: `<pre>${escapeHtml(configToYaml(config))}</pre>`, charts: [] });
+
+  const facts = [
+    meta.backend ? `backend ${meta.backend.name} (${meta.backend.package} ${meta.backend.version})` : 'backend unknown',
+    summary ? `${summary.epochs} epochs in ${summary.seconds.toFixed(1)} s (${summary.stop_reason}), best epoch ${summary.best_epoch}` : `${rows.length} epochs (unfinished)`,
+    meta.started_at ? `started ${meta.started_at}` : '',
+    run.path,
+  ].filter(Boolean);
+  const charts = sections.reduce((n, s) => n + s.charts.length, 0);
+  return { html: renderPage(`mtl run: ${config.name}`, facts, sections), charts };
+}
+
+function testTable(summary: Summary | undefined): string {
+  if (!summary?.test) return '<p class="note">No test metrics: the run has not finished or has no test split.</p>';
+  const metricNames = [...new Set(Object.values(summary.test.tasks).flatMap((t) => Object.keys(t.metrics)))];
+  return htmlTable(
+    ['task', 'loss', ...metricNames],
+    Object.entries(summary.test.tasks).map(([task, t]) => [task, formatNumber(t.loss), ...metricNames.map((m) => (m in t.metrics ? formatNumber(t.metrics[m]) : ''))]),
+  );
+}
+
+async function testSplitCharts(config: Config, run: RunDir): Promise<ReportSection> {
+  const title = 'Test split (checkpoints/best)';
+  const best = run.checkpoint('best');
+  if (!existsSync(path.join(best, 'model.json'))) return { title, html: '<p class="note">No checkpoints/best yet.</p>', charts: [] };
+  await initBackend({ device: config.device });
+  let split: Split;
+  let pre: Preprocessing;
+  try {
+    const data = await loadData(config);
+    split = data.test;
+    pre = data.preprocessing;
+  } catch (e) {
+    return { title, html: `<p class="note">The data could not be read again (${escapeHtml((e as Error).message)}); test-split charts are left out.</p>`, charts: [] };
+  }
+  if (split.size === 0) return { title, html: '<p class="note">The test split is empty.</p>', charts: [] };
+  const loaded = await loadCheckpoint(best);
+  const { outputs } = runSplit(loaded.model, split, config.tasks);
+  loaded.model.dispose();
+  const charts: ReportChart[] = [];
+  for (const task of Object.keys(config.tasks)) {
+    const t = pre.targets[task];
+    if (t.kind === 'classification') {
+      const k = t.classes.length;
+      const predicted = argmaxRows(outputs[task], k);
+      const truth = split.targets[task] as Int32Array;
+      const counts = t.classes.map(() => new Array<number>(k).fill(0));
+      truth.forEach((c, i) => counts[c][predicted[i]]++);
+      charts.push(await chart(`${task}-confusion`, `${task}: confusion matrix (${split.size} test samples)`, confusionMatrix(`${task}: confusion matrix`, t.classes, counts)));
+    } else {
+      const k = t.columns.length;
+      const predicted = destandardize(outputs[task], t.mean, t.std);
+      const truth = destandardize(split.targets[task] as Float32Array, t.mean, t.std);
+      for (let j = 0; j < k; j++) {
+        const points = Array.from({ length: split.size }, (_, i) => ({ truth: truth[i * k + j], predicted: predicted[i * k + j] }));
+        const name = k === 1 ? task : `${task} ${t.columns[j]}`;
+        const unit = `(${t.columns[j]})`;
+        charts.push(await chart(`${task}-scatter-${j}`, `${name}: predicted against true`, predictedVsTrue(`${name}: predicted vs true`, points, unit)));
+        charts.push(await chart(`${task}-residuals-${j}`, `${name}: residuals`, residualHistogram(`${name}: residuals`, points.map((p) => p.predicted - p.truth), unit)));
+      }
+    }
+  }
+  return { title, charts };
+}
