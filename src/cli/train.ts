@@ -20,6 +20,8 @@ import { train, type StopSignal, type TrainResult, type TrainState } from '../tr
 import { createProgress, formatNumber, type ProgressReporter } from '../training/progress';
 import { mtlVersion } from '../version';
 import { metricsTable } from './format';
+import { reportCommand } from './report';
+import { TensorBoardWriter } from '../outputs/tensorboard';
 import { commonOptions, parseIntOption, type Output } from './options';
 
 export interface TrainArgs extends ConfigOverrides {
@@ -34,6 +36,10 @@ export interface TrainArgs extends ConfigOverrides {
   resume?: string;
   /** Resume even though the config or the data changed. */
   force?: boolean;
+  /** Write report.html into the run folder when training ends. */
+  report?: boolean;
+  /** Also write the scalars as TensorBoard event files (run folder's tensorboard/). */
+  tensorboard?: boolean;
   device?: Device;
 }
 
@@ -130,6 +136,8 @@ export async function trainCommand(
     tasks: Object.keys(config.tasks),
     backend: { name: backend.name, version: backend.version },
   };
+  const tensorboard = args.tensorboard ? new TensorBoardWriter(run.file('tensorboard')) : undefined;
+  if (tensorboard) out.log(`tensorboard: tensorboard --logdir ${path.dirname(tensorboard.file)}`);
   let result: TrainResult;
   try {
     result = await train({
@@ -141,6 +149,7 @@ export async function trainCommand(
       checkpointMeta,
       stop,
       resume: resumed ? { state: resumed.state, optimizer: resumed.optimizer } : undefined,
+      onEpochEnd: tensorboard ? ({ epoch, ...scalars }) => tensorboard.writeScalars(epoch, scalars) : undefined,
     });
   } catch (e) {
     run.writeJson(RUN_FILES.meta, { ...meta, status: 'failed', error: (e as Error).message, ended_at: new Date().toISOString() });
@@ -183,6 +192,7 @@ export async function trainCommand(
       `best ${result.best.key} ${formatNumber(result.best.value)} at epoch ${result.bestEpoch}`,
   );
   if (test) out.log(`test metrics (checkpoints/best):\n${metricsTable(test.tasks)}`);
+  if (args.report) await reportCommand({ location: run.path }, out);
   out.log(`evaluate again with: mtl eval ${run.path}`);
   return summary;
 }
@@ -242,7 +252,9 @@ export function registerTrain(program: Command, out: Output): void {
       .option('--out <dir>', 'write the run folder here instead of <output.dir>/<name>/<timestamp>')
       .option('--set <key=value>', 'override any config key, e.g. --set training.optimizer.learning_rate=0.01 (repeatable)', collect, [])
       .option('--resume <run-dir>', 'continue an interrupted run from its checkpoints/last')
-      .option('--force', 'with --resume: continue even if the config or data changed'),
+      .option('--force', 'with --resume: continue even if the config or data changed')
+      .option('--report', 'write report.html (plots of the run) into the run folder at the end')
+      .option('--tensorboard', 'also write TensorBoard event files into the run folder'),
   ).action(async (config: string | undefined, opts: Omit<TrainArgs, 'config'>) => {
     const stop = interruptOnSignals();
     try {

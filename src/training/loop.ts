@@ -68,6 +68,8 @@ export interface TrainOptions {
   /** Continue from a checkpoint's state and optimizer slots. */
   resume?: { state: TrainState; optimizer: NamedTensor[] };
   stop?: StopSignal;
+  /** Called with each epoch's metrics row once it is written (TensorBoard, ...). */
+  onEpochEnd?: (logs: MetricsRow) => void;
 }
 
 export type StopReason = 'completed' | 'early_stopping' | 'interrupted';
@@ -254,6 +256,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     // Metrics first: a crash before checkpoints/last moves on repeats the epoch, and the
     // resumed run drops the row it rewrites, so metrics.csv never has a gap or a duplicate.
     writer.append(logs);
+    options.onEpochEnd?.(logs);
     if (improved || state.bestEpoch === 0) {
       state.bestEpoch = epoch;
       await snapshot('best', logs);
