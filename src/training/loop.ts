@@ -20,8 +20,8 @@ import { evaluate, toLogs } from './evaluate';
 import { createLrSchedule } from './lr-schedule';
 import { extraColumns, hasSharedParameters, hasValidation, monitorableKeys, resolveMode } from './metric-keys';
 import { Monitor } from './monitor';
-import { createOptimizer, setLearningRate } from './optimizer';
-import { getOptimizerState, setOptimizerState } from './optimizer-state';
+import { createOptimizer, optimizerKind } from './optimizers';
+import { activeBackend } from '../backends';
 import { formatNumber, type ProgressReporter } from './progress';
 import { TrainStep } from './step';
 import { asNetwork } from '../models/network';
@@ -90,7 +90,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const taskNames = Object.keys(config.tasks);
   const taskConfigs = taskNames.map((t) => config.tasks[t]);
   const training = config.training;
-  const optimizer = createOptimizer(training.optimizer);
+  const onHost = !activeBackend()?.gpu;
+  const optimizer = createOptimizer(training.optimizer, onHost);
   const network = asNetwork(model, taskNames);
   const weighting = createWeighting(training.weighting, config.tasks);
   const sharing = config.model.sharing;
@@ -133,7 +134,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     schedule: schedule.getState(),
     weighting: weighting.getState(),
     conflicts: {},
-    optimizer: training.optimizer.type,
+    optimizer: optimizerKind(training.optimizer, onHost),
     trainSeconds: 0,
     samples: 0,
   };
@@ -143,11 +144,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     schedule.setState(state.schedule);
     weighting.setState(state.weighting);
     conflicts.setState(state.conflicts);
-    if (state.optimizer === training.optimizer.type) {
-      await setOptimizerState(optimizer, options.resume.optimizer);
+    const kind = optimizerKind(training.optimizer, onHost);
+    if (state.optimizer === kind) {
+      await optimizer.setState(options.resume.optimizer);
     } else {
-      progress.log(`warning: the optimizer changed from ${state.optimizer} to ${training.optimizer.type}; it starts without saved state`);
-      state.optimizer = training.optimizer.type;
+      progress.log(`warning: the optimizer changed from ${state.optimizer} to ${kind}; it starts without saved state`);
+      state.optimizer = kind;
     }
     writer.loadExisting(state.epochComplete ? state.epoch : state.epoch - 1);
   }
@@ -159,10 +161,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     state.weighting = weighting.getState();
     state.conflicts = conflicts.getState();
     const meta = { ...options.checkpointMeta, epoch: state.epoch, step: state.globalStep, logs: logs ?? {}, state };
-    const slots = await getOptimizerState(optimizer);
+    const slots = await optimizer.getState();
     await saveCheckpoint(run.checkpoint(dir), model, meta, { optimizer: slots });
-    // getWeights() returns the optimizer's own variables plus a fresh step-count tensor.
-    slots.forEach((s) => s.tensor instanceof tf.Variable || s.tensor.dispose());
+    tf.dispose(slots.map((s) => s.tensor));
   };
 
   let stopReason: StopReason = 'completed';
@@ -178,7 +179,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       state.seen = 0;
     }
     const lr = schedule.rateFor(epoch);
-    setLearningRate(optimizer, lr);
+    optimizer.setLearningRate(lr);
     const order = epochOrder(train.size, config.seed, epoch);
     progress.startEpoch(epoch, training.epochs, steps);
     for (let s = state.stepInEpoch; s < steps; s++) {

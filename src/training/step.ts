@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TaskConfig } from '../config/schema';
 import type { MultiTaskNetwork } from '../models/network';
 import type { Weighting } from '../weighting';
+import type { TrainOptimizer } from './optimizers';
 import { asArray } from './evaluate';
 import { taskLoss } from './losses';
 
@@ -30,7 +31,7 @@ export interface StepResult {
 export interface StepSetup {
   network: MultiTaskNetwork;
   tasks: TaskConfig[];
-  optimizer: tf.Optimizer;
+  optimizer: TrainOptimizer;
   weighting: Weighting;
   /** An extra loss term (soft sharing's penalty), computed inside the tape. */
   penalty?: () => tf.Scalar;
@@ -65,21 +66,19 @@ export class TrainStep {
         }
         return objective;
       }, this.variables);
-      const gradList = Object.values(grads);
-      const normSq = gradList.length ? tf.addN(gradList.map((g) => tf.sum(tf.square(g)))) : tf.scalar(0);
       const n = tasks.length;
-      const read = tf.stack([...kept, value, normSq, penaltyValue ?? tf.scalar(0), ...repNorms]).dataSync();
+      const read = tf.stack([...kept, value, penaltyValue ?? tf.scalar(0), ...repNorms]).dataSync();
       tf.dispose([...kept, ...(penaltyValue ? [penaltyValue] : []), ...repNorms]);
       const total = read[n];
-      const gradNormSq = read[n + 1];
+      const gradNormSq = optimizer.gradNormSq(grads, this.variables);
       const finite = Number.isFinite(total) && Number.isFinite(gradNormSq);
-      if (finite || !skipNonFinite) optimizer.applyGradients(grads);
+      if (finite || !skipNonFinite) optimizer.apply(grads, this.variables);
       return {
         taskLosses: Array.from(read.subarray(0, n)),
         total,
         gradNormSq,
-        penalty: read[n + 2],
-        representationGradNorms: capture ? Array.from(read.subarray(n + 3)) : undefined,
+        penalty: read[n + 1],
+        representationGradNorms: capture ? Array.from(read.subarray(n + 2)) : undefined,
         applied: finite || !skipNonFinite,
       };
     });

@@ -2,10 +2,10 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasmConfig } from './wasm-conv-filter';
 import { conv2DBackpropInputWasmConfig } from './wasm-conv-input';
-
-const kernels: KernelConfig[] = [conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig];
+import { batchMatMulWasmConfig } from './wasm-matmul';
 
 export function registerWasmTrainingKernels(): void {
+  const kernels: KernelConfig[] = [conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, batchMatMulWasmConfig()];
   for (const config of kernels) {
     const current = getKernel(config.kernelName, config.backendName);
     if (current?.kernelFunc === config.kernelFunc) continue;

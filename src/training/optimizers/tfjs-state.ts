@@ -5,7 +5,7 @@
  * restoring the running products, which drifts in float32: those are saved too.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedTensor } from '../outputs/checkpoint';
+import type { NamedTensor } from '../../outputs/checkpoint';
 
 interface AdamInternals {
   accBeta1?: tf.Variable;

@@ -1,0 +1,15 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensor } from '../../outputs/checkpoint';
+
+/** What the training step needs from an optimizer; two implementations sit behind it. */
+export interface TrainOptimizer {
+  setLearningRate(rate: number): void;
+  /** Squared L2 norm of the whole gradient (finite-ness decides whether the step applies). */
+  gradNormSq(grads: tf.NamedTensorMap, variables: tf.Variable[]): number;
+  /** Updates `variables` with `grads` (keyed by variable name). */
+  apply(grads: tf.NamedTensorMap, variables: tf.Variable[]): void;
+  /** The slots (step count, moments) as named tensors, for checkpoints; the caller disposes them. */
+  getState(): Promise<NamedTensor[]>;
+  setState(state: NamedTensor[]): Promise<void>;
+  dispose(): void;
+}
