@@ -6,16 +6,15 @@
  *   32x32x3, batch 64, heads dense 10 (softmax cross-entropy) + dense 1 (MSE), Adam 1e-3.
  * - mlp: 8 -> 64 ReLU -> 64 ReLU, heads 3 (cross-entropy) + 1 (MSE), batch 256, Adam 1e-3.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { configSchema, type Config } from '../src/config/schema';
 import type { Preprocessing } from '../src/data/types';
 import { buildModel } from '../src/models/build';
-import { asNetwork } from '../src/models/network';
 import { Rng } from '../src/data/rng';
-import { TrainStep } from '../src/training/step';
-import { createWeighting } from '../src/weighting';
-import { createOptimizer } from '../src/training/optimizers';
+import { epochOrder } from '../src/data/batches';
+import type { Split } from '../src/data/types';
 import { activeBackend } from '../src/backends';
+import { createReplica, replicaStep } from '../src/training/replica';
+import { ReplicaPool } from '../src/training/parallel/pool';
 
 export type BenchModel = 'cnn' | 'mlp';
 
@@ -54,28 +53,52 @@ export function reference(model: BenchModel): Reference {
   return { batch: cnn ? 64 : 256, inputShape, config, preprocessing };
 }
 
-/** A ready-to-run training step on one fixed random batch, as the PyTorch peer does. */
-export function benchStep(model: BenchModel): { step: () => void; dispose: () => void; batch: number; parameters: number } {
+/** Random samples (`batches` batches' worth) as a training split; the step shuffles them as training does. */
+export function randomSplit(ref: Reference, batches: number): Split {
+  const rng = new Rng(1);
+  const n = ref.batch * batches;
+  const size = ref.inputShape.reduce((a, b) => a * b, 1);
+  const classes = (ref.preprocessing.targets.cls as { classes: string[] }).classes.length;
+  return {
+    size: n,
+    featureShape: ref.inputShape,
+    features: Float32Array.from({ length: n * size }, () => rng.normal()),
+    targets: { cls: Int32Array.from({ length: n }, () => rng.int(classes)), reg: Float32Array.from({ length: n }, () => rng.normal()) },
+    rows: Int32Array.from({ length: n }, (_, i) => i),
+  };
+}
+
+/** A ready-to-run training step of mtl's own loop (replicas on `threads` threads) on that batch. */
+export async function benchStep(model: BenchModel, threads = 1): Promise<{ step: () => void; close: () => Promise<void>; batch: number; parameters: number }> {
   const ref = reference(model);
   const net = buildModel(ref.config, ref.preprocessing);
-  const network = asNetwork(net, ['cls', 'reg']);
-  const rng = new Rng(1);
-  const n = ref.batch;
-  const size = ref.inputShape.reduce((a, b) => a * b, 1);
-  const x = tf.tensor(Float32Array.from({ length: n * size }, () => rng.normal()), [n, ...ref.inputShape]);
-  const classes = (ref.preprocessing.targets.cls as { classes: string[] }).classes.length;
-  const targets = [tf.tensor1d(Int32Array.from({ length: n }, () => rng.int(classes)), 'int32'), tf.tensor2d(Float32Array.from({ length: n }, () => rng.normal()), [n, 1])];
-  const optimizer = createOptimizer(ref.config.training.optimizer, !activeBackend()?.gpu);
-  const weighting = createWeighting({ type: 'fixed' }, ref.config.tasks);
-  const trainStep = new TrainStep({ network, tasks: [ref.config.tasks.cls, ref.config.tasks.reg], optimizer, weighting });
+  const backend = activeBackend()!;
+  const replica = createReplica(ref.config, net, !backend.gpu);
+  const split = randomSplit(ref, model === 'cnn' ? 20 : 200);
+  const pool = threads > 1 ? await ReplicaPool.start({ threads, backend: backend.name, config: ref.config, model: net, replica, train: split }) : undefined;
+  const steps = split.size / ref.batch;
+  let epoch = 0;
+  let order: Uint32Array = new Uint32Array(0);
+  let s = steps;
+  let globalStep = 0;
   return {
-    step: () => void trainStep.run(x, targets),
-    dispose: () => {
-      tf.dispose([x, ...targets]);
-      optimizer.dispose();
+    step: () => {
+      if (s === steps) {
+        epoch++;
+        s = 0;
+        order = epochOrder(split.size, ref.config.seed, epoch);
+        pool?.startEpoch({ epoch, learningRate: 0.001, weighting: replica.weighting.getState(), fromStep: 0, globalStep, batchSize: ref.batch });
+      }
+      pool?.step();
+      replicaStep(replica, { split, order, start: s * ref.batch, end: (s + 1) * ref.batch, globalStep: ++globalStep, seed: ref.config.seed, skipNonFinite: false, replicas: pool?.replicas, reducer: pool?.reducer });
+      s++;
+    },
+    close: async () => {
+      await pool?.close();
+      replica.optimizer.dispose();
       net.dispose();
     },
-    batch: n,
+    batch: ref.batch,
     parameters: net.countParams(),
   };
 }

@@ -1,10 +1,10 @@
 /** `mtl train <config.yaml>` and `mtl train --resume <run-dir>`. */
 import type { Command } from 'commander';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
+import { describeBackend, initBackend, type BackendInfo, type BackendName, type Device } from '../backends';
 import { configHash, configToYaml, loadConfig, type ConfigOverrides } from '../config/load';
 import { changedKeys } from '../config/diff';
 import type { Config } from '../config/schema';
@@ -99,6 +99,8 @@ export async function trainCommand(
   }
   out.log(`model: ${config.model.backbone.type} backbone, ${config.model.sharing.type} sharing, ${model.countParams()} parameters, tasks ${Object.keys(config.tasks).join(', ')}`);
 
+  const threads = resolveThreads(config, backend);
+  if (threads > 1) out.log(`threads: ${threads} data-parallel replicas (each takes a share of every batch; set --threads 1 for a single thread)`);
   const run = resumed?.run ?? RunDir.create(config.output.dir, config.name!, args.out);
   const hash = configHash(config);
   const startedAt = new Date().toISOString();
@@ -113,6 +115,7 @@ export async function trainCommand(
     host: hostname(),
     command: process.argv.slice(1).join(' '),
     started_at: startedAt,
+    threads,
   };
   if (resumed) {
     const previous = run.readJson<Record<string, unknown>>(RUN_FILES.meta);
@@ -148,6 +151,7 @@ export async function trainCommand(
       progress,
       checkpointMeta,
       stop,
+      threads,
       resume: resumed ? { state: resumed.state, optimizer: resumed.optimizer } : undefined,
       onEpochEnd: tensorboard ? ({ epoch, ...scalars }) => tensorboard.writeScalars(epoch, scalars) : undefined,
     });
@@ -195,6 +199,14 @@ export async function trainCommand(
   if (args.report) await reportCommand({ location: run.path }, out);
   out.log(`evaluate again with: mtl eval ${run.path}`);
   return summary;
+}
+
+/** Native engines thread themselves; on wasm and cpu, data-parallel replicas where batches are big enough to pay. */
+export function resolveThreads(config: Config, backend: BackendInfo): number {
+  if (backend.name !== 'wasm' && backend.name !== 'cpu') return 1;
+  if (config.threads !== 'auto') return config.threads;
+  const heavy = config.model.backbone.type === 'resnet' || config.training.batch_size >= 128;
+  return heavy ? Math.min(availableParallelism(), 4) : 1;
 }
 
 function requireConfig(args: TrainArgs): string {
@@ -249,6 +261,7 @@ export function registerTrain(program: Command, out: Output): void {
       .option('--epochs <n>', 'override training.epochs', parseIntOption)
       .option('--batch-size <n>', 'override training.batch_size', parseIntOption)
       .option('--seed <n>', 'override seed', parseIntOption)
+      .option('--threads <n>', 'data-parallel training threads on the wasm/cpu engines (default: auto)', parseIntOption)
       .option('--out <dir>', 'write the run folder here instead of <output.dir>/<name>/<timestamp>')
       .option('--set <key=value>', 'override any config key, e.g. --set training.optimizer.learning_rate=0.01 (repeatable)', collect, [])
       .option('--resume <run-dir>', 'continue an interrupted run from its checkpoints/last')

@@ -20,6 +20,7 @@ export interface ConfigOverrides {
   batchSize?: number;
   seed?: number;
   device?: string;
+  threads?: number;
   /** `path.to.key=value` pairs; the value is read as YAML (`3`, `true`, `[32, 16]`). */
   set?: string[];
 }
@@ -93,6 +94,7 @@ function applyOverrides(source: ConfigSource, overrides: ConfigOverrides): void 
   }
   if (overrides.seed !== undefined) flags.push([['seed'], overrides.seed, `--seed ${overrides.seed}`]);
   if (overrides.device !== undefined) flags.push([['device'], overrides.device, `--device ${overrides.device}`]);
+  if (overrides.threads !== undefined) flags.push([['threads'], overrides.threads, `--threads ${overrides.threads}`]);
   for (const assignment of overrides.set ?? []) {
     const eq = assignment.indexOf('=');
     if (eq <= 0) {
@@ -143,10 +145,10 @@ export function configToYaml(config: Config): string {
 
 /**
  * A hash of everything that shapes the training result. Where the run is written,
- * and on which device, do not count.
+ * on which device and with how many threads do not count (a resume may change them).
  */
 export function configHash(config: Config): string {
-  const { device: _device, output: _output, ...rest } = config;
+  const { device: _device, output: _output, threads: _threads, ...rest } = config;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
 }
 

@@ -300,6 +300,11 @@ export const configSchema = z.strictObject({
   seed: z.int().min(0).max(2 ** 31 - 1).default(42),
   /** auto: the fastest engine that loads; gpu: CUDA or fail; cpu: never the GPU. */
   device: z.enum(['auto', 'gpu', 'cpu']).default('auto'),
+  /**
+   * Data-parallel training threads on the wasm and cpu engines (each takes a shard of
+   * every batch); auto: one per core for ResNets and batches of 128 or more, else 1.
+   */
+  threads: z.union([z.literal('auto'), z.int().min(1).max(64)]).default('auto'),
   data: dataSchema,
   model: modelSchema,
   tasks: z.record(identifier, taskSchema).refine((t) => Object.keys(t).length > 0, 'at least one task'),

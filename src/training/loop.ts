@@ -9,8 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Config, TaskConfig } from '../config/schema';
-import { epochOrder, gatherBatch, type Batch } from '../data/batches';
-import { deriveSeed } from '../data/rng';
+import { epochOrder } from '../data/batches';
 import type { LoadedData, Split } from '../data/types';
 import { UserError } from '../errors';
 import { saveCheckpoint, type NamedTensor } from '../outputs/checkpoint';
@@ -20,13 +19,11 @@ import { evaluate, toLogs } from './evaluate';
 import { createLrSchedule } from './lr-schedule';
 import { extraColumns, hasSharedParameters, hasValidation, monitorableKeys, resolveMode } from './metric-keys';
 import { Monitor } from './monitor';
-import { createOptimizer, optimizerKind } from './optimizers';
+import { optimizerKind } from './optimizers';
 import { activeBackend } from '../backends';
 import { formatNumber, type ProgressReporter } from './progress';
-import { TrainStep } from './step';
-import { asNetwork } from '../models/network';
-import { penalizedGroups, softPenalty } from '../models/penalty';
-import { createWeighting } from '../weighting';
+import { createReplica, replicaStep, batchTensors } from './replica';
+import { ReplicaPool } from './parallel/pool';
 import { ConflictTracker, probeTaskGradients } from './diagnostics';
 
 /** Where training stands; saved in every checkpoint's metadata. */
@@ -70,6 +67,8 @@ export interface TrainOptions {
   stop?: StopSignal;
   /** Called with each epoch's metrics row once it is written (TensorBoard, ...). */
   onEpochEnd?: (logs: MetricsRow) => void;
+  /** Data-parallel replicas (threads); 1 trains on the main thread alone. */
+  threads?: number;
 }
 
 export type StopReason = 'completed' | 'early_stopping' | 'interrupted';
@@ -90,14 +89,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const taskNames = Object.keys(config.tasks);
   const taskConfigs = taskNames.map((t) => config.tasks[t]);
   const training = config.training;
-  const onHost = !activeBackend()?.gpu;
-  const optimizer = createOptimizer(training.optimizer, onHost);
-  const network = asNetwork(model, taskNames);
-  const weighting = createWeighting(training.weighting, config.tasks);
-  const sharing = config.model.sharing;
-  const penaltyGroups = sharing.type === 'soft' ? penalizedGroups(network.copies, sharing.layers) : [];
-  const penalty = sharing.type === 'soft' ? () => softPenalty(penaltyGroups, sharing) : undefined;
-  const step = new TrainStep({ network, tasks: taskConfigs, optimizer, weighting, penalty });
+  const backend = activeBackend();
+  const onHost = !backend?.gpu;
+  const replica = createReplica(config, model, onHost);
+  const { network, optimizer, weighting } = replica;
+  const penalty = config.model.sharing.type === 'soft';
   const diagnose = training.diagnostics.enabled && hasSharedParameters(config) && network.shared.length > 0;
   const conflicts = new ConflictTracker(training.diagnostics.conflict_epochs);
   const checkpointKey = training.checkpoint.monitor;
@@ -116,7 +112,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...extraColumns(config),
     'time_s',
   ]);
-  const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'Dropout');
   const train = data.train;
   const batchSize = Math.min(training.batch_size, train.size);
   const steps = Math.ceil(train.size / batchSize);
@@ -154,6 +149,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     writer.loadExisting(state.epochComplete ? state.epoch : state.epoch - 1);
   }
 
+  const threads = options.threads ?? 1;
+  const pool = threads > 1 && backend ? await ReplicaPool.start({ threads, backend: backend.name, config, model, replica, train, optimizerState: options.resume?.optimizer }) : undefined;
+  try {
+    return await runEpochs();
+  } finally {
+    await pool?.close();
+    optimizer.dispose();
+    weighting.dispose();
+  }
+
+  async function runEpochs(): Promise<TrainResult> {
   const snapshot = async (dir: 'best' | 'last', logs?: MetricsRow) => {
     state.checkpointMonitor = checkpointMonitor.getState();
     state.earlyMonitor = earlyMonitor?.getState();
@@ -180,6 +186,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     const lr = schedule.rateFor(epoch);
     optimizer.setLearningRate(lr);
+    pool?.startEpoch({ epoch, learningRate: lr, weighting: weighting.getState(), fromStep: state.stepInEpoch, globalStep: state.globalStep, batchSize });
     const order = epochOrder(train.size, config.seed, epoch);
     progress.startEpoch(epoch, training.epochs, steps);
     for (let s = state.stepInEpoch; s < steps; s++) {
@@ -189,6 +196,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         lastYield = Date.now();
       }
       if (options.stop?.requested) {
+        pool?.stopEpoch();
         state.trainSeconds += (Date.now() - epochStart) / 1000;
         await snapshot('last');
         progress.stop();
@@ -198,16 +206,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const start = s * batchSize;
       const end = Math.min(train.size, start + batchSize);
       const n = end - start;
-      const batch = gatherBatch(train, order, start, end);
       state.globalStep++;
       state.stepInEpoch = s + 1;
-      // Dropout masks come from the run's seed, step by step, so runs repeat exactly.
-      dropoutLayers.forEach((layer, i) => ((layer as unknown as { seed: number }).seed = deriveSeed(config.seed, 0x44524f, state.globalStep, i)));
-      const { x, targets } = batchTensors(batch, n, train.featureShape, taskNames, taskConfigs);
-      const result = step.run(x, targets, training.on_nan === 'skip_batch');
-      x.dispose();
-      targets.forEach((t) => t.dispose());
-      if (result.applied) weighting.afterStep({ losses: result.taskLosses, representationGradNorms: result.representationGradNorms });
+      pool?.step();
+      const result = replicaStep(replica, {
+        split: train,
+        order,
+        start,
+        end,
+        globalStep: state.globalStep,
+        seed: config.seed,
+        skipNonFinite: training.on_nan === 'skip_batch',
+        replicas: pool?.replicas,
+        reducer: pool?.reducer,
+      });
       if (!result.applied || !Number.isFinite(result.total) || !Number.isFinite(result.gradNormSq)) {
         const bad = taskNames.filter((_, i) => !Number.isFinite(result.taskLosses[i]));
         const what = bad.length ? `the loss of task ${bad.join(', ')}` : 'the gradient';
@@ -270,8 +282,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       break;
     }
   }
-  optimizer.dispose();
-  weighting.dispose();
   return {
     epochs: state.epochComplete ? state.epoch : state.epoch - 1,
     stopReason,
@@ -282,23 +292,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     samplesPerSecond: state.trainSeconds > 0 ? state.samples / state.trainSeconds : 0,
     state,
   };
-}
-
-function batchTensors(batch: Batch, n: number, featureShape: number[], names: string[], tasks: TaskConfig[]): { x: tf.Tensor; targets: tf.Tensor[] } {
-  return {
-    x: tf.tensor(batch.features, [n, ...featureShape]),
-    targets: names.map((t, i) =>
-      tasks[i].type === 'classification'
-        ? tf.tensor1d(batch.targets[t] as Int32Array, 'int32')
-        : tf.tensor2d(batch.targets[t] as Float32Array, [n, (batch.targets[t] as Float32Array).length / n]),
-    ),
-  };
+  }
 }
 
 /** The first samples of a fixed seeded order of the training split: the same probe every epoch. */
 function probeBatch(split: Split, size: number, config: Config, names: string[], tasks: TaskConfig[]) {
-  const order = epochOrder(split.size, config.seed, 0);
-  return batchTensors(gatherBatch(split, order, 0, size), size, split.featureShape, names, tasks);
+  return batchTensors(split, epochOrder(split.size, config.seed, 0), 0, size, names, tasks);
 }
 
 /** `epoch  3/60  loss 0.51 (species 0.21, mass 0.30)  val/loss 0.48  species/accuracy 0.96  mass/mae 212  lr 0.005  0.4s *` */

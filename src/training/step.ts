@@ -44,55 +44,100 @@ export class TrainStep {
     this.variables = [...setup.network.model.trainableWeights.map((w) => w.read() as tf.Variable), ...setup.weighting.variables];
   }
 
-  /** Forward, backward and update on one batch; with `skipNonFinite` a NaN/Inf batch leaves the weights untouched. */
-  run(x: tf.Tensor, targets: tf.Tensor[], skipNonFinite = true): StepResult {
-    const { network, tasks, optimizer, weighting, penalty } = this.setup;
-    const capture = weighting.needsRepresentationGrads;
+  /** The variables the step differentiates (model weights, then the weighting's own). */
+  get trainable(): tf.Variable[] {
+    return this.variables;
+  }
+
+  /**
+   * Forward, backward and update on one batch; with `skipNonFinite` a NaN/Inf batch
+   * leaves the weights untouched. With a `reducer` (data-parallel training) this
+   * batch is one shard, and the reducer combines it with the other shards before the
+   * update, so every replica applies the same step.
+   */
+  run(x: tf.Tensor, targets: tf.Tensor[], skipNonFinite = true, reducer?: StepReducer): StepResult {
+    const { optimizer } = this.setup;
     return tf.tidy(() => {
-      let kept: tf.Scalar[] = [];
-      let penaltyValue: tf.Scalar | undefined;
-      const repNorms: tf.Scalar[] = [];
-      const { value, grads } = tf.variableGrads(() => {
-        const features = asArray(network.features.apply(x, { training: true }));
-        const outputs = network.heads.map((head, i) => {
-          const h = features[network.featureIndex[i]];
-          return asArray(head.apply(capture ? captureGradNorm(h, (norm) => (repNorms[i] = norm)) : h))[0];
-        });
-        kept = outputs.map((y, i) => tf.keep(taskLoss(tasks[i], y, targets[i])));
-        let objective = weighting.objective(kept);
-        if (penalty) {
-          penaltyValue = tf.keep(penalty());
-          objective = tf.add(objective, penaltyValue);
-        }
-        return objective;
-      }, this.variables);
-      const n = tasks.length;
-      const read = tf.stack([...kept, value, penaltyValue ?? tf.scalar(0), ...repNorms]).dataSync();
-      tf.dispose([...kept, ...(penaltyValue ? [penaltyValue] : []), ...repNorms]);
-      const total = read[n];
-      const gradNormSq = optimizer.gradNormSq(grads, this.variables);
-      const finite = Number.isFinite(total) && Number.isFinite(gradNormSq);
-      if (finite || !skipNonFinite) optimizer.apply(grads, this.variables);
+      // An empty shard (a last batch smaller than the number of replicas) contributes nothing.
+      let local = x.shape[0] === 0 ? this.emptyLocal() : this.computeLocal(x, targets);
+      if (reducer) local = reducer.reduce(local, this.variables);
+      const gradNormSq = optimizer.gradNormSq(local.grads, this.variables);
+      const finite = Number.isFinite(local.total) && Number.isFinite(gradNormSq);
+      if (finite || !skipNonFinite) optimizer.apply(local.grads, this.variables);
       return {
-        taskLosses: Array.from(read.subarray(0, n)),
-        total,
+        taskLosses: local.taskLosses,
+        total: local.total,
         gradNormSq,
-        penalty: read[n + 1],
-        representationGradNorms: capture ? Array.from(read.subarray(n + 2)) : undefined,
+        penalty: local.penalty,
+        representationGradNorms: local.representationGradNormsSq?.map(Math.sqrt),
         applied: finite || !skipNonFinite,
       };
     });
   }
+
+  private emptyLocal(): LocalStep {
+    const n = this.setup.tasks.length;
+    const zeros = new Array<number>(n).fill(0);
+    return { taskLosses: zeros, total: 0, penalty: 0, representationGradNormsSq: this.setup.weighting.needsRepresentationGrads ? zeros : undefined, grads: {} };
+  }
+
+  /** Losses and gradients of one batch, nothing applied; the gradients live in the caller's tidy scope. */
+  private computeLocal(x: tf.Tensor, targets: tf.Tensor[]): LocalStep {
+    const { network, tasks, weighting, penalty } = this.setup;
+    const capture = weighting.needsRepresentationGrads;
+    let kept: tf.Scalar[] = [];
+    let penaltyValue: tf.Scalar | undefined;
+    const repNormsSq: tf.Scalar[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const features = asArray(network.features.apply(x, { training: true }));
+      const outputs = network.heads.map((head, i) => {
+        const h = features[network.featureIndex[i]];
+        return asArray(head.apply(capture ? captureGradNormSq(h, (normSq) => (repNormsSq[i] = normSq)) : h))[0];
+      });
+      kept = outputs.map((y, i) => tf.keep(taskLoss(tasks[i], y, targets[i])));
+      let objective = weighting.objective(kept);
+      if (penalty) {
+        penaltyValue = tf.keep(penalty());
+        objective = tf.add(objective, penaltyValue);
+      }
+      return objective;
+    }, this.variables);
+    const n = tasks.length;
+    const read = tf.stack([...kept, value, penaltyValue ?? tf.scalar(0), ...repNormsSq]).dataSync();
+    tf.dispose([...kept, ...(penaltyValue ? [penaltyValue] : []), ...repNormsSq]);
+    return {
+      taskLosses: Array.from(read.subarray(0, n)),
+      total: read[n],
+      penalty: read[n + 1],
+      representationGradNormsSq: capture ? Array.from(read.subarray(n + 2)) : undefined,
+      grads,
+    };
+  }
 }
 
-/** Identity whose backward pass reports the norm of the gradient flowing through it. */
-function captureGradNorm(h: tf.Tensor, report: (norm: tf.Scalar) => void): tf.Tensor {
+/** One shard's (or the whole batch's) step before the update. */
+export interface LocalStep {
+  taskLosses: number[];
+  total: number;
+  penalty: number;
+  representationGradNormsSq?: number[];
+  /** Gradients by variable name; missing for variables the objective does not reach. */
+  grads: tf.NamedTensorMap;
+}
+
+/** Combines the shards of a data-parallel step (see training/parallel). */
+export interface StepReducer {
+  reduce(local: LocalStep, variables: tf.Variable[]): LocalStep;
+}
+
+/** Identity whose backward pass reports the squared norm of the gradient flowing through it. */
+function captureGradNormSq(h: tf.Tensor, report: (normSq: tf.Scalar) => void): tf.Tensor {
   const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     save([]);
     return {
       value: tf.clone(input),
       gradFunc: (dy: tf.Tensor) => {
-        report(tf.keep(tf.norm(dy)) as tf.Scalar);
+        report(tf.keep(tf.sum(tf.square(dy))) as tf.Scalar);
         return dy;
       },
     };

@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { BATCH_NORM_TRAIN } from '../../backends/kernels/batch-norm';
 
 interface BatchNormInternals {
   axis: number;
@@ -60,6 +61,12 @@ function fusedBatchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor,
   return { y: op(x, gamma, beta, mean, invStd), mean, variance };
 }
 
+/** The same computation as one kernel pair, on backends that register it (wasm, cpu). */
+function batchNormTrainKernel(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale: gamma, offset: beta }, { epsilon }) as tf.Tensor[];
+  return { y, mean, variance };
+}
+
 export class FusedBatchNormalization extends StockBatchNormalization {
   static className = 'BatchNormalization';
 
@@ -77,7 +84,9 @@ export class FusedBatchNormalization extends StockBatchNormalization {
       });
     }
     return tf.tidy(() => {
-      const { y, mean, variance } = fusedBatchNormTraining(x, self.gamma.read(), self.beta.read(), self.epsilon);
+      const { y, mean, variance } = tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())
+        ? batchNormTrainKernel(x, self.gamma.read(), self.beta.read(), self.epsilon)
+        : fusedBatchNormTraining(x, self.gamma.read(), self.beta.read(), self.epsilon);
       for (const [variable, value] of [
         [self.movingMean, mean],
         [self.movingVariance, variance],

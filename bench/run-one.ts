@@ -1,0 +1,65 @@
+/**
+ * One benchmark measurement in its own process (each engine replaces tfjs's global
+ * backend): trains a reference network for a fixed time and prints one JSON line.
+ *
+ *   node dist/bench/run-one.js --backend wasm --model cnn --seconds 20 --threads 2
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendName } from '../src/backends';
+import { benchStep, type BenchModel } from './networks';
+
+export interface Measurement {
+  engine: string;
+  backend: BackendName;
+  model: BenchModel;
+  threads: number;
+  samples_per_s: number;
+  steps: number;
+  seconds: number;
+  peak_rss_mb: number;
+  tensors_after_warmup: number;
+  tensors_at_end: number;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+async function main(): Promise<void> {
+  const backend = arg('backend', 'wasm') as BackendName;
+  const model = arg('model', 'cnn') as BenchModel;
+  const seconds = Number(arg('seconds', '10'));
+  const threads = Number(arg('threads', '1'));
+  const info = await initBackend({ device: backend === 'tensorflow-gpu' ? 'gpu' : 'cpu', backend });
+  const bench = await benchStep(model, threads);
+  for (let i = 0; i < 3; i++) bench.step();
+  const tensorsAfterWarmup = tf.memory().numTensors;
+  let steps = 0;
+  const start = performance.now();
+  // At least two steps, so the slowest engines still give a figure.
+  while (performance.now() - start < seconds * 1000 || steps < 2) {
+    bench.step();
+    steps++;
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  const measurement: Measurement = {
+    engine: `mtl-${backend}${threads > 1 ? `-${threads}threads` : ''}`,
+    backend,
+    model,
+    threads,
+    samples_per_s: (steps * bench.batch) / elapsed,
+    steps,
+    seconds: elapsed,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    tensors_after_warmup: tensorsAfterWarmup,
+    tensors_at_end: tf.memory().numTensors,
+  };
+  await bench.close();
+  process.stdout.write(`${JSON.stringify({ ...measurement, package: info.package, version: info.version })}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,146 @@
+/**
+ * Training-mode batch normalization over every axis but the last (channels), as
+ * two kernels that walk the activations a few times in tight loops instead of the
+ * dozen full-size tensor ops tfjs composes it from:
+ *
+ *   MtlBatchNormTrain      x, scale, offset -> y, mean, variance (biased)
+ *   MtlBatchNormTrainGrad  dy, x, scale, mean, variance -> dx, dscale, doffset
+ *
+ *   x̂ = (x − μ)/σ,  dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/(N·σ) · (N·dy − dβ − x̂·dγ),  σ = √(var + ε)
+ */
+import {
+  registerGradient,
+  registerKernel,
+  getKernel,
+  getGradient,
+  engine,
+  type KernelConfig,
+  type KernelFunc,
+  type Tensor,
+  type TensorInfo,
+  type NamedAttrMap,
+} from '@tensorflow/tfjs-core';
+import { hostArrays } from './host-arrays';
+
+export const BATCH_NORM_TRAIN = 'MtlBatchNormTrain';
+export const BATCH_NORM_TRAIN_GRAD = 'MtlBatchNormTrainGrad';
+
+interface Attrs {
+  epsilon: number;
+}
+
+/**
+ * Per-channel mean and biased variance of x viewed as [n, c], in one pass with
+ * float64 sums (activations are O(1), so E[x²] − E[x]² loses nothing at this precision).
+ * Channel-outer loops keep both sums in registers: about twice as fast as row-outer.
+ */
+export function channelMoments(x: Float32Array, c: number): { mean: Float64Array; variance: Float64Array } {
+  const n = x.length / c;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  for (let j = 0; j < c; j++) {
+    let sum = 0;
+    let sumSq = 0;
+    for (let i = j; i < x.length; i += c) {
+      const v = x[i];
+      sum += v;
+      sumSq += v * v;
+    }
+    mean[j] = sum / n;
+    variance[j] = Math.max(0, sumSq / n - mean[j] * mean[j]);
+  }
+  return { mean, variance };
+}
+
+function forwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, scale, offset } = inputs as { x: TensorInfo; scale: TensorInfo; offset: TensorInfo };
+    const { epsilon } = attrs as unknown as Attrs;
+    const c = x.shape[x.shape.length - 1];
+    const arrays = hostArrays(backendName, backend);
+    const [y, meanOut, varOut] = arrays.allocate([x.shape, [c], [c]]);
+    const xs = arrays.view(x);
+    const { mean, variance } = channelMoments(xs, c);
+    const gamma = arrays.view(scale);
+    const beta = arrays.view(offset);
+    const a = new Float64Array(c);
+    const b = new Float64Array(c);
+    for (let j = 0; j < c; j++) {
+      a[j] = gamma[j] / Math.sqrt(variance[j] + epsilon);
+      b[j] = beta[j] - mean[j] * a[j];
+    }
+    const ys = arrays.view(y);
+    for (let j = 0; j < c; j++) {
+      const aj = a[j];
+      const bj = b[j];
+      for (let i = j; i < xs.length; i += c) ys[i] = xs[i] * aj + bj;
+    }
+    arrays.view(meanOut).set(mean);
+    arrays.view(varOut).set(variance);
+    return [y, meanOut, varOut];
+  };
+}
+
+function backwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, x, scale, mean, variance } = inputs as Record<string, TensorInfo>;
+    const { epsilon } = attrs as unknown as Attrs;
+    const c = x.shape[x.shape.length - 1];
+    const arrays = hostArrays(backendName, backend);
+    const [dxOut, dScaleOut, dOffsetOut] = arrays.allocate([x.shape, [c], [c]]);
+    const dys = arrays.view(dy);
+    const xs = arrays.view(x);
+    const gamma = arrays.view(scale);
+    const mu = arrays.view(mean);
+    const vars = arrays.view(variance);
+    const inv = new Float64Array(c);
+    for (let j = 0; j < c; j++) inv[j] = 1 / Math.sqrt(vars[j] + epsilon);
+    const sumDy = new Float64Array(c);
+    const sumDyXhat = new Float64Array(c);
+    const n = xs.length / c;
+    const dx = arrays.view(dxOut);
+    for (let j = 0; j < c; j++) {
+      const m = mu[j];
+      let sDy = 0;
+      let sDyX = 0;
+      for (let i = j; i < xs.length; i += c) {
+        const g = dys[i];
+        sDy += g;
+        sDyX += g * (xs[i] - m);
+      }
+      sumDy[j] = sDy;
+      sumDyXhat[j] = sDyX * inv[j];
+      // dx = γσ⁻¹/n · (n·dy − Σdy − x̂·Σdy·x̂), with x̂ = (x − μ)σ⁻¹
+      const k = (gamma[j] * inv[j]) / n;
+      const kx = k * inv[j] * sumDyXhat[j];
+      const k0 = k * sDy;
+      const kn = k * n;
+      for (let i = j; i < xs.length; i += c) dx[i] = kn * dys[i] - k0 - (xs[i] - m) * kx;
+    }
+    arrays.view(dScaleOut).set(sumDyXhat);
+    arrays.view(dOffsetOut).set(sumDy);
+    return [dxOut, dScaleOut, dOffsetOut];
+  };
+}
+
+/** Registers both kernels for a host-memory backend, and the gradient once. */
+export function registerBatchNormKernels(backendName: 'wasm' | 'cpu'): void {
+  const configs: KernelConfig[] = [
+    { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: forwardFor(backendName) },
+    { kernelName: BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: backwardFor(backendName) },
+  ];
+  for (const config of configs) if (!getKernel(config.kernelName, backendName)) registerKernel(config);
+  if (!getGradient(BATCH_NORM_TRAIN)) {
+    registerGradient({
+      kernelName: BATCH_NORM_TRAIN,
+      inputsToSave: ['x', 'scale'],
+      outputsToSave: [false, true, true],
+      gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+        const dy = Array.isArray(dys) ? dys[0] : dys;
+        const [x, scale, mean, variance] = saved;
+        const [dx, dScale, dOffset] = engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, scale, mean, variance }, attrs) as Tensor[];
+        return { x: () => dx, scale: () => dScale, offset: () => dOffset };
+      },
+    });
+  }
+}

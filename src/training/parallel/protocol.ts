@@ -1,0 +1,37 @@
+import type { Config } from '../../config/schema';
+import type { BackendName } from '../../backends';
+
+/** A split's arrays in shared memory, readable by every thread without copies. */
+export interface SharedSplit {
+  size: number;
+  featureShape: number[];
+  features: SharedArrayBuffer;
+  targets: Record<string, { buffer: SharedArrayBuffer; kind: 'int32' | 'float32' }>;
+}
+
+/** What a worker needs to become a replica of rank 0's model. */
+export interface WorkerInit {
+  rank: number;
+  replicas: number;
+  backend: BackendName;
+  config: Config;
+  collective: SharedArrayBuffer;
+  collectiveLength: number;
+  model: { topology: object; weightSpecs: unknown[]; weightData: ArrayBuffer };
+  /** Optimizer slots when resuming, as plain arrays. */
+  optimizer?: { name: string; shape: number[]; dtype: string; values: Float32Array | Int32Array }[];
+  train: SharedSplit;
+}
+
+export interface EpochMessage {
+  type: 'epoch';
+  epoch: number;
+  learningRate: number;
+  weighting: object;
+  /** Step to start from (resumed mid-epoch) and the global step count before it. */
+  fromStep: number;
+  globalStep: number;
+  batchSize: number;
+}
+
+export type WorkerReply = { type: 'ready' } | { type: 'error'; message: string };
