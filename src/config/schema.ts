@@ -302,7 +302,7 @@ export const configSchema = z.strictObject({
   device: z.enum(['auto', 'gpu', 'cpu']).default('auto'),
   /**
    * Data-parallel training threads on the wasm and cpu engines (each takes a shard of
-   * every batch); auto: one per core for ResNets and batches of 128 or more, else 1.
+   * every batch); auto: one per core (up to 4) for ResNets, 1 for MLPs.
    */
   threads: z.union([z.literal('auto'), z.int().min(1).max(64)]).default('auto'),
   data: dataSchema,
