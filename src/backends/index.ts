@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { UserError } from '../errors';
 import { registerWasmTrainingKernels } from './kernels/wasm';
+import { registerCpuTrainingKernels } from './kernels/cpu';
 import { checkGpuEnvironment, gpuAdvice } from './gpu-check';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -84,6 +85,7 @@ const loaders: Record<BackendName, () => Promise<Loaded>> = {
     const pkg = '@tensorflow/tfjs-backend-cpu';
     requireEngine(pkg);
     await tf.setBackend('cpu');
+    registerCpuTrainingKernels();
     return { gpu: false, threads: 1, packageName: pkg, version: packageVersion(pkg) };
   },
 };
