@@ -1,7 +1,8 @@
 /**
  * Training-mode batch normalization over every axis but the last (channels), as
  * two kernels that walk the activations a few times in tight loops instead of the
- * dozen full-size tensor ops tfjs composes it from:
+ * dozen full-size tensor ops tfjs composes it from (on wasm, with 4k channels, the
+ * SIMD versions in simd/kernels.c; otherwise the loops below):
  *
  *   MtlBatchNormTrain      x, scale, offset -> y, mean, variance (biased)
  *   MtlBatchNormTrainGrad  dy, x, scale, mean, variance -> dx, dscale, doffset
@@ -21,6 +22,7 @@ import {
   type NamedAttrMap,
 } from '@tensorflow/tfjs-core';
 import { hostArrays } from './host-arrays';
+import { heapOffset, simdKernels, type WasmHeapBackend } from './simd';
 
 export const BATCH_NORM_TRAIN = 'MtlBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'MtlBatchNormTrainGrad';
@@ -52,6 +54,10 @@ export function channelMoments(x: Float32Array, c: number): { mean: Float64Array
   return { mean, variance };
 }
 
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
 function forwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, scale, offset } = inputs as { x: TensorInfo; scale: TensorInfo; offset: TensorInfo };
@@ -59,6 +65,13 @@ function forwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
     const c = x.shape[x.shape.length - 1];
     const arrays = hostArrays(backendName, backend);
     const [y, meanOut, varOut] = arrays.allocate([x.shape, [c], [c]]);
+    if (backendName === 'wasm' && c % 4 === 0) {
+      // SIMD over groups of 4 channels, in place on the tfjs heap.
+      const heap = backend as unknown as WasmHeapBackend;
+      const at = (t: TensorInfo) => heapOffset(heap, t);
+      simdKernels(heap).batch_norm_forward(at(x), sizeOf(x.shape) / c, c, at(scale), at(offset), epsilon, at(y), at(meanOut), at(varOut));
+      return [y, meanOut, varOut];
+    }
     const xs = arrays.view(x);
     const { mean, variance } = channelMoments(xs, c);
     const gamma = arrays.view(scale);
@@ -88,6 +101,12 @@ function backwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
     const c = x.shape[x.shape.length - 1];
     const arrays = hostArrays(backendName, backend);
     const [dxOut, dScaleOut, dOffsetOut] = arrays.allocate([x.shape, [c], [c]]);
+    if (backendName === 'wasm' && c % 4 === 0) {
+      const heap = backend as unknown as WasmHeapBackend;
+      const at = (t: TensorInfo) => heapOffset(heap, t);
+      simdKernels(heap).batch_norm_backward(at(dy), at(x), sizeOf(x.shape) / c, c, at(scale), at(mean), at(variance), epsilon, at(dxOut), at(dScaleOut), at(dOffsetOut));
+      return [dxOut, dScaleOut, dOffsetOut];
+    }
     const dys = arrays.view(dy);
     const xs = arrays.view(x);
     const gamma = arrays.view(scale);

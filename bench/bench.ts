@@ -1,0 +1,131 @@
+/**
+ * npm run bench [-- --json] [--seconds-cnn 20] [--seconds-mlp 10] [--models cnn,mlp]
+ *
+ * Trains the two reference networks of ../shared/bench/README.md with mtl's own
+ * training loop on every engine that loads here (each in its own process), and the
+ * PyTorch peer (../shared/bench/peer_torch.py, when /usr/bin/python3 has torch) in
+ * the same run, right before mtl's measurements of the same model, so speed is
+ * reported as a ratio measured side by side. Fails when the tensor count grows.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import Table from 'cli-table3';
+import { backendNames, type BackendName } from '../src/backends';
+import type { BenchModel } from './networks';
+import type { Measurement } from './run-one';
+
+interface Row {
+  engine: string;
+  model: BenchModel;
+  samples_per_s: number;
+  ratio_to_pytorch: number | null;
+  peak_rss_mb: number;
+  threads?: number;
+  tensors_grew?: boolean;
+  error?: string;
+}
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const json = process.argv.includes('--json');
+const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+const root = path.resolve(__dirname, '..', '..');
+const peerScript = process.env.MTL_PEER_TORCH ?? path.join(root, '..', 'shared', 'bench', 'peer_torch.py');
+const python = '/usr/bin/python3';
+
+function loads(backend: BackendName): boolean {
+  const device = backend === 'tensorflow-gpu' ? 'gpu' : 'cpu';
+  const script = `require(${JSON.stringify(path.join(root, 'dist', 'src', 'backends'))}).initBackend({device:'${device}',backend:'${backend}'}).then(()=>process.exit(0),()=>process.exit(1))`;
+  return spawnSync(process.execPath, ['-e', script], { stdio: 'ignore', timeout: 120000 }).status === 0;
+}
+
+function hasTorch(): boolean {
+  if (!existsSync(python) || !existsSync(peerScript)) return false;
+  return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+function peer(model: BenchModel, seconds: number, threads: number): Row {
+  const out = execFileSync(python, [peerScript, '--model', model, '--threads', String(threads), '--seconds', String(seconds)], { encoding: 'utf8', timeout: (seconds + 120) * 1000 });
+  const result = JSON.parse(out.trim().split('\n').pop()!) as { engine: string; samples_per_s: number };
+  return { engine: `${result.engine} (${threads} threads)`, model, samples_per_s: result.samples_per_s, ratio_to_pytorch: 1, peak_rss_mb: NaN, threads };
+}
+
+function mtl(backend: BackendName, model: BenchModel, seconds: number, threads: number): Row {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'run-one.js'), '--backend', backend, '--model', model, '--seconds', String(seconds), '--threads', String(threads)], {
+    encoding: 'utf8',
+    timeout: (seconds * 4 + 300) * 1000,
+  });
+  if (r.status !== 0) return { engine: `mtl-${backend}`, model, samples_per_s: NaN, ratio_to_pytorch: null, peak_rss_mb: NaN, threads, error: (r.stderr || 'failed').split('\n')[0] };
+  const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
+  return {
+    engine: m.engine,
+    model,
+    samples_per_s: m.samples_per_s,
+    ratio_to_pytorch: null,
+    peak_rss_mb: m.peak_rss_mb,
+    threads,
+    tensors_grew: m.tensors_at_end > m.tensors_after_warmup,
+  };
+}
+
+function main(): void {
+  const models = option('models', 'cnn,mlp').split(',') as BenchModel[];
+  const seconds: Record<BenchModel, number> = { cnn: Number(option('seconds-cnn', '20')), mlp: Number(option('seconds-mlp', '10')) };
+  const cores = availableParallelism();
+  const engines = backendNames.filter((b) => {
+    const ok = loads(b);
+    say(`${b}: ${ok ? 'loads' : 'not available here'}`);
+    return ok;
+  });
+  const torch = hasTorch();
+  if (!torch) say(`PyTorch peer: not available (${python} with torch and ${peerScript} are needed); ratios are left empty`);
+  const rows: Row[] = [];
+  for (const model of models) {
+    let reference: Row | undefined;
+    if (torch) {
+      say(`pytorch ${model} (${cores} threads, ${seconds[model]} s) ...`);
+      reference = peer(model, seconds[model], cores);
+      rows.push(reference);
+    }
+    for (const backend of engines) {
+      // The plain-JS engine is two orders of magnitude slower on the CNN: a few steps suffice.
+      const time = backend === 'cpu' && model === 'cnn' ? Math.min(seconds[model], 5) : seconds[model];
+      const threadCounts = (backend === 'wasm' || backend === 'cpu') && cores > 1 && model === 'cnn' ? [1, cores] : [1];
+      for (const threads of threadCounts) {
+        say(`mtl ${backend} ${model} (${threads} thread${threads > 1 ? 's' : ''}, ${time} s) ...`);
+        const row = mtl(backend, model, time, threads);
+        if (reference && Number.isFinite(row.samples_per_s)) row.ratio_to_pytorch = row.samples_per_s / reference.samples_per_s;
+        rows.push(row);
+      }
+    }
+  }
+  if (json) {
+    for (const r of rows) {
+      process.stdout.write(`${JSON.stringify({ engine: r.engine, model: r.model, samples_per_s: round(r.samples_per_s), ratio_to_pytorch: r.ratio_to_pytorch === null ? null : round(r.ratio_to_pytorch, 3), peak_rss_mb: Number.isFinite(r.peak_rss_mb) ? round(r.peak_rss_mb) : null, ...(r.error ? { error: r.error } : {}) })}\n`);
+    }
+  } else {
+    const table = new Table({ head: ['engine', 'model', 'samples/s', 'ratio to PyTorch', 'peak RSS MB'], style: { head: [], border: [], compact: true } });
+    for (const r of rows) {
+      table.push([r.engine, r.model, r.error ? `failed: ${r.error}` : round(r.samples_per_s).toLocaleString('en'), r.ratio_to_pytorch === null ? '' : r.ratio_to_pytorch.toFixed(2), Number.isFinite(r.peak_rss_mb) ? round(r.peak_rss_mb) : '']);
+    }
+    say(table.toString());
+  }
+  const grew = rows.filter((r) => r.tensors_grew);
+  if (grew.length) {
+    process.stderr.write(`tensor count grew across steps: ${grew.map((r) => `${r.engine}/${r.model}`).join(', ')}\n`);
+    process.exit(1);
+  }
+  if (rows.some((r) => r.error)) process.exit(1);
+}
+
+function round(v: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+main();
