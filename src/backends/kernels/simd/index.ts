@@ -13,6 +13,10 @@ export interface SimdKernels {
     x: Ptr, dy: Ptr, dw: Ptr, n: number, h: number, w: number, ci: number, oh: number, ow: number,
     co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
   ): void;
+  conv2d_input_grad(
+    dy: Ptr, wt: Ptr, dx: Ptr, n: number, h: number, w: number, ci: number, oh: number, ow: number,
+    co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
   batch_norm_forward(x: Ptr, rows: number, c: number, gamma: Ptr, beta: Ptr, eps: number, y: Ptr, mean: Ptr, variance: Ptr): void;
   batch_norm_backward(
     dy: Ptr, x: Ptr, rows: number, c: number, gamma: Ptr, mean: Ptr, variance: Ptr, eps: number,

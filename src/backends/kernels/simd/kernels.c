@@ -198,3 +198,54 @@ void batch_norm_backward(const f32* dy, const f32* x, int rows, int C, const f32
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// Conv2D input gradient for strided convolutions (stride-1 ones go through XNNPACK):
+//   dx[n, oh*SH+kh-PT, ow*SW+kw-PL, ci] += Σ_co dy[n,oh,ow,co] · w[kh,kw,ci,co]
+// with wt = w transposed to [KH,KW,CO,CI], so each tap adds Σ_co dy[co]·wt[co,:] to a
+// row of dx, 16 input channels at a time.
+
+EXPORT(conv2d_input_grad)
+void conv2d_input_grad(const f32* dy, const f32* wt, f32* dx, int N, int H, int W, int CI, int OH, int OW, int CO,
+                       int KH, int KW, int SH, int SW, int PT, int PL) {
+  zero(dx, N * H * W * CI);
+  const int ciBlocks = CI - CI % 16;
+  for (int n = 0; n < N; n++) {
+    for (int oh = 0; oh < OH; oh++) {
+      for (int ow = 0; ow < OW; ow++) {
+        const f32* dp = dy + ((n * OH + oh) * OW + ow) * CO;
+        for (int kh = 0; kh < KH; kh++) {
+          const int ih = oh * SH + kh - PT;
+          if (ih < 0 || ih >= H) continue;
+          for (int kw = 0; kw < KW; kw++) {
+            const int iw = ow * SW + kw - PL;
+            if (iw < 0 || iw >= W) continue;
+            f32* xp = dx + ((n * H + ih) * W + iw) * CI;
+            const f32* wtap = wt + (kh * KW + kw) * CO * CI;
+            for (int ci0 = 0; ci0 < ciBlocks; ci0 += 16) {
+              v128_t a0 = wasm_v128_load(xp + ci0), a1 = wasm_v128_load(xp + ci0 + 4);
+              v128_t a2 = wasm_v128_load(xp + ci0 + 8), a3 = wasm_v128_load(xp + ci0 + 12);
+              for (int co = 0; co < CO; co++) {
+                const v128_t g = wasm_f32x4_splat(dp[co]);
+                const f32* wr = wtap + co * CI + ci0;
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(g, wasm_v128_load(wr)));
+                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(g, wasm_v128_load(wr + 4)));
+                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(g, wasm_v128_load(wr + 8)));
+                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(g, wasm_v128_load(wr + 12)));
+              }
+              wasm_v128_store(xp + ci0, a0);
+              wasm_v128_store(xp + ci0 + 4, a1);
+              wasm_v128_store(xp + ci0 + 8, a2);
+              wasm_v128_store(xp + ci0 + 12, a3);
+            }
+            for (int ci = ciBlocks; ci < CI; ci++) {
+              f32 acc = xp[ci];
+              for (int co = 0; co < CO; co++) acc += dp[co] * wtap[co * CI + ci];
+              xp[ci] = acc;
+            }
+          }
+        }
+      }
+    }
+  }
+}
