@@ -1,5 +1,5 @@
-import type { Weighting, WeightingFactory } from './types';
-import { weightedSum } from './fixed';
+import type { WeightingFactory } from './types';
+import { weightedSumMethod } from './fixed';
 
 /**
  * Dynamic weight average (Liu, Johns and Davison 2019): from the third epoch on,
@@ -13,15 +13,10 @@ export function dwaWeights(previous: number[], beforePrevious: number[], tempera
   return exps.map((e) => (previous.length * e) / sum);
 }
 
-export const dwaWeighting: WeightingFactory<{ type: 'dwa'; temperature: number }> = (config, tasks): Weighting => {
+export const dwaWeighting: WeightingFactory<{ type: 'dwa'; temperature: number }> = (config, tasks) => {
   let history: number[][] = [];
   let weights = tasks.map(() => 1);
-  return {
-    variables: [],
-    needsRepresentationGrads: false,
-    objective: (losses) => weightedSum(losses, weights),
-    weights: () => weights,
-    afterStep: () => undefined,
+  return weightedSumMethod(() => weights, {
     afterEpoch: (epochLosses) => {
       history = [...history.slice(-1), epochLosses];
       if (history.length === 2) weights = dwaWeights(history[1], history[0], config.temperature);
@@ -30,6 +25,5 @@ export const dwaWeighting: WeightingFactory<{ type: 'dwa'; temperature: number }
     setState: (state) => {
       ({ history, weights } = state as { history: number[][]; weights: number[] });
     },
-    dispose: () => undefined,
-  };
+  });
 };

@@ -6,18 +6,27 @@ export function weightedSum(losses: tf.Scalar[], weights: number[]): tf.Scalar {
   return tf.addN(losses.map((l, i) => (weights[i] === 1 ? l : tf.mul(l, weights[i])))) as tf.Scalar;
 }
 
-/** L = Σ w_t L_t with each task's configured `weight`. */
-export const fixedWeighting: WeightingFactory<{ type: 'fixed' }> = (_config, tasks): Weighting => {
-  const weights = tasks.map((t) => t.weight);
+/**
+ * A weighting whose objective is Σ w_t L_t with weights it keeps itself (fixed, DWA,
+ * GradNorm): `weights` is read at every step; the rest defaults to doing nothing.
+ */
+export function weightedSumMethod(weights: () => number[], parts: Partial<Omit<Weighting, 'objective' | 'weights'>> = {}): Weighting {
   return {
     variables: [],
     needsRepresentationGrads: false,
-    objective: (losses) => weightedSum(losses, weights),
-    weights: () => weights,
+    objective: (losses) => weightedSum(losses, weights()),
+    weights,
     afterStep: () => undefined,
     afterEpoch: () => undefined,
     getState: () => ({}),
     setState: () => undefined,
     dispose: () => undefined,
+    ...parts,
   };
+}
+
+/** L = Σ w_t L_t with each task's configured `weight`. */
+export const fixedWeighting: WeightingFactory<{ type: 'fixed' }> = (_config, tasks) => {
+  const weights = tasks.map((t) => t.weight);
+  return weightedSumMethod(() => weights);
 };

@@ -1,5 +1,5 @@
-import type { StepInfo, Weighting, WeightingFactory } from './types';
-import { weightedSum } from './fixed';
+import type { StepInfo, WeightingFactory } from './types';
+import { weightedSumMethod } from './fixed';
 
 export interface GradNormState {
   weights: number[];
@@ -29,22 +29,17 @@ export function gradNormUpdate(state: GradNormState, losses: number[], gradNorms
   return { weights: stepped.map((w) => (w * k) / sum), initialLosses: initial };
 }
 
-export const gradNormWeighting: WeightingFactory<{ type: 'gradnorm'; alpha: number; learning_rate: number }> = (config, tasks): Weighting => {
+export const gradNormWeighting: WeightingFactory<{ type: 'gradnorm'; alpha: number; learning_rate: number }> = (config, tasks) => {
   let state: GradNormState = { weights: tasks.map(() => 1), initialLosses: null };
-  return {
-    variables: [],
+  return weightedSumMethod(() => state.weights, {
     needsRepresentationGrads: true,
-    objective: (losses) => weightedSum(losses, state.weights),
-    weights: () => state.weights,
     afterStep: (info: StepInfo) => {
       if (!info.representationGradNorms) throw new Error('gradnorm needs representation gradient norms');
       state = gradNormUpdate(state, info.losses, info.representationGradNorms, config.alpha, config.learning_rate);
     },
-    afterEpoch: () => undefined,
     getState: () => state,
     setState: (s) => {
       state = s as GradNormState;
     },
-    dispose: () => undefined,
-  };
+  });
 };

@@ -6,24 +6,15 @@
  *
  *   dW[kh, kw, ci, co] = Σ_{n, oh, ow} x[n, oh·s + kh − pad, ow·s + kw − pad, ci] · dy[n, oh, ow, co]
  */
-import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { forwardConvInfo } from './conv-info';
 import type { Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { hostArrays } from './host-arrays';
 
 export const conv2DBackpropFilterCpu: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
-  if (info.dataFormat !== 'channelsLast') throw new Error('Conv2DBackpropFilter on cpu supports channelsLast only');
+  const { filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+  const info = forwardConvInfo('Conv2DBackpropFilter on cpu', x.shape as [number, number, number, number], filterShape, attrs as unknown as Conv2DBackpropFilterAttrs);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const top = info.padInfo.top;

@@ -4,24 +4,15 @@
  * GFLOP/s here, against 12 to 18 for the same gradient expressed as an XNNPACK
  * convolution (channels as batch, dy as a dilated filter).
  */
-import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { forwardConvInfo } from './conv-info';
 import type { Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { heapOffset, simdKernels, type WasmHeapBackend } from './simd';
 
 export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
-  if (info.dataFormat !== 'channelsLast') throw new Error('Conv2DBackpropFilter on wasm supports channelsLast only');
+  const { filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+  const info = forwardConvInfo('Conv2DBackpropFilter on wasm', x.shape as [number, number, number, number], filterShape, attrs as unknown as Conv2DBackpropFilterAttrs);
   const heap = backend as unknown as WasmHeapBackend;
   const out = heap.makeOutput(filterShape, 'float32');
   simdKernels(heap).conv2d_filter_grad(

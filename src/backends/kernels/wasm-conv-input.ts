@@ -5,25 +5,16 @@
  * that convolution would need zeros inserted into dy (4x the work at stride 2), so
  * mtl's SIMD kernel scatters each output gradient to the inputs it came from instead.
  */
-import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { forwardConvInfo } from './conv-info';
 import type { Conv2DBackpropInputAttrs } from '@tensorflow/tfjs-core';
 import { runKernel, Temporaries, type WasmBackend } from './wasm-ops';
 import { heapOffset, simdKernels, type WasmHeapBackend } from './simd';
 
 export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
-  const info = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
-  if (info.dataFormat !== 'channelsLast') throw new Error('Conv2DBackpropInput on wasm supports channelsLast only');
+  const { inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
+  const info = forwardConvInfo('Conv2DBackpropInput on wasm', inputShape, filter.shape as [number, number, number, number], attrs as unknown as Conv2DBackpropInputAttrs);
   const { batchSize: n, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, outChannels: co } = info;
   const wasm = backend as unknown as WasmBackend;
   const temps = new Temporaries(wasm);
