@@ -4,8 +4,9 @@
  * Trains the two reference networks of ../shared/bench/README.md with mtl's own
  * training loop on every engine that loads here (each in its own process), and the
  * PyTorch peer (../shared/bench/peer_torch.py, when /usr/bin/python3 has torch) in
- * the same run, right before mtl's measurements of the same model, so speed is
- * reported as a ratio measured side by side. Fails when the tensor count grows.
+ * the same run, right before and right after mtl's measurements of the same model:
+ * ratios are taken against the mean of the two, since shared machines drift. Fails
+ * when the tensor count grows.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -86,23 +87,26 @@ function main(): void {
   if (!torch) say(`PyTorch peer: not available (${python} with torch and ${peerScript} are needed); ratios are left empty`);
   const rows: Row[] = [];
   for (const model of models) {
-    let reference: Row | undefined;
-    if (torch) {
-      say(`pytorch ${model} (${cores} threads, ${seconds[model]} s) ...`);
-      reference = peer(model, seconds[model], cores);
-      rows.push(reference);
-    }
+    const before = torch ? (say(`pytorch ${model} (${cores} threads, ${seconds[model]} s) ...`), peer(model, seconds[model], cores)) : undefined;
+    const measured: Row[] = [];
     for (const backend of engines) {
       // The plain-JS engine is two orders of magnitude slower on the CNN: a few steps suffice.
       const time = backend === 'cpu' && model === 'cnn' ? Math.min(seconds[model], 5) : seconds[model];
       const threadCounts = (backend === 'wasm' || backend === 'cpu') && cores > 1 && model === 'cnn' ? [1, cores] : [1];
       for (const threads of threadCounts) {
         say(`mtl ${backend} ${model} (${threads} thread${threads > 1 ? 's' : ''}, ${time} s) ...`);
-        const row = mtl(backend, model, time, threads);
-        if (reference && Number.isFinite(row.samples_per_s)) row.ratio_to_pytorch = row.samples_per_s / reference.samples_per_s;
-        rows.push(row);
+        measured.push(mtl(backend, model, time, threads));
       }
     }
+    if (before) {
+      say(`pytorch ${model} again ...`);
+      const after = peer(model, seconds[model], cores);
+      const reference = { ...before, samples_per_s: (before.samples_per_s + after.samples_per_s) / 2 };
+      say(`pytorch ${model}: ${round(before.samples_per_s)} before, ${round(after.samples_per_s)} after mtl's runs`);
+      for (const row of measured) if (Number.isFinite(row.samples_per_s)) row.ratio_to_pytorch = row.samples_per_s / reference.samples_per_s;
+      rows.push(reference);
+    }
+    rows.push(...measured);
   }
   if (json) {
     for (const r of rows) {
