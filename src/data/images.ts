@@ -4,93 +4,142 @@
  */
 import type { Config, IdxDataConfig, TaskConfig } from '../config/schema';
 import { DataError } from '../errors';
+import { MAX_ABS_VALUE } from './csv';
 import { readIdx, type IdxArray } from './idx';
 import { rotateImage, rotationAngle } from './rotation';
 import { carveFractions, splitIndices } from './split';
 import { classNames } from './tabular';
-import type { LoadedData, Preprocessing, Split, TargetTransform } from './types';
+import type { LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
 
-/** One images file with its target files, read into memory. */
-interface ImageSource {
-  file: string;
-  count: number;
+interface ImageShape {
   height: number;
   width: number;
   channels: number;
-  /** Pixels as the model sees them (scaled, rotated), n * h * w * c. */
+}
+
+/** Raw values of one target: `k` per image. */
+interface RawTarget {
+  values: Float64Array;
+  k: number;
+  file: string;
+}
+
+/** One images file with its target files, read into memory. */
+interface ImageSource extends ImageShape {
+  file: string;
+  /** Images kept (after `limit`). */
+  count: number;
+  /** Pixels as the model sees them (scaled, rotated), count * h * w * c. */
   pixels: Float32Array;
   scale: number;
-  /** Raw target values per target name: n * k values and k. */
-  targets: Record<string, { values: Float64Array; k: number; file: string }>;
+  /** Target name -> raw values. */
+  targets: Record<string, RawTarget>;
 }
+
+/** How messages name the files of one source: config keys, or command-line flags. */
+interface SourceKeys {
+  images: string;
+  target: (name: string) => string;
+  missingTarget: (name: string) => string;
+}
+
+function configKeys(prefix: string): SourceKeys {
+  return {
+    images: `${prefix}.images`,
+    target: (name) => `${prefix}.targets.${name}`,
+    missingTarget: (name) => `add ${prefix}.targets.${name}: <path to an IDX file with one value per image>`,
+  };
+}
+
+const targetNamesOf = (task: TaskConfig) => (Array.isArray(task.target) ? task.target : [task.target]);
 
 function targetNames(tasks: Record<string, TaskConfig>): string[] {
-  return [...new Set(Object.values(tasks).flatMap((t) => (Array.isArray(t.target) ? t.target : [t.target])))];
+  return [...new Set(Object.values(tasks).flatMap(targetNamesOf))];
 }
 
-function readImages(file: string, key: string, limit: number | undefined, expected?: { height: number; width: number; channels: number }): Omit<ImageSource, 'targets'> {
+function readImages(file: string, key: string, limit: number | undefined, expected?: ImageShape): Omit<ImageSource, 'targets'> & { total: number } {
   const idx = readIdx(file, key);
   if (idx.dims.length !== 3 && idx.dims.length !== 4) {
     throw new DataError(`${file}: expected images as N x H x W or N x H x W x C, found ${idx.dims.length} dimensions (${idx.dims.join(' x ')})`, `${key} must be an images file (idx3)`);
   }
-  const [n, height, width] = idx.dims;
+  const [total, height, width] = idx.dims;
   const channels = idx.dims[3] ?? 1;
-  if (n === 0) throw new DataError(`${file}: holds no images`, 'point the config at a file with images');
+  if (total === 0) throw new DataError(`${file}: holds no images`, 'point the config at a file with images');
+  if (height === 0 || width === 0 || channels === 0) throw new DataError(`${file}: images of ${idx.dims.slice(1).join(' x ')} pixels hold nothing`, `${key} must hold images of at least 1 x 1 pixel`);
   if (expected && (expected.height !== height || expected.width !== width || expected.channels !== channels)) {
     throw new DataError(
       `${file}: images are ${height}x${width}x${channels}, the model was trained on ${expected.height}x${expected.width}x${expected.channels}`,
       'resize the images to the training size',
     );
   }
-  const count = Math.min(n, limit ?? n);
+  const count = Math.min(total, limit ?? total);
   const size = height * width * channels;
   const scale = idx.type === 'ubyte' ? 1 / 255 : 1;
   const pixels = new Float32Array(count * size);
-  for (let i = 0; i < count * size; i++) pixels[i] = idx.data[i] * scale;
-  return { file, count, height, width, channels, pixels, scale };
+  const data = idx.data;
+  if (data instanceof Uint8Array) {
+    for (let i = 0; i < pixels.length; i++) pixels[i] = data[i] * scale;
+  } else {
+    for (let i = 0; i < pixels.length; i++) {
+      const v = data[i] * scale;
+      if (!Number.isFinite(v) || Math.abs(v) > MAX_ABS_VALUE) {
+        throw new DataError(`${file}: image ${Math.floor(i / size)} holds the pixel value ${data[i]}`, 'pixel values must be finite numbers of a sensible size');
+      }
+      pixels[i] = v;
+    }
+  }
+  return { file, count, total, height, width, channels, pixels, scale };
 }
 
-function readTarget(file: string, key: string, count: number, imagesFile: string, totalImages: number): { values: Float64Array; k: number; file: string } {
+function readTarget(file: string, key: string, count: number, imagesFile: string, totalImages: number): RawTarget {
   const idx: IdxArray = readIdx(file, key);
   if (idx.dims.length > 2) throw new DataError(`${file}: expected one value per image (N or N x K), found ${idx.dims.join(' x ')}`, `${key} must be a labels/values file (idx1)`);
   if (idx.dims[0] !== totalImages) {
     throw new DataError(`${file}: holds ${idx.dims[0]} values but ${imagesFile} holds ${totalImages} images`, 'images and target files must have one entry per image, in the same order');
   }
   const k = idx.dims[1] ?? 1;
+  if (k === 0) throw new DataError(`${file}: holds ${idx.dims.join(' x ')} values, no value per image`, `${key} needs at least one value per image`);
   const values = Float64Array.from(idx.data.subarray(0, count * k) as ArrayLike<number>);
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) throw new DataError(`${file}: value ${i} (image ${Math.floor(i / k)}) is ${values[i]}`, 'targets must be finite numbers');
+    if (!Number.isFinite(values[i]) || Math.abs(values[i]) > MAX_ABS_VALUE) {
+      throw new DataError(`${file}: value ${i} (image ${Math.floor(i / k)}) is ${values[i]}`, 'targets must be finite numbers of a sensible size');
+    }
   }
   return { values, k, file };
 }
 
+/** Reads an images file and the target files the tasks use; applies the rotation when asked. */
 function readSource(
   images: string,
   targets: Record<string, string>,
-  keyPrefix: string,
-  names: string[],
+  keys: SourceKeys,
+  tasks: Record<string, TaskConfig>,
   data: Pick<IdxDataConfig, 'limit' | 'rotation'>,
   seed: number,
-  expected?: { height: number; width: number; channels: number },
+  expected?: ImageShape,
 ): ImageSource {
-  const base = readImages(images, `${keyPrefix}.images`, data.limit, expected);
-  const totalImages = readIdxCount(images);
+  const { total, ...base } = readImages(images, keys.images, data.limit, expected);
   const source: ImageSource = { ...base, targets: {} };
-  for (const name of names) {
+  for (const name of targetNames(tasks)) {
     if (data.rotation && name === data.rotation.target) continue;
     const file = targets[name];
-    if (!file) throw new DataError(`no file for target "${name}" in ${keyPrefix}.targets`, `add ${keyPrefix}.targets.${name}: <path to an IDX file>`);
-    source.targets[name] = readTarget(file, `${keyPrefix}.targets.${name}`, base.count, images, totalImages);
+    if (!file) throw new DataError(`${images}: no file for target "${name}"`, keys.missingTarget(name));
+    source.targets[name] = readTarget(file, keys.target(name), base.count, images, total);
   }
   if (data.rotation) applyRotation(source, data.rotation.max_degrees, seed, data.rotation.target);
+  for (const [name, task] of Object.entries(tasks)) if (task.type === 'classification') checkLabels(source, task.target, name);
   return source;
 }
 
-const countCache = new Map<string, number>();
-function readIdxCount(file: string): number {
-  // The image count before `limit`, for checking target files against it.
-  if (!countCache.has(file)) countCache.set(file, readIdx(file).dims[0]);
-  return countCache.get(file)!;
+function checkLabels(source: ImageSource, target: string, task: string): void {
+  const raw = source.targets[target];
+  if (!raw) return;
+  if (raw.k !== 1) throw new DataError(`${raw.file}: holds ${raw.k} values per image; task ${task} is a classification and needs one label per image`, 'use a 1-D labels file (idx1), or make the task a regression');
+  for (let i = 0; i < raw.values.length; i++) {
+    if (!Number.isInteger(raw.values[i])) {
+      throw new DataError(`${raw.file}: image ${i} has the label ${raw.values[i]}; task ${task} is a classification and needs integer labels`, 'store class labels as integers, or make the task a regression');
+    }
+  }
 }
 
 function applyRotation(source: ImageSource, maxDegrees: number, seed: number, target: string): void {
@@ -107,48 +156,90 @@ function applyRotation(source: ImageSource, maxDegrees: number, seed: number, ta
   source.targets[target] = { values: angles, k: 1, file: `${source.file} (rotation)` };
 }
 
-function fitTargets(tasks: Record<string, TaskConfig>, classSource: ImageSource[], train: { source: ImageSource; index: number[] }, standardize: boolean): Record<string, TargetTransform> {
+/** The values a task trains on: its one target, or several regression targets side by side. */
+function taskTarget(source: ImageSource, task: TaskConfig): RawTarget | undefined {
+  const parts = targetNamesOf(task).map((name) => source.targets[name]);
+  if (parts.some((p) => p === undefined)) return undefined;
+  if (parts.length === 1) return parts[0];
+  const k = parts.reduce((n, p) => n + p.k, 0);
+  const values = new Float64Array(source.count * k);
+  let offset = 0;
+  for (const p of parts) {
+    for (let i = 0; i < source.count; i++) for (let j = 0; j < p.k; j++) values[i * k + offset + j] = p.values[i * p.k + j];
+    offset += p.k;
+  }
+  return { values, k, file: parts.map((p) => p.file).join(' + ') };
+}
+
+/** Column names of a regression target: the target names, `name[j]` for N x K files. */
+function regressionColumns(source: ImageSource, task: TaskConfig): string[] {
+  return targetNamesOf(task).flatMap((name) => {
+    const k = source.targets[name].k;
+    return k === 1 ? [name] : Array.from({ length: k }, (_, j) => `${name}[${j}]`);
+  });
+}
+
+function fitTargets(tasks: Record<string, TaskConfig>, source: ImageSource, trainIndex: number[], standardize: boolean): Record<string, TargetTransform> {
   const out: Record<string, TargetTransform> = {};
   for (const [name, task] of Object.entries(tasks)) {
-    const target = Array.isArray(task.target) ? task.target[0] : task.target;
+    const raw = taskTarget(source, task)!;
     if (task.type === 'classification') {
-      const labels = classSource.flatMap((s) => Array.from(s.targets[target].values, String));
-      out[name] = { kind: 'classification', column: target, classes: classNames(labels, task.num_classes, name) };
-    } else {
-      const { values, k } = train.source.targets[target];
-      const mean = Array(k).fill(0);
-      const std = Array(k).fill(0);
-      for (const i of train.index) for (let j = 0; j < k; j++) mean[j] += values[i * k + j] / train.index.length;
-      for (const i of train.index) for (let j = 0; j < k; j++) std[j] += (values[i * k + j] - mean[j]) ** 2 / train.index.length;
-      const columns = k === 1 ? [target] : Array.from({ length: k }, (_, j) => `${target}[${j}]`);
-      out[name] = standardize
-        ? { kind: 'regression', columns, mean, std: std.map((v) => Math.sqrt(v) || 1) }
-        : { kind: 'regression', columns, mean: mean.map(() => 0), std: std.map(() => 1) };
+      // Classes come from the whole train file (every image, whichever split it lands in).
+      out[name] = { kind: 'classification', column: task.target, classes: classNames(Array.from(raw.values, String), task.num_classes, name) };
+      continue;
     }
+    const { values, k } = raw;
+    const n = trainIndex.length;
+    const mean: number[] = Array(k).fill(0);
+    const std: number[] = Array(k).fill(0);
+    for (const i of trainIndex) for (let j = 0; j < k; j++) mean[j] += values[i * k + j] / n;
+    for (const i of trainIndex) for (let j = 0; j < k; j++) std[j] += (values[i * k + j] - mean[j]) ** 2 / n;
+    const columns = regressionColumns(source, task);
+    out[name] = standardize
+      ? { kind: 'regression', columns, mean, std: std.map((v) => Math.sqrt(v) || 1) }
+      : { kind: 'regression', columns, mean: mean.map(() => 0), std: std.map(() => 1) };
   }
   return out;
 }
 
-function buildSplit(source: ImageSource, index: number[], pre: Preprocessing, tasks: Record<string, TaskConfig>): Split {
+/**
+ * The images `index` of `source` as a split. A label outside the known classes throws,
+ * or, when `unscorable` is given, lists the image there and leaves it out.
+ */
+function buildSplit(source: ImageSource, index: number[], pre: Preprocessing, tasks: Record<string, TaskConfig>, unscorable?: UnscorableRow[]): Split {
+  const labelTasks = Object.entries(tasks).flatMap(([name, task]) => {
+    const t = pre.targets[name];
+    const raw = taskTarget(source, task);
+    return t.kind === 'classification' && raw ? [{ name, raw, classes: t.classes, index: new Map(t.classes.map((c, i) => [c, i])) }] : [];
+  });
+  if (labelTasks.length > 0) {
+    index = index.filter((i) => {
+      for (const { name, raw, classes, index: classIndex } of labelTasks) {
+        const label = String(raw.values[i]);
+        if (classIndex.has(label)) continue;
+        const reason = `task ${name}: class "${label}" was never seen in training`;
+        if (!unscorable) throw new DataError(`${raw.file}: image ${i}: ${reason}`, `the model knows ${classes.join(', ')}`);
+        unscorable.push({ row: i, reason });
+        return false;
+      }
+      return true;
+    });
+  }
+
   const size = source.height * source.width * source.channels;
   const features = new Float32Array(index.length * size);
   index.forEach((i, o) => features.set(source.pixels.subarray(i * size, (i + 1) * size), o * size));
   const targets: Split['targets'] = {};
   for (const [name, task] of Object.entries(tasks)) {
-    const target = Array.isArray(task.target) ? task.target[0] : task.target;
-    const raw = source.targets[target];
+    const raw = taskTarget(source, task);
     if (!raw) continue;
     const t = pre.targets[name];
     if (t.kind === 'classification') {
       const classIndex = new Map(t.classes.map((c, i) => [c, i]));
-      targets[name] = Int32Array.from(index, (i) => {
-        const label = String(raw.values[i]);
-        const c = classIndex.get(label);
-        if (c === undefined) throw new DataError(`${raw.file}: image ${i}: task ${name}: class "${label}" was never seen in training`, `the model knows ${t.classes.join(', ')}`);
-        return c;
-      });
+      targets[name] = Int32Array.from(index, (i) => classIndex.get(String(raw.values[i]))!);
     } else {
       const k = raw.k;
+      if (k !== t.columns.length) throw new DataError(`${raw.file}: holds ${k} values per image, the model was trained on ${t.columns.length} (${t.columns.join(', ')})`, 'use target files shaped like the training ones');
       const out = new Float32Array(index.length * k);
       index.forEach((i, o) => {
         for (let j = 0; j < k; j++) out[o * k + j] = (raw.values[i * k + j] - t.mean[j]) / t.std[j];
@@ -161,58 +252,62 @@ function buildSplit(source: ImageSource, index: number[], pre: Preprocessing, ta
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** Training data from IDX files: seeded split (or explicit files), targets fitted on train. */
 export function loadIdxData(config: Config): LoadedData {
   const data = config.data as IdxDataConfig;
-  const names = targetNames(config.tasks);
-  const trainSource = data.images
-    ? readSource(data.images, data.targets, 'data', names, data, config.seed)
-    : readSource(data.splits!.train.images, data.splits!.train.targets, 'data.splits.train', names, data, config.seed);
-  const shape = { height: trainSource.height, width: trainSource.width, channels: trainSource.channels };
+  const read = (images: string, targets: Record<string, string>, prefix: string, expected?: ImageShape) =>
+    readSource(images, targets, configKeys(prefix), config.tasks, data, config.seed, expected);
+  const trainSource = data.images ? read(data.images, data.targets, 'data') : read(data.splits!.train.images, data.splits!.train.targets, 'data.splits.train');
+  const shape: ImageShape = { height: trainSource.height, width: trainSource.width, channels: trainSource.channels };
   const other = (which: 'val' | 'test') => {
     const s = data.splits?.[which];
-    return s ? readSource(s.images, s.targets, `data.splits.${which}`, names, data, config.seed, shape) : undefined;
+    return s ? read(s.images, s.targets, `data.splits.${which}`, shape) : undefined;
   };
   const valSource = other('val');
   const testSource = other('test');
   const fractions = data.images ? data.split : carveFractions(data.split, !!valSource, !!testSource);
   const parts = splitIndices(trainSource.count, fractions, data.split.seed ?? config.seed, trainSource.file);
-  const classSource = data.images ? [trainSource] : [{ ...trainSource, targets: subsetTargets(trainSource, parts.train) }];
   const preprocessing: Preprocessing = {
     kind: 'image',
     featureShape: [shape.height, shape.width, shape.channels],
     image: { ...shape, scale: trainSource.scale },
     rotation: data.rotation ? { target: data.rotation.target, maxDegrees: data.rotation.max_degrees, seed: config.seed } : undefined,
-    targets: fitTargets(config.tasks, classSource, { source: trainSource, index: parts.train }, data.standardize_targets),
+    targets: fitTargets(config.tasks, trainSource, parts.train, data.standardize_targets),
   };
+  const split = (source: ImageSource | undefined, carved: number[]) =>
+    source ? buildSplit(source, range(source.count), preprocessing, config.tasks) : buildSplit(trainSource, carved, preprocessing, config.tasks);
+  const notes = data.rotation ? [`rotated every image by a seeded random angle in ±${data.rotation.max_degrees}° (target "${data.rotation.target}")`] : [];
   return {
     train: buildSplit(trainSource, parts.train, preprocessing, config.tasks),
-    val: valSource ? buildSplit(valSource, range(valSource.count), preprocessing, config.tasks) : buildSplit(trainSource, parts.val, preprocessing, config.tasks),
-    test: testSource ? buildSplit(testSource, range(testSource.count), preprocessing, config.tasks) : buildSplit(trainSource, parts.test, preprocessing, config.tasks),
+    val: split(valSource, parts.val),
+    test: split(testSource, parts.test),
     preprocessing,
-    notes: data.rotation ? [`rotated every image by a seeded random angle in ±${data.rotation.max_degrees}° (target "${data.rotation.target}")`] : [],
+    notes,
   };
 }
 
-function subsetTargets(source: ImageSource, index: number[]): ImageSource['targets'] {
-  return Object.fromEntries(
-    Object.entries(source.targets).map(([name, t]) => {
-      const values = new Float64Array(index.length * t.k);
-      index.forEach((i, o) => values.set(t.values.subarray(i * t.k, (i + 1) * t.k), o * t.k));
-      return [name, { ...t, values }];
-    }),
-  );
-}
-
-/** Applies saved image preprocessing to a new IDX file (eval --data, predict). */
+/**
+ * Applies saved image preprocessing to a new IDX file (eval --data, predict). With
+ * targets (eval) the rotation is redone exactly as in training, so the angles are the
+ * targets again; without (predict) images are scored as given, and the model tells how
+ * far each one looks rotated.
+ */
 export function applyImagePreprocessing(
   pre: Preprocessing,
   tasks: Record<string, TaskConfig>,
   images: string,
   targets: Record<string, string>,
-  options: { requireTargets: boolean },
-): Split {
-  const names = options.requireTargets ? targetNames(tasks) : [];
-  const rotation = pre.rotation ? { target: pre.rotation.target, max_degrees: pre.rotation.maxDegrees } : undefined;
-  const source = readSource(images, targets, '--target', names, { limit: undefined, rotation: options.requireTargets ? rotation : undefined }, pre.rotation?.seed ?? 0, pre.image);
-  return buildSplit(source, range(source.count), pre, options.requireTargets ? tasks : {});
+  options: { requireTargets: boolean; strict: boolean },
+): { split: Split; unscorable: UnscorableRow[] } {
+  const used = options.requireTargets ? tasks : {};
+  const rotation = pre.rotation && options.requireTargets ? { target: pre.rotation.target, max_degrees: pre.rotation.maxDegrees } : undefined;
+  const keys: SourceKeys = {
+    images: '--data',
+    target: (name) => `--target ${name}`,
+    missingTarget: (name) => `pass --target ${name}=<IDX file with one value per image>`,
+  };
+  const source = readSource(images, targets, keys, used, { limit: undefined, rotation }, pre.rotation?.seed ?? 0, pre.image);
+  const unscorable: UnscorableRow[] = [];
+  const split = buildSplit(source, range(source.count), pre, used, options.strict ? undefined : unscorable);
+  return { split, unscorable };
 }

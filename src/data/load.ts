@@ -23,5 +23,5 @@ export async function loadWithPreprocessing(
   options: { requireTargets: boolean; strict: boolean },
 ): Promise<{ split: Split; unscorable: UnscorableRow[]; notes: string[] }> {
   if ('csv' in source) return applyTablePreprocessing(preprocessing, tasks, source.csv, options);
-  return { split: applyImagePreprocessing(preprocessing, tasks, source.images, source.targets, options), unscorable: [], notes: [] };
+  return { ...applyImagePreprocessing(preprocessing, tasks, source.images, source.targets, options), notes: [] };
 }

@@ -6,7 +6,7 @@
  */
 import type { Config, CsvDataConfig, TaskConfig } from '../config/schema';
 import { DataError } from '../errors';
-import { columnIndex, MAX_ABS_VALUE, parseNumber, readCsv, type CsvTable } from './csv';
+import { columnIndex, numericCell, parseNumber, readCsv, type CsvTable } from './csv';
 import { carveFractions, splitIndices, type Fractions } from './split';
 import type { ColumnTransform, LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
 
@@ -78,8 +78,8 @@ export function loadCsvData(config: Config): LoadedData {
   const test = testTable ? testRows : fromTrain(parts.test);
 
   const columns = fitColumns(features, categorical, train, trainTable.file);
-  const classSource = data.path ? trainRows : train;
-  const targets = fitTargets(config, classSource, train, data.standardize_targets);
+  // Classes: every label of the train file (explicit files: a label only in val/test is an error).
+  const targets = fitTargets(config, trainRows, train, data.standardize_targets);
   if (data.standardize === false) for (const c of columns) if (c.kind === 'numeric') Object.assign(c, { mean: 0, std: 1 });
   const width = columns.reduce((n, c) => n + (c.kind === 'numeric' ? 1 : c.categories.length), 0);
   const preprocessing: Preprocessing = {
@@ -121,12 +121,11 @@ function readRows(table: CsvTable, features: string[], tasks: Record<string, Tas
         targets[name] = cells[idx[0]];
       } else {
         targets[name] = idx.map((i) => {
-          const value = parseNumber(cells[i]);
-          if (value === undefined) {
-            throw new DataError(`${table.file}:${line}: column "${table.header[i]}" (target of task ${name}) holds "${cells[i]}", expected a number`, 'fix the cell, or add the value to data.na_values if it means "missing"');
+          const cell = numericCell(cells[i], 'train on');
+          if (!cell.ok) {
+            throw new DataError(`${table.file}:${line}: column "${table.header[i]}" (target of task ${name}) ${cell.problem}`, 'fix the cell, or add the value to data.na_values if it means "missing"');
           }
-          if (Math.abs(value) > MAX_ABS_VALUE) throw new DataError(`${table.file}:${line}: column "${table.header[i]}" holds ${cells[i]}, too large to train on`, 'rescale the column or fix the cell');
-          return value;
+          return cell.value;
         });
       }
     }
@@ -139,11 +138,10 @@ function checkNumericCells(rows: Row[], features: string[], categorical: Set<str
     features.forEach((name, f) => {
       const cell = row.features[f];
       if (cell === null || categorical.has(name)) return;
-      const value = parseNumber(cell);
-      if (value === undefined) {
-        throw new DataError(`${row.table.file}:${row.line}: column "${name}" holds "${cell}", expected a number`, `fix the cell, add it to data.na_values if it means "missing", or list "${name}" in data.categorical`);
+      const value = numericCell(cell, 'train on');
+      if (!value.ok) {
+        throw new DataError(`${row.table.file}:${row.line}: column "${name}" ${value.problem}`, `fix the cell, add it to data.na_values if it means "missing", or list "${name}" in data.categorical`);
       }
-      if (Math.abs(value) > MAX_ABS_VALUE) throw new DataError(`${row.table.file}:${row.line}: column "${name}" holds ${cell}, too large to train on`, 'rescale the column or fix the cell');
     });
   }
 }
@@ -259,10 +257,9 @@ function encodeFeatures(row: Row, columns: ColumnTransform[], width: number, mis
       cell = c.kind === 'numeric' ? String(c.fill) : c.fill;
     }
     if (c.kind === 'numeric') {
-      const value = parseNumber(cell);
-      if (value === undefined) throw new DataError(`${row.table.file}:${row.line}: column "${c.name}" holds "${cell}", expected a number`, 'fix the cell or mark it missing');
-      if (Math.abs(value) > MAX_ABS_VALUE) throw new DataError(`${row.table.file}:${row.line}: column "${c.name}" holds ${cell}, too large to score`);
-      out[o++] = (value - c.mean) / c.std;
+      const value = numericCell(cell, 'score');
+      if (!value.ok) throw new DataError(`${row.table.file}:${row.line}: column "${c.name}" ${value.problem}`, 'fix the cell or mark it missing');
+      out[o++] = (value.value - c.mean) / c.std;
     } else {
       const k = c.categories.indexOf(cell);
       if (k < 0) {
