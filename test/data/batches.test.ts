@@ -25,3 +25,25 @@ test('epoch orders are permutations, reshuffled each epoch, fixed by the seed', 
   assert.notDeepEqual(Array.from(epochOrder(50, 1, 2)), a1);
   assert.notDeepEqual(Array.from(epochOrder(50, 2, 1)), a1);
 });
+
+test('gatherBatch: image rows, a range in the middle of the order, fresh arrays', () => {
+  const images: Split = {
+    size: 3,
+    featureShape: [2, 2, 1],
+    features: Float32Array.from({ length: 12 }, (_, i) => i),
+    targets: { angle: Float32Array.from([0.1, 0.2, 0.3]) },
+    rows: Int32Array.from([7, 8, 9]),
+  };
+  const b = gatherBatch(images, Uint32Array.from([2, 0, 1]), 1, 3);
+  assert.deepEqual(Array.from(b.features), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(Array.from(b.targets.angle), [Math.fround(0.1), Math.fround(0.2)]);
+  assert.ok(b.targets.angle instanceof Float32Array);
+  b.features[0] = 99;
+  assert.equal(images.features[0], 0, 'the split is not touched');
+  assert.equal(gatherBatch(images, [0, 1, 2], 3, 3).features.length, 0);
+});
+
+test('epoch orders of tiny sets', () => {
+  assert.deepEqual(Array.from(epochOrder(0, 1, 0)), []);
+  assert.deepEqual(Array.from(epochOrder(1, 1, 0)), [0]);
+});
