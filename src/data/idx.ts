@@ -26,6 +26,7 @@ const types: Record<number, { type: IdxType; bytes: number }> = {
 };
 const codes = Object.fromEntries(Object.entries(types).map(([code, t]) => [t.type, Number(code)])) as Record<IdxType, number>;
 
+/** Reads an IDX file (gzipped or not: the gzip magic number decides); `key` names it in errors. */
 export function readIdx(file: string, key = 'data'): IdxArray {
   const bytes = maybeGunzip(readDataFile(file, key), file);
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || !types[bytes[2]] || bytes[3] === 0) {
@@ -73,34 +74,30 @@ export function readIdx(file: string, key = 'data'): IdxArray {
 /** Writes an IDX file atomically; gzipped when `gzip` is set. */
 export function writeIdx(file: string, array: IdxArray, options: { gzip?: boolean } = {}): void {
   const size = types[codes[array.type]].bytes;
+  const count = array.dims.reduce((a, b) => a * b, 1);
+  if (count !== array.data.length) throw new Error(`writeIdx ${file}: dims ${array.dims.join(' x ')} need ${count} values, got ${array.data.length}`);
   const header = Buffer.alloc(4 + 4 * array.dims.length);
   header[2] = codes[array.type];
   header[3] = array.dims.length;
   array.dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  const body = Buffer.alloc(array.data.length * size);
-  for (let i = 0; i < array.data.length; i++) {
-    const v = array.data[i];
-    switch (array.type) {
-      case 'ubyte':
-        body.writeUInt8(v, i);
-        break;
-      case 'sbyte':
-        body.writeInt8(v, i);
-        break;
-      case 'int16':
-        body.writeInt16BE(v, i * 2);
-        break;
-      case 'int32':
-        body.writeInt32BE(v, i * 4);
-        break;
-      case 'float32':
-        body.writeFloatBE(v, i * 4);
-        break;
-      case 'float64':
-        body.writeDoubleBE(v, i * 8);
-        break;
-    }
-  }
+  const body = encodeValues(array, size);
   const bytes = Buffer.concat([header, body]);
   writeFileAtomic(file, options.gzip ? gzipSync(bytes) : bytes);
+}
+
+/** The values, big-endian. */
+function encodeValues(array: IdxArray, size: number): Buffer {
+  const { data, type } = array;
+  if (size === 1 && data.BYTES_PER_ELEMENT === 1) return Buffer.from(data.buffer, data.byteOffset, data.length);
+  const body = Buffer.alloc(data.length * size);
+  const write = {
+    ubyte: (v: number, i: number) => body.writeUInt8(v, i),
+    sbyte: (v: number, i: number) => body.writeInt8(v, i),
+    int16: (v: number, i: number) => body.writeInt16BE(v, i * 2),
+    int32: (v: number, i: number) => body.writeInt32BE(v, i * 4),
+    float32: (v: number, i: number) => body.writeFloatBE(v, i * 4),
+    float64: (v: number, i: number) => body.writeDoubleBE(v, i * 8),
+  }[type];
+  for (let i = 0; i < data.length; i++) write(data[i], i);
+  return body;
 }

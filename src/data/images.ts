@@ -17,6 +17,11 @@ interface ImageShape {
   channels: number;
 }
 
+/** The size other images must have, and what to call its source in messages. */
+interface ExpectedShape extends ImageShape {
+  source: string;
+}
+
 /** Raw values of one target: `k` per image. */
 interface RawTarget {
   values: Float64Array;
@@ -57,7 +62,7 @@ function targetNames(tasks: Record<string, TaskConfig>): string[] {
   return [...new Set(Object.values(tasks).flatMap(targetNamesOf))];
 }
 
-function readImages(file: string, key: string, limit: number | undefined, expected?: ImageShape): Omit<ImageSource, 'targets'> & { total: number } {
+function readImages(file: string, key: string, limit: number | undefined, expected?: ExpectedShape): Omit<ImageSource, 'targets'> & { total: number } {
   const idx = readIdx(file, key);
   if (idx.dims.length !== 3 && idx.dims.length !== 4) {
     throw new DataError(`${file}: expected images as N x H x W or N x H x W x C, found ${idx.dims.length} dimensions (${idx.dims.join(' x ')})`, `${key} must be an images file (idx3)`);
@@ -68,7 +73,7 @@ function readImages(file: string, key: string, limit: number | undefined, expect
   if (height === 0 || width === 0 || channels === 0) throw new DataError(`${file}: images of ${idx.dims.slice(1).join(' x ')} pixels hold nothing`, `${key} must hold images of at least 1 x 1 pixel`);
   if (expected && (expected.height !== height || expected.width !== width || expected.channels !== channels)) {
     throw new DataError(
-      `${file}: images are ${height}x${width}x${channels}, the model was trained on ${expected.height}x${expected.width}x${expected.channels}`,
+      `${file}: images are ${height}x${width}x${channels}, ${expected.source} ${expected.height}x${expected.width}x${expected.channels}`,
       'resize the images to the training size',
     );
   }
@@ -116,7 +121,7 @@ function readSource(
   tasks: Record<string, TaskConfig>,
   data: Pick<IdxDataConfig, 'limit' | 'rotation'>,
   seed: number,
-  expected?: ImageShape,
+  expected?: ExpectedShape,
 ): ImageSource {
   const { total, ...base } = readImages(images, keys.images, data.limit, expected);
   const source: ImageSource = { ...base, targets: {} };
@@ -255,13 +260,13 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** Training data from IDX files: seeded split (or explicit files), targets fitted on train. */
 export function loadIdxData(config: Config): LoadedData {
   const data = config.data as IdxDataConfig;
-  const read = (images: string, targets: Record<string, string>, prefix: string, expected?: ImageShape) =>
+  const read = (images: string, targets: Record<string, string>, prefix: string, expected?: ExpectedShape) =>
     readSource(images, targets, configKeys(prefix), config.tasks, data, config.seed, expected);
   const trainSource = data.images ? read(data.images, data.targets, 'data') : read(data.splits!.train.images, data.splits!.train.targets, 'data.splits.train');
   const shape: ImageShape = { height: trainSource.height, width: trainSource.width, channels: trainSource.channels };
   const other = (which: 'val' | 'test') => {
     const s = data.splits?.[which];
-    return s ? read(s.images, s.targets, `data.splits.${which}`, shape) : undefined;
+    return s ? read(s.images, s.targets, `data.splits.${which}`, { ...shape, source: `the train images (${trainSource.file}) are` }) : undefined;
   };
   const valSource = other('val');
   const testSource = other('test');
@@ -306,7 +311,8 @@ export function applyImagePreprocessing(
     target: (name) => `--target ${name}`,
     missingTarget: (name) => `pass --target ${name}=<IDX file with one value per image>`,
   };
-  const source = readSource(images, targets, keys, used, { limit: undefined, rotation }, pre.rotation?.seed ?? 0, pre.image);
+  const expected = pre.image && { ...pre.image, source: 'the model was trained on' };
+  const source = readSource(images, targets, keys, used, { limit: undefined, rotation }, pre.rotation?.seed ?? 0, expected);
   const unscorable: UnscorableRow[] = [];
   const split = buildSplit(source, range(source.count), pre, used, options.strict ? undefined : unscorable);
   return { split, unscorable };

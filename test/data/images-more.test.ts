@@ -104,6 +104,15 @@ test('N x H x W x C images, N x K targets, and a regression over several target 
   for (let j = 0; j < 3; j++) assert.ok(Math.abs(values[3 + j] * r.std[j] + r.mean[j] - raw[j]) < 1e-3, `column ${j}`);
 });
 
+test('explicit split files: val images of another size are an error', async () => {
+  const train = writeShapesDataset(path.join(dir, 'split-train'), { n: 20, size: 6, seed: 1 });
+  const val = writeShapesDataset(path.join(dir, 'split-val'), { n: 10, size: 7, seed: 2 });
+  const e = await dataError(
+    loadData(idxConfig(`splits: {train: {images: ${train.images}, targets: {label: ${train.labels}}}, val: {images: ${val.images}, targets: {label: ${val.labels}}}}`, '  k: {type: classification, target: label}')),
+  );
+  assert.match(e.message, /split-val\/images-idx3-ubyte\.gz: images are 7x7x1, the train images \(.*split-train\/images-idx3-ubyte\.gz\) are 6x6x1/);
+});
+
 test('classification labels must be integers; huge target values are errors', async () => {
   const images = file('img.idx');
   writeIdx(images, { type: 'ubyte', dims: [4, 2, 2], data: new Uint8Array(16) });

@@ -157,6 +157,8 @@ test('errors: non-finite values, too few rows, a file that cannot be read, line 
   // /proc/self/mem exists but cannot be read with read(2), even as root.
   const unreadable = await dataError(load('path: /proc/self/mem', kindAndSize));
   assert.match(unreadable.message, /^\/proc\/self\/mem: cannot be read \(E[A-Z]+\)/);
+  const notFeature = await dataError(load(`path: ${csv(rows40)}, features: [x], categorical: [color]`, kindAndSize));
+  assert.match(notFeature.message, /data\.categorical names "color", which is not a feature column/);
   const crlf = await dataError(load(`path: ${csv(rows40.replace('\na,5,10,red', '\na,5,ten,red').replace(/\n/g, '\r\n'), 'crlf.csv')}`, kindAndSize));
   assert.match(crlf.message, /crlf\.csv:7: column "x" holds "ten", expected a number/);
   const ragged = await dataError(load(`path: ${csv('\uFEFF' + rows40.replace('\nb,6,12,blue', '\nb,6,12,blue,extra').replace(/\n/g, '\r\n'), 'ragged.csv')}`, kindAndSize));
