@@ -17,8 +17,9 @@ interface ImageShape {
   channels: number;
 }
 
-/** The size other images must have, and what to call its source in messages. */
+/** The size and pixel scale other images must have, and what to call their source in messages. */
 interface ExpectedShape extends ImageShape {
+  scale: number;
   source: string;
 }
 
@@ -80,6 +81,10 @@ function readImages(file: string, key: string, limit: number | undefined, expect
   const count = Math.min(total, limit ?? total);
   const size = height * width * channels;
   const scale = idx.type === 'ubyte' ? 1 / 255 : 1;
+  if (expected && expected.scale !== scale) {
+    const trained = expected.scale === 1 ? 'not bytes (used as they are)' : 'bytes (0-255, scaled by 1/255)';
+    throw new DataError(`${file}: pixels are ${idx.type} values, but the training pixels were ${trained}`, 'store the images with the same IDX type as the training images');
+  }
   const pixels = new Float32Array(count * size);
   const data = idx.data;
   if (data instanceof Uint8Array) {
@@ -266,7 +271,7 @@ export function loadIdxData(config: Config): LoadedData {
   const shape: ImageShape = { height: trainSource.height, width: trainSource.width, channels: trainSource.channels };
   const other = (which: 'val' | 'test') => {
     const s = data.splits?.[which];
-    return s ? read(s.images, s.targets, `data.splits.${which}`, { ...shape, source: `the train images (${trainSource.file}) are` }) : undefined;
+    return s ? read(s.images, s.targets, `data.splits.${which}`, { ...shape, scale: trainSource.scale, source: `the train images (${trainSource.file}) are` }) : undefined;
   };
   const valSource = other('val');
   const testSource = other('test');

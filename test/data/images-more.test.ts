@@ -204,6 +204,10 @@ test('image eval: an unseen label throws (strict) or leaves the image out (non-s
   assert.equal(lenient.split.rows[4], 5);
   const missing = await dataError(loadWithPreprocessing(d.preprocessing, config.tasks, { images: files.images, targets: {} }, { requireTargets: true, strict: true }));
   assert.match(missing.hint ?? '', /pass --target label=/);
+  const floats = file('float-images.idx');
+  writeIdx(floats, { type: 'float32', dims: [30, 6, 6], data: Float32Array.from(readIdx(files.images).data, (v) => v / 255) });
+  const scale = await dataError(loadWithPreprocessing(d.preprocessing, config.tasks, { images: floats, targets: { label: files.labels } }, { requireTargets: true, strict: true }));
+  assert.match(scale.message, /float-images\.idx: pixels are float32 values, but the training pixels were bytes \(0-255, scaled by 1\/255\)/);
   const predict = await loadWithPreprocessing(d.preprocessing, config.tasks, { images: files.images, targets: {} }, { requireTargets: false, strict: false });
   assert.equal(predict.split.size, 30);
   const pixels = readIdx(files.images).data as Uint8Array;
