@@ -50,10 +50,17 @@ function hasTorch(): boolean {
   return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
+/** The peer, run through runpy so its peak RSS can be read after it finishes. */
 function peer(model: BenchModel, seconds: number, threads: number): Row {
-  const out = execFileSync(python, [peerScript, '--model', model, '--threads', String(threads), '--seconds', String(seconds)], { encoding: 'utf8', timeout: (seconds + 120) * 1000 });
-  const result = JSON.parse(out.trim().split('\n').pop()!) as { engine: string; samples_per_s: number };
-  return { engine: `${result.engine} (${threads} threads)`, model, samples_per_s: result.samples_per_s, ratio_to_pytorch: 1, peak_rss_mb: NaN, threads };
+  const wrapper = [
+    'import resource, runpy, sys',
+    `sys.argv = [${JSON.stringify(peerScript)}, '--model', '${model}', '--threads', '${threads}', '--seconds', '${seconds}']`,
+    `runpy.run_path(${JSON.stringify(peerScript)}, run_name='__main__')`,
+    'print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)',
+  ].join('\n');
+  const lines = execFileSync(python, ['-c', wrapper], { encoding: 'utf8', timeout: (seconds + 120) * 1000 }).trim().split('\n');
+  const result = JSON.parse(lines[lines.length - 2]) as { engine: string; samples_per_s: number };
+  return { engine: `${result.engine} (${threads} threads)`, model, samples_per_s: result.samples_per_s, ratio_to_pytorch: 1, peak_rss_mb: Number(lines[lines.length - 1]) / 1024, threads };
 }
 
 function mtl(backend: BackendName, model: BenchModel, seconds: number, threads: number): Row {
