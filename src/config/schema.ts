@@ -19,7 +19,7 @@ const splitFractions = z.strictObject({
   train: fraction.default(0.7),
   val: fraction.default(0.15),
   test: fraction.default(0.15),
-  /** Seed of the split alone; default: the top-level seed (mtl compare fixes it across seeds). */
+  /** Seed of the data (split, derived rotation angles); default: the top-level seed (mtl compare fixes it across seeds). */
   seed: z.int().min(0).max(2 ** 31 - 1).optional(),
 });
 

@@ -265,8 +265,11 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** Training data from IDX files: seeded split (or explicit files), targets fitted on train. */
 export function loadIdxData(config: Config): LoadedData {
   const data = config.data as IdxDataConfig;
+  // The data (split and derived rotation) follows data.split.seed when given, so mtl
+  // compare trains every seed on the same images and angles.
+  const dataSeed = data.split.seed ?? config.seed;
   const read = (images: string, targets: Record<string, string>, prefix: string, expected?: ExpectedShape) =>
-    readSource(images, targets, configKeys(prefix), config.tasks, data, config.seed, expected);
+    readSource(images, targets, configKeys(prefix), config.tasks, data, dataSeed, expected);
   const trainSource = data.images ? read(data.images, data.targets, 'data') : read(data.splits!.train.images, data.splits!.train.targets, 'data.splits.train');
   const shape: ImageShape = { height: trainSource.height, width: trainSource.width, channels: trainSource.channels };
   const other = (which: 'val' | 'test') => {
@@ -276,12 +279,12 @@ export function loadIdxData(config: Config): LoadedData {
   const valSource = other('val');
   const testSource = other('test');
   const fractions = data.images ? data.split : carveFractions(data.split, !!valSource, !!testSource);
-  const parts = splitIndices(trainSource.count, fractions, data.split.seed ?? config.seed, trainSource.file);
+  const parts = splitIndices(trainSource.count, fractions, dataSeed, trainSource.file);
   const preprocessing: Preprocessing = {
     kind: 'image',
     featureShape: [shape.height, shape.width, shape.channels],
     image: { ...shape, scale: trainSource.scale },
-    rotation: data.rotation ? { target: data.rotation.target, maxDegrees: data.rotation.max_degrees, seed: config.seed } : undefined,
+    rotation: data.rotation ? { target: data.rotation.target, maxDegrees: data.rotation.max_degrees, seed: dataSeed } : undefined,
     targets: fitTargets(config.tasks, trainSource, parts.train, data.standardize_targets),
   };
   const split = (source: ImageSource | undefined, carved: number[]) =>
