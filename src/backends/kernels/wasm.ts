@@ -3,13 +3,16 @@
  * gradients (built on the backend's XNNPACK Conv2D) and the other kernels a
  * ResNet training step needs there.
  */
+import { registerBatchNormGradient } from './batch-norm-gradient';
 import { replaceKernel } from './register';
+import { batchNormGradConfig } from './wasm/batch-norm-grad';
 import { conv2dBackpropFilterConfig } from './wasm/conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './wasm/conv2d-backprop-input';
 
 /** Registers the mtl training kernels on backend 'wasm'. Safe to call more than once. */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [conv2dBackpropFilterConfig, conv2dBackpropInputConfig]) {
+  for (const config of [conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchNormGradConfig]) {
     replaceKernel(config);
   }
+  registerBatchNormGradient();
 }

@@ -73,7 +73,8 @@ function transposeOutputGrad(src: Float32Array, dst: Float32Array, n: number, p:
   for (let b = 0; b < n; b++) {
     for (let q = 0; q < p; q++) {
       const s = (b * p + q) * c;
-      dst.set(src.subarray(s, s + c), (q * n + b) * c);
+      const d = (q * n + b) * c;
+      for (let k = 0; k < c; k++) dst[d + k] = src[s + k];
     }
   }
 }
@@ -83,7 +84,8 @@ function swapOuterPair(src: Float32Array, dst: Float32Array, a: number, b: numbe
   for (let i = 0; i < a; i++) {
     for (let j = 0; j < b; j++) {
       const s = (i * b + j) * c;
-      dst.set(src.subarray(s, s + c), (j * a + i) * c);
+      const d = (j * a + i) * c;
+      for (let k = 0; k < c; k++) dst[d + k] = src[s + k];
     }
   }
 }

@@ -68,7 +68,9 @@ function insertZeros(wasm: BackendWasm, dy: TensorInfo, g: ConvGeometry, zh: num
       const s = ((b * g.outHeight + y) * g.outWidth) * c;
       const d = ((b * zh + y * g.strideHeight) * zw) * c;
       for (let x = 0; x < g.outWidth; x++) {
-        dst.set(src.subarray(s + x * c, s + x * c + c), d + x * g.strideWidth * c);
+        const sx = s + x * c;
+        const dx = d + x * g.strideWidth * c;
+        for (let k = 0; k < c; k++) dst[dx + k] = src[sx + k];
       }
     }
   }
