@@ -5,6 +5,7 @@
  */
 import { getKernel, KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { WA, WasmMemory } from './simd/webassembly';
 
 export type { BackendWasm };
 
@@ -36,6 +37,18 @@ export function runWasmKernel(
  */
 export function heapF32(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+/** The backend's WebAssembly memory, which generated kernels import. */
+export function wasmMemory(backend: BackendWasm): WasmMemory {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  if (!(memory instanceof WA.Memory)) throw new Error('tfjs wasm backend exposes no WebAssembly.Memory');
+  return memory;
+}
+
+/** Byte address of a tensor's data on the wasm heap. */
+export function heapPtr(backend: BackendWasm, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
 }
 
 /** Allocates an uninitialised float32 tensor on the wasm heap. */
