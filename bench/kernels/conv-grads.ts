@@ -3,7 +3,7 @@
  * ResNet-14 (batch 64): forward Conv2D, Conv2DBackpropFilter and
  * Conv2DBackpropInput, in ms and GFLOP/s (2 FLOP per multiply-add).
  *
- *   node dist/bench/kernels/conv-grads.js [--backend wasm|cpu] [--stock] [--batch 64]
+ *   node dist/bench/kernels/conv-grads.js [--backend wasm|cpu] [--stock] [--batch 64] [--reps 15]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -23,22 +23,23 @@ const LAYERS: [string, number, number, number, number, number, number][] = [
   ['3x3 64->64', 8, 64, 64, 3, 1, 3],
 ];
 
-function timeMs(f: () => tf.Tensor, minMs: number): number {
+/** Best of `reps` timed calls after one warm-up (the machines here are noisy; the minimum is stable). */
+function timeMs(f: () => tf.Tensor, reps: number): number {
   tf.dispose(f());
-  let n = 0;
-  const t0 = performance.now();
-  do {
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
     tf.dispose(f());
-    n++;
-  } while (performance.now() - t0 < minMs);
-  return (performance.now() - t0) / n;
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const backend = argv.includes('--backend') ? argv[argv.indexOf('--backend') + 1] : 'wasm';
   const batch = argv.includes('--batch') ? Number(argv[argv.indexOf('--batch') + 1]) : 64;
-  const minMs = argv.includes('--ms') ? Number(argv[argv.indexOf('--ms') + 1]) : 300;
+  const reps = argv.includes('--reps') ? Number(argv[argv.indexOf('--reps') + 1]) : 15;
   if (!argv.includes('--stock')) {
     registerWasmTrainingKernels();
     registerCpuTrainingKernels();
@@ -53,9 +54,9 @@ async function main(): Promise<void> {
     const dy = tf.randomNormal(y.shape);
     const gflop = (2 * y.size * k * k * cin) / 1e9;
     const attrs = { strides: s, pad: "same", dataFormat: "NHWC" };
-    const fwd = timeMs(() => tf.conv2d(x, w, s, 'same'), minMs);
-    const filter = timeMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor, minMs);
-    const input = timeMs(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor, minMs);
+    const fwd = timeMs(() => tf.conv2d(x, w, s, 'same'), reps);
+    const filter = timeMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor, reps);
+    const input = timeMs(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor, reps);
     totals.fwd += fwd * count;
     totals.filter += filter * count;
     totals.input += input * count;

@@ -1,10 +1,27 @@
-/** Quiet, idempotent kernel (re)registration. */
-import { getKernel, KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+/** Quiet, idempotent kernel (re)registration that remembers the kernels it replaced. */
+import { getKernel, KernelConfig, KernelFunc, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 
-/** Registers `config`, replacing whatever is registered under its name and backend. */
+const ours = new WeakSet<KernelFunc>();
+const replaced = new Map<string, KernelConfig>();
+
+/**
+ * Registers `config`, replacing whatever is registered under its name and
+ * backend; the first replaced (stock) kernel stays reachable via `stockKernel`.
+ */
 export function replaceKernel(config: KernelConfig): void {
-  if (getKernel(config.kernelName, config.backendName) !== undefined) {
+  ours.add(config.kernelFunc);
+  const key = `${config.backendName}/${config.kernelName}`;
+  const current = getKernel(config.kernelName, config.backendName);
+  if (current !== undefined) {
+    if (!ours.has(current.kernelFunc) && !replaced.has(key)) replaced.set(key, current);
     unregisterKernel(config.kernelName, config.backendName);
   }
   registerKernel(config);
+}
+
+/** The stock kernel that `replaceKernel` displaced, for cases ours does not handle. */
+export function stockKernel(kernelName: string, backendName: string): KernelFunc {
+  const config = replaced.get(`${backendName}/${kernelName}`);
+  if (config === undefined) throw new Error(`no stock '${kernelName}' kernel for backend '${backendName}'`);
+  return config.kernelFunc;
 }

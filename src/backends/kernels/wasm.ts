@@ -6,12 +6,16 @@
 import { registerBatchNormGradient } from './batch-norm-gradient';
 import { replaceKernel } from './register';
 import { batchNormGradConfig } from './wasm/batch-norm-grad';
+import { conv2dConfig, fusedConv2dConfig } from './wasm/conv2d';
 import { conv2dBackpropFilterConfig } from './wasm/conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './wasm/conv2d-backprop-input';
 
 /** Registers the mtl training kernels on backend 'wasm'. Safe to call more than once. */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchNormGradConfig]) {
+  const configs = [
+    conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchNormGradConfig,
+  ];
+  for (const config of configs) {
     replaceKernel(config);
   }
   registerBatchNormGradient();

@@ -1,15 +1,49 @@
 /**
- * Conv2DBackpropInput for the wasm backend, computed by the backend's own
- * XNNPACK Conv2D: dx is the stride-1 convolution of dy (with s-1 zeros inserted
- * between rows and columns for stride s) with the filter flipped in space and
- * its in/out channels swapped, padded by KH-1-padTop on top.
+ * Conv2DBackpropInput for the wasm backend, as generated SIMD direct
+ * convolutions (simd/direct-conv), one per stride phase: the input pixels with
+ * (ih mod sh, iw mod sw) = (ph, pw) receive gradient only from the filter taps
+ * kh = ph + pt (mod sh), kw = pw + pl (mod sw), and for them dx is a stride-1
+ * correlation of dy (zero-padded) with those taps' weights, channels swapped.
+ * No zeros are inserted, so stride 2 costs no more than stride 1.
  */
-import { Conv2D, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { ConvGradAttrs, ConvGeometry, convGeometry } from '../conv-geometry';
-import { allocF32, asWasm, BackendWasm, heapF32, release, runWasmKernel } from './backend';
+import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { ConvGeometry, ConvGradAttrs, convGeometry } from '../conv-geometry';
+import { allocF32, asWasm, heapF32, heapPtr, release, wasmMemory } from './backend';
+import { padImage } from './pad';
+import { kernelModule } from './simd/cache';
+import { DirectConvSpec, directConvModule } from './simd/direct-conv';
 
 interface Attrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
+}
+
+interface Phase {
+  ph: number;
+  pw: number;
+  rows: number;
+  cols: number;
+  /** Taps as (kh, kw) with their dy offsets (before padding). */
+  taps: { kh: number; kw: number; oh: number; ow: number }[];
+}
+
+const mod = (a: number, m: number): number => ((a % m) + m) % m;
+
+function phases(g: ConvGeometry): Phase[] {
+  const out: Phase[] = [];
+  for (let ph = 0; ph < g.strideHeight; ph++) {
+    for (let pw = 0; pw < g.strideWidth; pw++) {
+      const rows = Math.ceil((g.inHeight - ph) / g.strideHeight);
+      const cols = Math.ceil((g.inWidth - pw) / g.strideWidth);
+      const taps: Phase['taps'] = [];
+      for (let kh = mod(ph + g.padTop, g.strideHeight); kh < g.filterHeight; kh += g.strideHeight) {
+        for (let kw = mod(pw + g.padLeft, g.strideWidth); kw < g.filterWidth; kw += g.strideWidth) {
+          taps.push({ kh, kw, oh: (ph + g.padTop - kh) / g.strideHeight, ow: (pw + g.padLeft - kw) / g.strideWidth });
+        }
+      }
+      if (rows > 0 && cols > 0) out.push({ ph, pw, rows, cols, taps });
+    }
+  }
+  return out;
 }
 
 const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -17,65 +51,75 @@ const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const a = attrs as unknown as Attrs;
   const g = convGeometry(a.inputShape, filter.shape, a);
-  const kh = g.filterHeight;
-  const kw = g.filterWidth;
+  const ps = phases(g);
 
-  const zh = (g.outHeight - 1) * g.strideHeight + 1;
-  const zw = (g.outWidth - 1) * g.strideWidth + 1;
-  const top = kh - 1 - g.padTop;
-  const left = kw - 1 - g.padLeft;
-  const bottom = g.inHeight + kh - 1 - zh - top;
-  const right = g.inWidth + kw - 1 - zw - left;
-  if (top < 0 || left < 0 || bottom < 0 || right < 0) {
-    throw new Error(`mtl Conv2DBackpropInput: unsupported padding ${JSON.stringify(a.pad)} for filter ${kh}x${kw}`);
+  // Zero padding of dy so that every tap of every phase reads inside it.
+  let top = 0;
+  let bottom = 0;
+  let left = 0;
+  let right = 0;
+  for (const p of ps) {
+    for (const t of p.taps) {
+      top = Math.max(top, -t.oh);
+      left = Math.max(left, -t.ow);
+      bottom = Math.max(bottom, p.rows - 1 + t.oh - (g.outHeight - 1));
+      right = Math.max(right, p.cols - 1 + t.ow - (g.outWidth - 1));
+    }
   }
+  const padded = padImage(wasm, dy, top, bottom, left, right);
+  const ph = g.outHeight + top + bottom;
+  const pw = g.outWidth + left + right;
 
-  const wf = allocF32(wasm, [kh, kw, g.outChannels, g.inChannels]);
-  flipFilter(heapF32(wasm, filter), heapF32(wasm, wf), kh * kw, g.inChannels, g.outChannels);
-  const dyz = zh === g.outHeight && zw === g.outWidth ? dy : insertZeros(wasm, dy, g, zh, zw);
+  // Weights of all taps, each as [Co, Ci], phase by phase.
+  const wt = allocF32(wasm, [g.filterHeight * g.filterWidth, g.outChannels, g.inChannels]);
+  const out = allocF32(wasm, [g.batch, g.inHeight, g.inWidth, g.inChannels]);
+  const w = heapF32(wasm, filter);
+  const wtv = heapF32(wasm, wt);
+  const ci = g.inChannels;
+  const co = g.outChannels;
+  let slot = 0;
+  const slots: number[] = [];
+  for (const p of ps) {
+    slots.push(slot);
+    for (const t of p.taps) {
+      const src = (t.kh * g.filterWidth + t.kw) * ci * co;
+      const dst = slot * ci * co;
+      for (let i = 0; i < ci; i++) {
+        for (let o = 0; o < co; o++) wtv[dst + o * ci + i] = w[src + i * co + o];
+      }
+      slot++;
+    }
+  }
+  if (ps.some((p) => p.taps.length === 0)) heapF32(wasm, out).fill(0);
 
-  const out = runWasmKernel(wasm, Conv2D, { x: dyz, filter: wf }, {
-    strides: [1, 1],
-    dilations: [1, 1],
-    pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-    dataFormat: 'NHWC',
+  const memory = wasmMemory(wasm);
+  ps.forEach((p, i) => {
+    if (p.taps.length === 0) return;
+    const spec: DirectConvSpec = {
+      batch: g.batch,
+      inHeight: ph,
+      inWidth: pw,
+      inChannels: co,
+      outRows: p.rows,
+      outCols: p.cols,
+      outChannels: ci,
+      strideHeight: 1,
+      strideWidth: 1,
+      taps: p.taps.map((t) => ({ dh: t.oh + top, dw: t.ow + left })),
+      outImageStride: g.inHeight * g.inWidth * ci,
+      outRowStride: g.strideHeight * g.inWidth * ci,
+      outColStride: g.strideWidth * ci,
+      bias: false,
+      relu: false,
+    };
+    const kernel = kernelModule(memory, `conv:${JSON.stringify(spec)}`, () => directConvModule(spec));
+    kernel.conv(heapPtr(wasm, padded), heapPtr(wasm, wt) + 4 * slots[i] * ci * co, 0,
+      heapPtr(wasm, out) + 4 * (p.ph * g.inWidth + p.pw) * ci);
   });
-  release(wasm, wf);
-  if (dyz !== dy) release(wasm, dyz);
+  release(wasm, wt);
+  if (padded !== dy) release(wasm, padded);
   return out;
 };
-
-/** w [K,Ci,Co] -> [K,Co,Ci] with the K (spatial) axis reversed. */
-function flipFilter(src: Float32Array, dst: Float32Array, k: number, ci: number, co: number): void {
-  for (let t = 0; t < k; t++) {
-    const s0 = (k - 1 - t) * ci * co;
-    const d0 = t * ci * co;
-    for (let i = 0; i < ci; i++) {
-      for (let o = 0; o < co; o++) dst[d0 + o * ci + i] = src[s0 + i * co + o];
-    }
-  }
-}
-
-/** dy [N,OH,OW,C] -> [N,zh,zw,C] with dy at every stride-th row and column, zeros elsewhere. */
-function insertZeros(wasm: BackendWasm, dy: TensorInfo, g: ConvGeometry, zh: number, zw: number): TensorInfo {
-  const c = g.outChannels;
-  const out = allocF32(wasm, [g.batch, zh, zw, c]);
-  const src = heapF32(wasm, dy);
-  const dst = heapF32(wasm, out);
-  dst.fill(0);
-  for (let b = 0; b < g.batch; b++) {
-    for (let y = 0; y < g.outHeight; y++) {
-      const s = ((b * g.outHeight + y) * g.outWidth) * c;
-      const d = ((b * zh + y * g.strideHeight) * zw) * c;
-      for (let x = 0; x < g.outWidth; x++) {
-        const sx = s + x * c;
-        const dx = d + x * g.strideWidth * c;
-        for (let k = 0; k < c; k++) dst[dx + k] = src[sx + k];
-      }
-    }
-  }
-  return out;
-}
 
 export const conv2dBackpropInputConfig: KernelConfig = {
   kernelName: 'Conv2DBackpropInput',
