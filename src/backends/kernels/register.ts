@@ -16,7 +16,10 @@ export function replaceKernel(config: KernelConfig): void {
     if (!ours.has(current.kernelFunc) && !replaced.has(key)) replaced.set(key, current);
     unregisterKernel(config.kernelName, config.backendName);
   }
-  registerKernel(config);
+  // The stock kernel's setup (run when its backend initialises) must still run:
+  // we fall back to that kernel, and it keeps its state in module variables.
+  const stock = replaced.get(key);
+  registerKernel({ ...config, setupFunc: stock?.setupFunc, disposeFunc: stock?.disposeFunc });
 }
 
 /** The stock kernel that `replaceKernel` displaced, for cases ours does not handle. */

@@ -5,15 +5,20 @@
  */
 import { registerBatchNormGradient } from './batch-norm-gradient';
 import { replaceKernel } from './register';
+import { fusedBatchNormConfig } from './wasm/batch-norm';
 import { batchNormGradConfig } from './wasm/batch-norm-grad';
+import { binaryConfigs } from './wasm/binary';
 import { conv2dConfig, fusedConv2dConfig } from './wasm/conv2d';
 import { conv2dBackpropFilterConfig } from './wasm/conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './wasm/conv2d-backprop-input';
+import { castConfig, identityConfig } from './wasm/identity';
+import { meanConfig, sumConfig } from './wasm/reduce';
 
 /** Registers the mtl training kernels on backend 'wasm'. Safe to call more than once. */
 export function registerWasmTrainingKernels(): void {
   const configs = [
-    conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchNormGradConfig,
+    conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig,
+    fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, ...binaryConfigs,
   ];
   for (const config of configs) {
     replaceKernel(config);

@@ -102,6 +102,7 @@ export class Func {
   f32Add(): this { return this.op(0x92); }
   f32Sub(): this { return this.op(0x93); }
   f32Mul(): this { return this.op(0x94); }
+  f32Div(): this { return this.op(0x95); }
   f64Add(): this { return this.op(0xa0); }
   f64Sub(): this { return this.op(0xa1); }
   f64Mul(): this { return this.op(0xa2); }
@@ -116,6 +117,7 @@ export class Func {
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
+  f32x4Div(): this { return this.simd(0xe7); }
   f32x4Max(): this { return this.simd(0xe9); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f64x2PromoteLow(): this { return this.simd(0x5f); }
