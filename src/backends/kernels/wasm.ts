@@ -4,7 +4,9 @@
  * ResNet training step needs there.
  */
 import { registerBatchNormGradient } from './batch-norm-gradient';
+import { registerReduceGradients } from './reduce-gradients';
 import { replaceKernel } from './register';
+import { repeatConfig } from './wasm/repeat';
 import { fusedBatchNormConfig } from './wasm/batch-norm';
 import { batchNormGradConfig } from './wasm/batch-norm-grad';
 import { binaryConfigs } from './wasm/binary';
@@ -18,10 +20,11 @@ import { meanConfig, sumConfig } from './wasm/reduce';
 export function registerWasmTrainingKernels(): void {
   const configs = [
     conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig,
-    fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, ...binaryConfigs,
+    fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, repeatConfig, ...binaryConfigs,
   ];
   for (const config of configs) {
     replaceKernel(config);
   }
   registerBatchNormGradient();
+  registerReduceGradients();
 }
