@@ -8,19 +8,23 @@ import { registerReduceGradients } from './reduce-gradients';
 import { replaceKernel } from './register';
 import { repeatConfig } from './wasm/repeat';
 import { fusedBatchNormConfig } from './wasm/batch-norm';
+import { batchMatMulConfig } from './wasm/batch-mat-mul';
 import { batchNormGradConfig } from './wasm/batch-norm-grad';
 import { binaryConfigs } from './wasm/binary';
 import { conv2dConfig, fusedConv2dConfig } from './wasm/conv2d';
 import { conv2dBackpropFilterConfig } from './wasm/conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './wasm/conv2d-backprop-input';
 import { castConfig, identityConfig } from './wasm/identity';
+import { maxPoolGradConfig } from './wasm/max-pool-grad';
 import { meanConfig, sumConfig } from './wasm/reduce';
+import { sliceConfig } from './wasm/slice';
 
 /** Registers the mtl training kernels on backend 'wasm'. Safe to call more than once. */
 export function registerWasmTrainingKernels(): void {
   const configs = [
     conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig,
-    fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, repeatConfig, ...binaryConfigs,
+    fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, repeatConfig,
+    maxPoolGradConfig, sliceConfig, batchMatMulConfig, ...binaryConfigs,
   ];
   for (const config of configs) {
     replaceKernel(config);

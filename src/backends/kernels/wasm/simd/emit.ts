@@ -90,6 +90,7 @@ export class Func {
   mul(): this { return this.op(0x6c); }
   eqz(): this { return this.op(0x45); }
   ltS(): this { return this.op(0x48); }
+  ltU(): this { return this.op(0x49); }
   gtS(): this { return this.op(0x4a); }
   leS(): this { return this.op(0x4c); }
   geS(): this { return this.op(0x4e); }
@@ -103,6 +104,7 @@ export class Func {
   f32Sub(): this { return this.op(0x93); }
   f32Mul(): this { return this.op(0x94); }
   f32Div(): this { return this.op(0x95); }
+  f32Gt(): this { return this.op(0x5e); }
   f64Add(): this { return this.op(0xa0); }
   f64Sub(): this { return this.op(0xa1); }
   f64Mul(): this { return this.op(0xa2); }
@@ -119,6 +121,11 @@ export class Func {
   f32x4Mul(): this { return this.simd(0xe6); }
   f32x4Div(): this { return this.simd(0xe7); }
   f32x4Max(): this { return this.simd(0xe9); }
+  f32x4Gt(): this { return this.simd(0x44); }
+  /** v128.bitselect(a, b, mask): bits of a where mask is 1, of b elsewhere. */
+  v128Bitselect(): this { return this.simd(0x52); }
+  i32x4Splat(): this { return this.simd(0x11); }
+  i32x4ExtractLane(lane: number): this { return this.simd(0x1b, lane); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f64x2PromoteLow(): this { return this.simd(0x5f); }
   f64x2Add(): this { return this.simd(0xf0); }
