@@ -51,6 +51,12 @@ export function heapPtr(backend: BackendWasm, t: TensorInfo): number {
   return backend.dataIdMap.get(t.dataId).memoryOffset;
 }
 
+/** True when the heap extends at least 16 bytes past each tensor's data (for masked vector tails). */
+export function heapSlack(backend: BackendWasm, ...tensors: TensorInfo[]): boolean {
+  const end = wasmMemory(backend).buffer.byteLength;
+  return tensors.every((t) => heapPtr(backend, t) + 4 * t.shape.reduce((a, b) => a * b, 1) + 16 <= end);
+}
+
 /** Allocates an uninitialised float32 tensor on the wasm heap. */
 export function allocF32(backend: BackendWasm, shape: number[]): TensorInfo {
   return backend.makeOutput(shape, 'float32');

@@ -8,7 +8,7 @@
  */
 import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { ConvGeometry, ConvGradAttrs, convGeometry } from '../conv-geometry';
-import { allocF32, asWasm, heapF32, heapPtr, release, wasmMemory } from './backend';
+import { allocF32, asWasm, heapF32, heapPtr, heapSlack, release, wasmMemory } from './backend';
 import { padImage } from './pad';
 import { kernelModule } from './simd/cache';
 import { DirectConvSpec, directConvModule } from './simd/direct-conv';
@@ -93,6 +93,7 @@ const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   if (ps.some((p) => p.taps.length === 0)) heapF32(wasm, out).fill(0);
 
   const memory = wasmMemory(wasm);
+  const maskedTail = heapSlack(wasm, out, wt);
   ps.forEach((p, i) => {
     if (p.taps.length === 0) return;
     const spec: DirectConvSpec = {
@@ -111,6 +112,7 @@ const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
       outColStride: g.strideWidth * ci,
       bias: false,
       relu: false,
+      maskedTail,
     };
     const kernel = kernelModule(memory, `conv:${JSON.stringify(spec)}`, () => directConvModule(spec));
     kernel.conv(heapPtr(wasm, padded), heapPtr(wasm, wt) + 4 * slots[i] * ci * co, 0,

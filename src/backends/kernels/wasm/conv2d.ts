@@ -6,7 +6,7 @@
  */
 import { backend_util, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { stockKernel } from '../register';
-import { allocF32, asWasm, BackendWasm, heapPtr, release, wasmMemory } from './backend';
+import { allocF32, asWasm, BackendWasm, heapPtr, heapSlack, release, wasmMemory } from './backend';
 import { padImage } from './pad';
 import { kernelModule } from './simd/cache';
 import { DirectConvSpec, directConvModule } from './simd/direct-conv';
@@ -55,6 +55,7 @@ function directConv2d(
     outColStride: info.outChannels,
     bias: bias !== undefined,
     relu,
+    maskedTail: heapSlack(wasm, out, filter, ...(bias === undefined ? [] : [bias])),
   };
   const kernel = kernelModule(wasmMemory(wasm), `conv:${JSON.stringify(spec)}`, () => directConvModule(spec));
   kernel.conv(heapPtr(wasm, padded), heapPtr(wasm, filter), bias === undefined ? 0 : heapPtr(wasm, bias), heapPtr(wasm, out));

@@ -31,6 +31,13 @@ export interface DirectConvSpec {
   outColStride: number;
   bias: boolean;
   relu: boolean;
+  /**
+   * Compute the last (C mod 4) output channels as a full vector and store it
+   * through a lane mask (read, select, write back) instead of as scalars. The
+   * 16-byte accesses then reach up to 12 bytes past the output, weights and
+   * bias, so callers enable this only when the wasm memory extends that far.
+   */
+  maskedTail?: boolean;
   /** Register tile: output pixels, and f32x4 vectors of output channels. */
   tilePixels?: number;
   tileVectors?: number;
@@ -70,8 +77,11 @@ export function directConvModule(s: DirectConvSpec): Uint8Array {
   const xs = f.local('v128');
   const xf = f.local('f32');
 
-  /** One tile of np pixels x (4*nv + ns) channels; px points at the first pixel's input, wp at w[0,0,block]. */
-  const tile = (np: number, nv: number, ns: number) => {
+  /**
+   * One tile of np pixels x (4*nv + ns) channels, the last vector storing only
+   * its first `lastLanes` lanes; px points at the first pixel's input, wp at w[0,0,block].
+   */
+  const tile = (np: number, nv: number, ns: number, lastLanes = 4) => {
     const acc = (p: number, j: number) => accs[p * V + j];
     const sc = (p: number, j: number) => accS[p * 3 + j];
     for (let p = 0; p < np; p++) {
@@ -114,9 +124,13 @@ export function directConvModule(s: DirectConvSpec): Uint8Array {
     }
     for (let p = 0; p < np; p++) {
       for (let j = 0; j < nv; j++) {
+        const offset = 4 * p * s.outColStride + 16 * j;
         f.get(outBlock).get(acc(p, j));
         if (s.relu) f.v128Zero().f32x4Max();
-        f.v128Store(4 * p * s.outColStride + 16 * j);
+        if (j === nv - 1 && lastLanes < 4) {
+          f.get(outBlock).v128Load(offset).v128LaneMask(lastLanes).v128Bitselect();
+        }
+        f.v128Store(offset);
       }
       for (let j = 0; j < ns; j++) {
         f.get(outBlock).get(sc(p, j));
@@ -130,7 +144,7 @@ export function directConvModule(s: DirectConvSpec): Uint8Array {
   };
 
   /** Sweeps the row's pixels for one channel block of (4*nv + ns) channels at channel offset c0. */
-  const rowSweep = (c0: number | Local, nv: number, ns: number) => {
+  const rowSweep = (c0: number | Local, nv: number, ns: number, lastLanes = 4) => {
     const setBlockPtrs = () => {
       // wBlock = weights + 4*c0, biasBlock = bias + 4*c0
       if (typeof c0 === 'number') {
@@ -152,13 +166,13 @@ export function directConvModule(s: DirectConvSpec): Uint8Array {
       f.get(inRow).get(bt).i32(4 * P * s.strideWidth * K).mul().add().set(px);
       outPtr();
       f.get(bt).i32(4 * P * s.outColStride).mul().add().set(outBlock);
-      tile(P, nv, ns);
+      tile(P, nv, ns, lastLanes);
     });
     if (restPixels > 0) {
       f.get(inRow).i32(4 * fullTiles * P * s.strideWidth * K).add().set(px);
       outPtr();
       f.i32(4 * fullTiles * P * s.outColStride).add().set(outBlock);
-      tile(restPixels, nv, ns);
+      tile(restPixels, nv, ns, lastLanes);
     }
   };
 
@@ -174,11 +188,16 @@ export function directConvModule(s: DirectConvSpec): Uint8Array {
         f.get(mb).i32(16 * V).mul().set(cb);
         rowSweep(cb, V, 0);
       });
-      let c0 = fullBlocks * 4 * V;
-      while (c0 < M) {
-        const part = Math.min(M - c0, 12);
-        rowSweep(c0, Math.floor(part / 4), part % 4);
-        c0 += part;
+      const c0 = fullBlocks * 4 * V;
+      const rest = M - c0;
+      if (rest > 0 && s.maskedTail === true) {
+        rowSweep(c0, Math.ceil(rest / 4), 0, rest % 4 === 0 ? 4 : rest % 4);
+      } else {
+        for (let c = c0; c < M; c += 12) {
+          // at most three scalars per tile keep the register count low
+          const part = Math.min(M - c, 12);
+          rowSweep(c, Math.floor(part / 4), part % 4);
+        }
       }
     });
   });

@@ -134,6 +134,10 @@ export class Func {
   /** i8x16.shuffle that moves the high two f32 lanes to the low ones. */
   f32x4HighHalf(): this { return this.simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15); }
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** A v128 constant with all bits set in its first `lanes` 32-bit lanes. */
+  v128LaneMask(lanes: number): this {
+    return this.simd(0x0c, ...Array.from({ length: 16 }, (_, i) => (i < 4 * lanes ? 0xff : 0)));
+  }
 
   /** local += delta (i32). */
   inc(l: Local, delta: number): this {
