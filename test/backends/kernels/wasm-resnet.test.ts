@@ -51,7 +51,8 @@ test('a small ResNet training step on wasm gives the cpu backend\'s loss and gra
       scale = Math.max(scale, Math.abs(b[i]));
       err = Math.max(err, Math.abs(a[i] - b[i]));
     }
-    assert.ok(err <= 1e-3 * scale + 1e-6, `${name}: max |diff| ${err}, max |grad| ${scale}`);
+    // atol: a conv bias followed by batch norm has a zero gradient up to rounding
+    assert.ok(err <= 1e-3 * scale + 2e-5, `${name}: max |diff| ${err}, max |grad| ${scale}`);
   }
 });
 

@@ -5,11 +5,12 @@
  * activations go to the stock kernels.
  */
 import { backend_util, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { DirectConvSpec, forwardPlan } from '../conv-plans';
 import { stockKernel } from '../register';
 import { allocF32, asWasm, BackendWasm, heapPtr, heapSlack, release, wasmMemory } from './backend';
 import { padImage } from './pad';
 import { kernelModule } from './simd/cache';
-import { DirectConvSpec, directConvModule } from './simd/direct-conv';
+import { directConvModule } from './simd/direct-conv';
 
 type Shape4 = [number, number, number, number];
 
@@ -30,31 +31,10 @@ function directConv2d(
     x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations, a.pad, a.dimRoundingMode, false, 'channelsLast');
   const out = allocF32(wasm, info.outShape);
   if (info.outHeight * info.outWidth * info.batchSize * info.outChannels === 0) return out;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const bottom = Math.max(0, (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight - info.inHeight - top);
-  const right = Math.max(0, (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth - info.inWidth - left);
-  const padded = padImage(wasm, x, top, bottom, left, right);
-  const taps: DirectConvSpec['taps'] = [];
-  for (let kh = 0; kh < info.filterHeight; kh++) {
-    for (let kw = 0; kw < info.filterWidth; kw++) taps.push({ dh: kh * info.dilationHeight, dw: kw * info.dilationWidth });
-  }
+  const plan = forwardPlan(info, bias !== undefined, relu);
+  const padded = padImage(wasm, x, plan.pads);
   const spec: DirectConvSpec = {
-    batch: info.batchSize,
-    inHeight: padded.shape[1],
-    inWidth: padded.shape[2],
-    inChannels: info.inChannels,
-    outRows: info.outHeight,
-    outCols: info.outWidth,
-    outChannels: info.outChannels,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    taps,
-    outImageStride: info.outHeight * info.outWidth * info.outChannels,
-    outRowStride: info.outWidth * info.outChannels,
-    outColStride: info.outChannels,
-    bias: bias !== undefined,
-    relu,
+    ...plan.spec,
     maskedTail: heapSlack(wasm, out, filter, ...(bias === undefined ? [] : [bias])),
   };
   const kernel = kernelModule(wasmMemory(wasm), `conv:${JSON.stringify(spec)}`, () => directConvModule(spec));

@@ -1,47 +1,12 @@
 /**
- * Generates a WebAssembly SIMD kernel for a direct convolution over an input
- * that is already zero-padded (so no bounds checks):
- *
- *   out[n, a, b, m] = bias[m] + sum_t sum_k in[n, a*sh + dh_t, b*sw + dw_t, k] * w[t, k, m]
- *
- * with the output written at arbitrary row/column strides, which lets the same
- * kernel produce one stride phase of a transposed convolution. A register tile
+ * Generates a WebAssembly SIMD kernel for a direct convolution (DirectConvSpec
+ * in ../../conv-plans) over an input that is already zero-padded. A register tile
  * is P consecutive output pixels x 4*V output channels, accumulated over the
  * taps and input channels.
  */
+import { DirectConvSpec } from '../../conv-plans';
 import { assemble, Func, Local } from './emit';
 
-
-export interface DirectConvSpec {
-  batch: number;
-  /** Padded input, NHWC. */
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outRows: number;
-  outCols: number;
-  outChannels: number;
-  strideHeight: number;
-  strideWidth: number;
-  /** Tap offsets in input pixels, in the order of the weights' first axis. */
-  taps: { dh: number; dw: number }[];
-  /** Output addressing, in floats. */
-  outImageStride: number;
-  outRowStride: number;
-  outColStride: number;
-  bias: boolean;
-  relu: boolean;
-  /**
-   * Compute the last (C mod 4) output channels as a full vector and store it
-   * through a lane mask (read, select, write back) instead of as scalars. The
-   * 16-byte accesses then reach up to 12 bytes past the output, weights and
-   * bias, so callers enable this only when the wasm memory extends that far.
-   */
-  maskedTail?: boolean;
-  /** Register tile: output pixels, and f32x4 vectors of output channels. */
-  tilePixels?: number;
-  tileVectors?: number;
-}
 
 /** Module bytes exporting `conv(inPtr, wPtr, biasPtr, outPtr)` (byte addresses; biasPtr unused without bias). */
 export function directConvModule(s: DirectConvSpec): Uint8Array {
