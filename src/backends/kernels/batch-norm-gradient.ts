@@ -7,12 +7,7 @@
 import { engine, FusedBatchNorm, GradConfig, NamedAttrMap, reshape, Tensor, util } from '@tensorflow/tfjs-core';
 import { BATCH_NORM_GRAD } from './batch-norm-grad-math';
 import { backendHas, replaceGradient, stockGradient } from './gradients';
-
-/** True when a parameter tensor holds one value per channel along x's last axis. */
-function perChannel(t: Tensor | undefined, channels: number): boolean {
-  if (t === undefined || t === null) return true;
-  return t.size === channels && t.shape.slice(0, -1).every((d) => d === 1);
-}
+import { isChannelVector } from './patterns';
 
 const fusedBatchNormGrad: GradConfig = {
   kernelName: FusedBatchNorm,
@@ -21,7 +16,7 @@ const fusedBatchNormGrad: GradConfig = {
     const [x, mean, variance, scale] = saved as [Tensor, Tensor, Tensor, Tensor | undefined];
     const channels = x.shape[x.shape.length - 1];
     const usable = backendHas(BATCH_NORM_GRAD) && x.dtype === 'float32' &&
-      [mean, variance, scale].every((t) => perChannel(t, channels));
+      [mean, variance, scale].every((t) => isChannelVector(t, channels));
     if (!usable) return stockGradient(FusedBatchNorm).gradFunc(dy, saved, attrs);
     const inputs = scale == null ? { x, dy, mean, variance } : { x, dy, mean, variance, scale };
     const [dx, dmean, dvariance, dscale, doffset] = engine().runKernel(

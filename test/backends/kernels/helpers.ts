@@ -31,9 +31,10 @@ export async function on(backend: string, f: () => tf.Tensor | tf.Tensor[]): Pro
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-5): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   let scale = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  for (let i = 0; i < expected.length; i++) if (Number.isFinite(expected[i])) scale = Math.max(scale, Math.abs(expected[i]));
   const tol = atol + rtol * scale;
   for (let i = 0; i < expected.length; i++) {
+    if (Number.isNaN(expected[i]) && Number.isNaN(actual[i])) continue;
     const d = Math.abs(actual[i] - expected[i]);
     if (!(d <= tol)) assert.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]} (|diff| ${d} > ${tol})`);
   }

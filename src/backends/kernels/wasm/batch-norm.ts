@@ -4,16 +4,10 @@
  * one SIMD pass. Other parameter shapes go to the stock kernel.
  */
 import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { isChannelVector } from '../patterns';
 import { stockKernel } from '../register';
 import { allocF32, asWasm, heapF32, heapPtr, release } from './backend';
 import { channelOps, heapVector } from './channel-ops';
-
-/** True for a float32 tensor holding one value per channel ([C] or [1,..,1,C]). */
-export function isChannelVector(t: TensorInfo | undefined, channels: number): boolean {
-  if (t == null) return true;
-  return t.dtype === 'float32' && t.shape.reduce((a, b) => a * b, 1) === channels &&
-    t.shape.slice(0, -1).every((d) => d === 1);
-}
 
 const fusedBatchNorm: KernelFunc = (args) => {
   const wasm = asWasm(args.backend);

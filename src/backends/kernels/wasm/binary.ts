@@ -4,10 +4,10 @@
  * batch norm's ops and gradients produce: one SIMD pass instead of the stock
  * kernels' generic broadcasting. Other cases go to the stock kernels.
  */
-import { backend_util, KernelConfig, KernelFunc, TensorInfo, util } from '@tensorflow/tfjs-core';
+import { KernelConfig, KernelFunc, TensorInfo, util } from '@tensorflow/tfjs-core';
+import { channelBroadcast } from '../patterns';
 import { stockKernel } from '../register';
 import { allocF32, asWasm, heapPtr } from './backend';
-import { isChannelVector } from './batch-norm';
 import { channelOps } from './channel-ops';
 
 type Name = 'Multiply' | 'Add' | 'Sub' | 'RealDiv';
@@ -20,16 +20,13 @@ const OPS: Record<Name, ['mulVec' | 'addVec' | 'subVec' | 'divVec', 'mulVec' | '
   RealDiv: ['divVec', 'vecDiv'],
 };
 
-function channelBroadcast(name: Name): KernelFunc {
+function binary(name: Name): KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-    const vectorFirst = util.sizeFromShape(a.shape) < util.sizeFromShape(b.shape);
-    const [full, vec] = vectorFirst ? [b, a] : [a, b];
+    const operands = channelBroadcast(a, b);
+    if (operands === null) return stockKernel(name, 'wasm')(args);
+    const { full, vec, vectorFirst } = operands;
     const c = full.shape[full.shape.length - 1];
-    const usable = full.dtype === 'float32' && c > 1 && vec.shape.length <= full.shape.length &&
-      isChannelVector(vec, c) && util.sizeFromShape(full.shape) > c &&
-      util.arraysEqual(backend_util.assertAndGetBroadcastShape(a.shape, b.shape), full.shape);
-    if (!usable) return stockKernel(name, 'wasm')(args);
     const wasm = asWasm(args.backend);
     const out = allocF32(wasm, full.shape);
     const fn = channelOps(wasm, c)[OPS[name][vectorFirst ? 1 : 0]];
@@ -41,5 +38,5 @@ function channelBroadcast(name: Name): KernelFunc {
 export const binaryConfigs: KernelConfig[] = (['Multiply', 'Add', 'Sub', 'RealDiv'] as Name[]).map((name) => ({
   kernelName: name,
   backendName: 'wasm',
-  kernelFunc: channelBroadcast(name),
+  kernelFunc: binary(name),
 }));

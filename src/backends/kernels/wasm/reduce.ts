@@ -4,14 +4,10 @@
  * the stock kernels' transpose. Other reductions go to the stock kernels.
  */
 import { backend_util, KernelConfig, KernelFunc, TensorInfo, util } from '@tensorflow/tfjs-core';
+import { leadingAxes } from '../patterns';
 import { stockKernel } from '../register';
 import { asWasm } from './backend';
 import { channelSums, heapVector } from './channel-ops';
-
-function leadingAxes(x: TensorInfo, axis: number | number[]): boolean {
-  const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-  return x.shape.length >= 2 && axes.length === x.shape.length - 1 && axes.every((a, i) => a === i);
-}
 
 function reduceLeading(name: 'Mean' | 'Sum'): KernelFunc {
   return (args) => {
