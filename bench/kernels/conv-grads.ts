@@ -25,7 +25,11 @@ const LAYERS: [string, number, number, number, number, number, number][] = [
 
 /** Best of `reps` timed calls after one warm-up (the machines here are noisy; the minimum is stable). */
 function timeMs(f: () => tf.Tensor, reps: number): number {
-  tf.dispose(f());
+  try {
+    tf.dispose(f());
+  } catch {
+    return NaN; // e.g. a kernel the stock backend lacks
+  }
   let best = Infinity;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -60,7 +64,8 @@ async function main(): Promise<void> {
     totals.fwd += fwd * count;
     totals.filter += filter * count;
     totals.input += input * count;
-    const f = (ms: number): string => `${ms.toFixed(2).padStart(6)} ${(gflop / (ms / 1000)).toFixed(1).padStart(5)}`;
+    const f = (ms: number): string =>
+      Number.isNaN(ms) ? '   n/a   n/a' : `${ms.toFixed(2).padStart(6)} ${(gflop / (ms / 1000)).toFixed(1).padStart(5)}`;
     console.log(`${name.padEnd(15)} ${f(fwd)} | ${f(filter)} | ${f(input)}   x${count}`);
     tf.dispose([x, w, y, dy]);
   }

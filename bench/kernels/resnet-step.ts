@@ -2,10 +2,14 @@
  * Trains the reference ResNet-14 "cnn" (batch 64, Adam 1e-3, random data) for a
  * fixed time and prints samples/s and the per-kernel time profile.
  *
- *   node dist/bench/kernels/resnet-step.js [--backend wasm|cpu] [--seconds 20] [--stock] [--no-profile]
+ *   node dist/bench/kernels/resnet-step.js [--backend wasm|cpu] [--seconds 20] [--batch 64]
+ *     [--stock] [--no-profile] [--peer [--peer-script PATH] [--peer-threads 1]]
  *
  * --stock skips registering the mtl kernels (stock wasm cannot train a conv net).
+ * --peer runs the PyTorch peer (../../shared/bench/peer_torch.py by default)
+ * right before and after, and prints our samples/s as a ratio to its mean.
  */
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -20,10 +24,16 @@ interface Options {
   stock: boolean;
   profile: boolean;
   batch: number;
+  peer: boolean;
+  peerScript: string;
+  peerThreads: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { backend: 'wasm', seconds: 20, stock: false, profile: true, batch: 64 };
+  const o: Options = {
+    backend: 'wasm', seconds: 20, stock: false, profile: true, batch: 64,
+    peer: false, peerScript: '/work/shared/bench/peer_torch.py', peerThreads: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--backend') o.backend = argv[++i];
@@ -31,13 +41,32 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--batch') o.batch = Number(argv[++i]);
     else if (a === '--stock') o.stock = true;
     else if (a === '--no-profile') o.profile = false;
+    else if (a === '--peer') o.peer = true;
+    else if (a === '--peer-script') o.peerScript = argv[++i];
+    else if (a === '--peer-threads') o.peerThreads = Number(argv[++i]);
     else throw new Error(`unknown argument ${a}`);
   }
   return o;
 }
 
+/** samples/s of the PyTorch peer on the same network, or null (with the reason printed) when it cannot run. */
+function runPeer(o: Options): number | null {
+  const r = spawnSync('/usr/bin/python3', [o.peerScript, '--model', 'cnn', '--threads', String(o.peerThreads),
+    '--seconds', String(Math.min(10, o.seconds)), '--batch', String(o.batch)], { encoding: 'utf8' });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    const result = JSON.parse(line) as { samples_per_s: number };
+    console.log(`peer: ${line}`);
+    return result.samples_per_s;
+  } catch {
+    console.log(`peer: not available (${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop()})`);
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  const peerBefore = o.peer ? runPeer(o) : null;
   if (!o.stock) {
     registerWasmTrainingKernels();
     registerCpuTrainingKernels();
@@ -85,6 +114,15 @@ async function main(): Promise<void> {
     tensor_leak_per_step: (tf.memory().numTensors - numTensors) / steps,
   };
   console.log(JSON.stringify(result));
+  if (o.peer) {
+    const peerAfter = runPeer(o);
+    const peers = [peerBefore, peerAfter].filter((p): p is number => p !== null);
+    if (peers.length > 0) {
+      const mean = peers.reduce((a, b) => a + b, 0) / peers.length;
+      console.log(`ratio to PyTorch (${o.peerThreads} thread${o.peerThreads > 1 ? 's' : ''}, mean of ${peers.length}): ` +
+        `${(result.samples_per_s / mean).toFixed(2)}`);
+    }
+  }
   if (o.profile) {
     const kernelMs = profile.reduce((s, p) => s + p.msPerStep, 0);
     console.log(`profile (ms/step; profiled step ${profiledStepMs.toFixed(1)} ms, kernels ${kernelMs.toFixed(1)} ms, ` +
