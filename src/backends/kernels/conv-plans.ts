@@ -52,6 +52,16 @@ export interface Pads {
 
 export const hasPads = (p: Pads): boolean => p.top + p.bottom + p.left + p.right > 0;
 
+/** The spatial pads of a PadV2 that zero-pads a float32 NHWC tensor on axes 1 and 2 only, else null. */
+export function spatialPads(
+  x: { shape: number[]; dtype: string }, paddings: [number, number][], constantValue: number,
+): Pads | null {
+  if (x.dtype !== 'float32' || x.shape.length !== 4 || constantValue !== 0) return null;
+  if (paddings.some(([a, b]) => a < 0 || b < 0) || paddings[0].some((p) => p !== 0) || paddings[3].some((p) => p !== 0)) return null;
+  if (x.shape.some((d) => d === 0)) return null;
+  return { top: paddings[1][0], bottom: paddings[1][1], left: paddings[2][0], right: paddings[2][1] };
+}
+
 /** x [N,H,W,C] into dst [N,H+top+bottom,W+left+right,C], zeros around. */
 export function padInto(src: Float32Array, dst: Float32Array, shape: number[], p: Pads): void {
   const [n, h, w, c] = shape;

@@ -12,6 +12,7 @@ import { binaryConfigs } from './cpu/binary';
 import { conv2dConfig, fusedConv2dConfig } from './cpu/conv2d';
 import { conv2dBackpropFilterConfig } from './cpu/conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './cpu/conv2d-backprop-input';
+import { padV2Config } from './cpu/pad';
 import { meanConfig, sumConfig } from './cpu/reduce';
 import { repeatConfig } from './cpu/repeat';
 import { registerReduceGradients } from './reduce-gradients';
@@ -21,7 +22,7 @@ import { replaceKernel } from './register';
 export function registerCpuTrainingKernels(): void {
   const configs = [
     conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchNormGradConfig, repeatConfig,
-    meanConfig, sumConfig, reluConfig, stepConfig, ...binaryConfigs,
+    meanConfig, sumConfig, reluConfig, stepConfig, padV2Config, ...binaryConfigs,
   ];
   for (const config of configs) {
     replaceKernel(config);

@@ -16,6 +16,7 @@ import { conv2dBackpropFilterConfig } from './wasm/conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './wasm/conv2d-backprop-input';
 import { castConfig, identityConfig } from './wasm/identity';
 import { maxPoolGradConfig } from './wasm/max-pool-grad';
+import { padV2Config } from './wasm/pad';
 import { meanConfig, sumConfig } from './wasm/reduce';
 import { sliceConfig } from './wasm/slice';
 
@@ -24,7 +25,7 @@ export function registerWasmTrainingKernels(): void {
   const configs = [
     conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig,
     fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, repeatConfig,
-    maxPoolGradConfig, sliceConfig, batchMatMulConfig, ...binaryConfigs,
+    maxPoolGradConfig, sliceConfig, padV2Config, batchMatMulConfig, ...binaryConfigs,
   ];
   for (const config of configs) {
     replaceKernel(config);

@@ -56,3 +56,15 @@ test('Relu and Step on cpu match the stock kernels, NaN included', async () => {
   for (const alpha of [0, 0.2]) assertClose(ours('Step', { x }, { alpha }), stock('Step', { x }, { alpha }), `step ${alpha}`);
   x.dispose();
 });
+
+test('PadV2 on cpu matches the stock kernel', async () => {
+  await tf.setBackend('cpu');
+  const x = randomTensor([2, 5, 4, 3], 1);
+  for (const paddings of [[[0, 0], [3, 3], [3, 3], [0, 0]], [[0, 0], [0, 2], [1, 0], [0, 0]], [[1, 0], [1, 1], [0, 0], [0, 2]]]) {
+    for (const constantValue of [0, 2]) {
+      const attrs = { paddings, constantValue };
+      assertClose(ours('PadV2', { x }, attrs), stock('PadV2', { x }, attrs), JSON.stringify(attrs));
+    }
+  }
+  x.dispose();
+});

@@ -7,6 +7,12 @@ import { registerWasmTrainingKernels } from '../../../src/backends/kernels/wasm'
 import { conv2dBackpropFilterConfig } from '../../../src/backends/kernels/wasm/conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from '../../../src/backends/kernels/wasm/conv2d-backprop-input';
 import { conv2dConfig, fusedConv2dConfig } from '../../../src/backends/kernels/wasm/conv2d';
+import { convGeometry } from '../../../src/backends/kernels/conv-geometry';
+import { forwardPlan } from '../../../src/backends/kernels/conv-plans';
+import { asWasm, heapPtr, wasmMemory } from '../../../src/backends/kernels/wasm/backend';
+import { convFilterGradModule } from '../../../src/backends/kernels/wasm/simd/conv-filter-grad';
+import { directConvModule } from '../../../src/backends/kernels/wasm/simd/direct-conv';
+import { instantiate } from '../../../src/backends/kernels/wasm/simd/emit';
 import { CONV_CASES, ConvCase, describeCase, outShape } from './conv-cases';
 import {
   assertClose, assertMatchesFiniteDifferences, finiteDifferences, on, randomTensor, someEntries, values,
@@ -83,4 +89,31 @@ test('FusedConv2D with unsupported activations falls back to the stock kernel', 
     return tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same', bias: randomTensor([4], 3), activation: 'elu' });
   });
   assertClose((await run('wasm'))[0], (await run('cpu'))[0], 'elu');
+});
+
+test('the scalar-tail variants of the generated kernels (used when the heap has no slack) are correct too', async () => {
+  const c: ConvCase = { x: [3, 9, 7, 6], filter: [3, 3, 6, 7], strides: 2, pad: 'same' };
+  const ref = await on('cpu', () => {
+    const x = randomTensor(c.x, 1);
+    const w = randomTensor(c.filter, 2);
+    const dy = randomTensor(outShape(c), 3);
+    return [tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad), filterGrad(c, x, dy)];
+  });
+  await tf.setBackend('wasm');
+  const wasm = asWasm(tf.backend());
+  const x = randomTensor(c.x, 1);
+  const w = randomTensor(c.filter, 2);
+  const dy = randomTensor(outShape(c), 3);
+  const y = tf.zeros(outShape(c));
+  const dw = tf.zeros(c.filter);
+  const g = convGeometry(c.x, c.filter, { ...attrs(c) });
+  const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad);
+  const plan = forwardPlan(info, false, false);
+  const padded = tf.pad(x, [[0, 0], [plan.pads.top, plan.pads.bottom], [plan.pads.left, plan.pads.right], [0, 0]]);
+  const ptr = (t: tf.Tensor) => heapPtr(wasm, t);
+  instantiate(directConvModule({ ...plan.spec, maskedTail: false }), wasmMemory(wasm)).conv(ptr(padded), ptr(w), 0, ptr(y));
+  instantiate(convFilterGradModule(g, false), wasmMemory(wasm)).dw(ptr(x), ptr(dy), ptr(dw));
+  assertClose(y.dataSync(), ref[0], 'direct conv, scalar tail');
+  assertClose(dw.dataSync(), ref[1], 'filter gradient, scalar tail');
+  tf.dispose([x, w, dy, y, dw, padded]);
 });

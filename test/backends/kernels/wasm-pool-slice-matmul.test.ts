@@ -53,3 +53,16 @@ test('BatchMatMul with transposed operands on wasm matches cpu', async () => {
   const got = await run('wasm');
   ref.forEach((r, i) => assertClose(got[i], r, `matmul ${i}`));
 });
+
+test('PadV2 on wasm matches cpu (spatial zero padding, and the cases left to the stock kernel)', async () => {
+  const run = (backend: string) => on(backend, () => {
+    const x = randomTensor([2, 5, 4, 3], 1);
+    return [
+      tf.pad(x, [[0, 0], [3, 3], [3, 3], [0, 0]]), tf.pad(x, [[0, 0], [0, 2], [1, 0], [0, 0]]), tf.pad(x, [[0, 0], [0, 0], [0, 0], [0, 0]]),
+      tf.pad(x, [[1, 0], [1, 1], [0, 0], [0, 2]]), tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], 2), tf.pad(randomTensor([3, 4], 2), [[1, 2], [0, 1]]),
+    ];
+  });
+  const ref = await run('cpu');
+  const got = await run('wasm');
+  ref.forEach((r, i) => assertClose(got[i], r, `pad ${i}`));
+});

@@ -5,7 +5,7 @@
  */
 import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { ConvGradAttrs, convGeometry } from '../conv-geometry';
-import { allocF32, asWasm, heapPtr, wasmMemory } from './backend';
+import { allocF32, asWasm, heapPtr, heapSlack, wasmMemory } from './backend';
 import { kernelModule } from './simd/cache';
 import { convFilterGradModule } from './simd/conv-filter-grad';
 
@@ -18,8 +18,9 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as unknown as Attrs;
   const g = convGeometry(x.shape, a.filterShape, a);
-  const kernel = kernelModule(wasmMemory(wasm), `dw:${JSON.stringify(g)}`, () => convFilterGradModule(g));
   const out = allocF32(wasm, [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels]);
+  const masked = heapSlack(wasm, out, dy);
+  const kernel = kernelModule(wasmMemory(wasm), `dw:${masked}:${JSON.stringify(g)}`, () => convFilterGradModule(g, masked));
   kernel.dw(heapPtr(wasm, x), heapPtr(wasm, dy), heapPtr(wasm, out));
   return out;
 };

@@ -30,8 +30,13 @@ function chunkRows(g: ConvGeometry): number {
   return Math.max(1, Math.min(g.outHeight, Math.floor(24576 / bytesPerRow)));
 }
 
-/** Module bytes exporting `dw(xPtr, dyPtr, outPtr)` (byte addresses on the heap). */
-export function convFilterGradModule(g: ConvGeometry): Uint8Array {
+/**
+ * Module bytes exporting `dw(xPtr, dyPtr, outPtr)` (byte addresses on the heap).
+ * With `maskedTail`, the last (Co mod 4) output channels are a vector whose
+ * extra lanes see dy masked to zero (so they add nothing to the neighbouring
+ * values they cover); its 16-byte accesses reach up to 12 bytes past dy and dW.
+ */
+export function convFilterGradModule(g: ConvGeometry, maskedTail: boolean): Uint8Array {
   const f = new Func('dw', ['i32', 'i32', 'i32']);
   const [x, dy, out] = f.params;
   const { inChannels: ci, outChannels: co, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = g;
@@ -76,7 +81,7 @@ export function convFilterGradModule(g: ConvGeometry): Uint8Array {
   const xf = f.local('f32');
 
   /** Register tile of nci input x (4*nvec + nsc) output channels over the rows x cols pixels. */
-  const tile = (nci: number, nvec: number, nsc: number, cols: number, dwPtr: Local, dyPtr: Local, xPtr: Local) => {
+  const tile = (nci: number, nvec: number, nsc: number, cols: number, dwPtr: Local, dyPtr: Local, xPtr: Local, lastLanes = 4) => {
     const acc = (a: number, j: number) => accs[a * VECS + j];
     const sc = (a: number, j: number) => accS[a * 3 + j];
     for (let a = 0; a < nci; a++) {
@@ -87,7 +92,11 @@ export function convFilterGradModule(g: ConvGeometry): Uint8Array {
     f.loop(() => {
       f.get(p).set(pp).get(q).set(qq).i32(cols).set(c);
       f.loop(() => {
-        for (let j = 0; j < nvec; j++) f.get(pp).v128Load(16 * j).set(dyv[j]);
+        for (let j = 0; j < nvec; j++) {
+          f.get(pp).v128Load(16 * j);
+          if (j === nvec - 1 && lastLanes < 4) f.v128LaneMask(lastLanes).v128And();
+          f.set(dyv[j]);
+        }
         for (let j = 0; j < nsc; j++) f.get(pp).f32Load(16 * nvec + 4 * j).set(dys[j]);
         for (let a = 0; a < nci; a++) {
           if (nvec > 0) {
@@ -123,6 +132,10 @@ export function convFilterGradModule(g: ConvGeometry): Uint8Array {
     if (rest > 0) {
       f.get(dyStart).i32(4 * fullBlocks * 4 * VECS).add().set(pB);
       f.get(dwBase).i32(4 * fullBlocks * 4 * VECS).add().set(dwB);
+      if (maskedTail) {
+        tile(nci, Math.ceil(rest / 4), 0, cols, dwB, pB, xBase, rest % 4 === 0 ? 4 : rest % 4);
+        return;
+      }
       for (let done = 0; done < rest; done += 4 * 3) {
         // at most three scalars per tile keep the register count low
         const part = Math.min(rest - done, 12);

@@ -124,6 +124,7 @@ export class Func {
   f32x4Gt(): this { return this.simd(0x44); }
   /** v128.bitselect(a, b, mask): bits of a where mask is 1, of b elsewhere. */
   v128Bitselect(): this { return this.simd(0x52); }
+  v128And(): this { return this.simd(0x4e); }
   i32x4Splat(): this { return this.simd(0x11); }
   i32x4ExtractLane(lane: number): this { return this.simd(0x1b, lane); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
