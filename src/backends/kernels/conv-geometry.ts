@@ -51,8 +51,3 @@ export function convGeometry(xShape: number[], filterShape: number[], attrs: Con
     padLeft: info.padInfo.left,
   };
 }
-
-/** Multiply-adds of the forward convolution (each gradient costs the same). */
-export function convMacs(g: ConvGeometry): number {
-  return g.batch * g.outHeight * g.outWidth * g.outChannels * g.filterHeight * g.filterWidth * g.inChannels;
-}

@@ -1,7 +1,11 @@
 /**
- * Training kernels for the tfjs wasm backend: registers fast convolution
- * gradients (built on the backend's XNNPACK Conv2D) and the other kernels a
- * ResNet training step needs there.
+ * Training kernels for the tfjs wasm backend. The stock backend has no
+ * Conv2DBackpropFilter (a conv net cannot train) and runs several other kernels
+ * of a training step slowly; this registers replacements, most of them
+ * WebAssembly SIMD kernels generated at run time for each shape (wasm/simd/)
+ * that work in place on the backend's heap, and gradient overrides for
+ * FusedBatchNorm, Mean and Sum (taking effect only on backends with the mtl
+ * kernels they use). Cases a kernel does not handle go to the stock kernel.
  */
 import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerReduceGradients } from './reduce-gradients';
