@@ -18,6 +18,9 @@ export const CONV_CASES: ConvCase[] = [
   { x: [3, 11, 9, 16], filter: [3, 3, 16, 12], strides: 2, pad: 'same' },
   { x: [3, 9, 8, 5], filter: [5, 5, 5, 9], strides: 2, pad: 'same' },
   { x: [1, 7, 9, 6], filter: [3, 1, 6, 13], strides: [2, 1], pad: 'same' },
+  // stride-1 3x3 with even outputs and channels in fours: Winograd on wasm
+  { x: [3, 8, 6, 8], filter: [3, 3, 8, 12], strides: 1, pad: 'same' },
+  { x: [1, 10, 8, 12], filter: [3, 3, 12, 8], strides: 1, pad: 'valid' },
 ];
 
 export function describeCase(c: ConvCase): string {

@@ -13,7 +13,7 @@ function trainingBatchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.
 }
 
 const SHAPE = [3, 5, 4, 6];
-const INPUT: [number, number, number] = [19, 17, 3];
+const INPUT: [number, number, number] = [21, 23, 3];
 
 function batchNormGrads(): Float32Array[] {
   return tf.tidy(() => {

@@ -31,11 +31,11 @@ function bottleneck(x: S, filters: number, strides: number): S {
 export function buildSmallResnet(inputShape: [number, number, number]): tfl.LayersModel {
   const input = tfl.input({ shape: inputShape });
   let h = tfl.layers.zeroPadding2d({ padding: 3 }).apply(input) as S;
-  h = tfl.layers.conv2d({ filters: 6, kernelSize: 7, strides: 2, padding: 'valid', useBias: true }).apply(h) as S;
+  h = tfl.layers.conv2d({ filters: 8, kernelSize: 7, strides: 2, padding: 'valid', useBias: true }).apply(h) as S;
   h = relu(bn(h));
   h = tfl.layers.zeroPadding2d({ padding: 1 }).apply(h) as S;
   h = tfl.layers.maxPooling2d({ poolSize: 3, strides: 2 }).apply(h) as S;
-  h = basic(h, 6, 1);
+  h = basic(h, 8, 1);
   h = basic(h, 10, 2);
   h = bottleneck(h, 3, 1);
   const features = tfl.layers.globalAveragePooling2d({}).apply(h) as S;

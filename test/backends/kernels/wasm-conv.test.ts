@@ -8,11 +8,12 @@ import { conv2dBackpropFilterConfig } from '../../../src/backends/kernels/wasm/c
 import { conv2dBackpropInputConfig } from '../../../src/backends/kernels/wasm/conv2d-backprop-input';
 import { conv2dConfig, fusedConv2dConfig } from '../../../src/backends/kernels/wasm/conv2d';
 import { convGeometry } from '../../../src/backends/kernels/conv-geometry';
-import { forwardPlan } from '../../../src/backends/kernels/conv-plans';
+import { forwardPlan, inputGradPlan } from '../../../src/backends/kernels/conv-plans';
 import { asWasm, heapPtr, wasmMemory } from '../../../src/backends/kernels/wasm/backend';
 import { convFilterGradModule } from '../../../src/backends/kernels/wasm/simd/conv-filter-grad';
 import { directConvModule } from '../../../src/backends/kernels/wasm/simd/direct-conv';
 import { instantiate } from '../../../src/backends/kernels/wasm/simd/emit';
+import { winogradTaps } from '../../../src/backends/kernels/wasm/simd/winograd';
 import { CONV_CASES, ConvCase, describeCase, outShape } from './conv-cases';
 import {
   assertClose, assertMatchesFiniteDifferences, finiteDifferences, on, randomTensor, someEntries, values,
@@ -116,4 +117,15 @@ test('the scalar-tail variants of the generated kernels (used when the heap has 
   assertClose(y.dataSync(), ref[0], 'direct conv, scalar tail');
   assertClose(dw.dataSync(), ref[1], 'filter gradient, scalar tail');
   tf.dispose([x, w, dy, y, dw, padded]);
+});
+
+test('the Winograd path is the one taken for the stride-1 3x3 cases above (forward and input gradient)', () => {
+  const cases = CONV_CASES.filter((c) => c.strides === 1 && c.filter[0] === 3 && c.filter[2] % 4 === 0 && c.filter[2] >= 8);
+  assert.equal(cases.length, 2);
+  for (const c of cases) {
+    const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad);
+    assert.ok(winogradTaps(forwardPlan(info, false, false).spec) !== null, `forward ${describeCase(c)}`);
+    const plan = inputGradPlan(convGeometry(c.x, c.filter, attrs(c)));
+    assert.ok(plan.phases.length === 1 && winogradTaps(plan.phases[0].spec) !== null, `input gradient ${describeCase(c)}`);
+  }
 });

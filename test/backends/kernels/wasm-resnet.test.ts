@@ -9,7 +9,7 @@ import { buildSmallResnet, resnetLoss } from './resnet-fixture';
 
 registerWasmTrainingKernels();
 
-const INPUT: [number, number, number] = [19, 17, 3];
+const INPUT: [number, number, number] = [21, 23, 3];
 const BATCH = 3;
 
 /** Loss and gradients of every trainable weight, with the same initial weights on each backend. */

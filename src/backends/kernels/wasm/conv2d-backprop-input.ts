@@ -1,14 +1,13 @@
 /**
- * Conv2DBackpropInput for the wasm backend: generated SIMD direct convolutions
- * (simd/direct-conv), one per stride phase (see inputGradPlan in ../conv-plans).
+ * Conv2DBackpropInput for the wasm backend: generated SIMD convolutions
+ * (./run-conv), one per stride phase (see inputGradPlan in ../conv-plans).
  */
 import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { ConvGradAttrs, convGeometry } from '../conv-geometry';
 import { arrangeInputGradWeights, inputGradPlan } from '../conv-plans';
-import { allocF32, asWasm, heapF32, heapPtr, heapSlack, release, wasmMemory } from './backend';
+import { allocF32, asWasm, heapF32, release } from './backend';
 import { padImage } from './pad';
-import { kernelModule } from './simd/cache';
-import { directConvModule } from './simd/direct-conv';
+import { runConv } from './run-conv';
 
 interface Attrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
@@ -25,12 +24,8 @@ const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const out = allocF32(wasm, [g.batch, g.inHeight, g.inWidth, g.inChannels]);
   arrangeInputGradWeights(heapF32(wasm, filter), heapF32(wasm, wt), plan, g.inChannels, g.outChannels);
   if (plan.zeroFirst) heapF32(wasm, out).fill(0);
-  const memory = wasmMemory(wasm);
-  const maskedTail = heapSlack(wasm, out, wt);
   for (const phase of plan.phases) {
-    const spec = { ...phase.spec, maskedTail };
-    const kernel = kernelModule(memory, `conv:${JSON.stringify(spec)}`, () => directConvModule(spec));
-    kernel.conv(heapPtr(wasm, padded), heapPtr(wasm, wt) + 4 * phase.weightOffset, 0, heapPtr(wasm, out) + 4 * phase.outOffset);
+    runConv(wasm, phase.spec, { input: padded, weights: wt, weightOffset: phase.weightOffset, out, outOffset: phase.outOffset });
   }
   release(wasm, wt);
   if (padded !== dy) release(wasm, padded);
