@@ -35,9 +35,19 @@ export function winogradTaps(s: DirectConvSpec): number[] | null {
   return grid.every((i) => i >= 0) ? grid : null;
 }
 
-/** Floats of scratch the kernel needs: V [16, tiles, K] then M [16, tiles, M]. */
+/**
+ * Scratch planes, in floats: V [16][tiles][K] then M [16][tiles][M], each plane
+ * padded by one cache line so that the 16 planes do not share L1 sets.
+ */
+function planes(s: DirectConvSpec): { v: number; m: number } {
+  const tiles = s.outCols / 2;
+  return { v: tiles * s.inChannels + 16, m: tiles * s.outChannels + 16 };
+}
+
+/** Floats of scratch the kernel needs. */
 export function winogradScratch(s: DirectConvSpec): number {
-  return 16 * (s.outCols / 2) * (s.inChannels + s.outChannels);
+  const p = planes(s);
+  return 16 * (p.v + p.m);
 }
 
 /** U[xi][k][m] = (G g G^T) for the 3x3 g[i][j] = w[grid[i*3+j]][k][m], w as [taps][K][M]. */
@@ -77,8 +87,9 @@ export function winogradModule(s: DirectConvSpec): Uint8Array {
   const dh = Math.min(...s.taps.map((t) => t.dh));
   const dw = Math.min(...s.taps.map((t) => t.dw));
   const inRowBytes = 4 * s.inWidth * K;
+  const plane = planes(s);
   const vBase = 0;
-  const mBase = 4 * 16 * TW * K;
+  const mBase = 4 * 16 * plane.v;
 
   const n = f.local('i32');
   const tr = f.local('i32');
@@ -118,7 +129,7 @@ export function winogradModule(s: DirectConvSpec): Uint8Array {
       const store = (j: number, value: () => void) => {
         f.get(vp);
         value();
-        f.v128Store(4 * (i * 4 + j) * TW * K);
+        f.v128Store(4 * (i * 4 + j) * plane.v);
       };
       store(0, () => sub(r(0), r(2)));
       store(1, () => add(r(1), r(2)));
@@ -146,7 +157,7 @@ export function winogradModule(s: DirectConvSpec): Uint8Array {
   /** Output transform of tile tw, channel vector at byte offset a: M planes -> 2x2 outputs. */
   const outputTransform = () => {
     // s0j = m0j + m1j + m2j, s1j = m1j - m2j - m3j, m_ij = M[i*4+j][tw][a]
-    const load = (i: number, j: number, into: Local) => f.get(mp).v128Load(4 * (i * 4 + j) * TW * M).set(into);
+    const load = (i: number, j: number, into: Local) => f.get(mp).v128Load(4 * (i * 4 + j) * plane.m).set(into);
     for (let j = 0; j < 4; j++) {
       for (let i = 0; i < 4; i++) load(i, j, d[i]);
       add(d[0], d[1]).get(d[2]).f32x4Add().set(t[j]);
@@ -188,10 +199,10 @@ export function winogradModule(s: DirectConvSpec): Uint8Array {
           const fullTiles = Math.floor(TW / P);
           const tiles = (first: () => void, np: number) => {
             // vp = V[xi][first][0], mp = M[xi][first][m0], up = U[xi][0][m0]
-            f.get(scratch).i32(vBase).add().get(xi).i32(4 * TW * K).mul().add();
+            f.get(scratch).i32(vBase).add().get(xi).i32(4 * plane.v).mul().add();
             first();
             f.i32(4 * K).mul().add().set(vp);
-            f.get(scratch).i32(mBase).add().get(xi).i32(4 * TW * M).mul().add();
+            f.get(scratch).i32(mBase).add().get(xi).i32(4 * plane.m).mul().add();
             first();
             f.i32(4 * M).mul().add();
             m0();
