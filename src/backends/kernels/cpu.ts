@@ -1,14 +1,35 @@
-/** Training kernels replacing slow ones of the plain-JS cpu backend; registered once. */
-import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+/**
+ * Training kernels for the pure-JS tfjs cpu backend: register-tiled typed-array
+ * convolutions and convolution gradients in place of the reference ones (the
+ * stock filter gradient reads through TensorBuffer.get, ~0.02 GFLOP/s), the
+ * single-kernel batch-norm gradient, and plain-loop per-channel reductions and
+ * broadcasts for batch norm's moments.
+ */
+import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerBatchNormKernels } from './batch-norm';
-import { conv2DBackpropFilterCpuConfig } from './cpu-conv-filter';
+import { reluConfig, stepConfig } from './cpu/activation';
+import { batchNormGradConfig } from './cpu/batch-norm-grad';
+import { binaryConfigs } from './cpu/binary';
+import { conv2dConfig, fusedConv2dConfig } from './cpu/conv2d';
+import { conv2dBackpropFilterConfig } from './cpu/conv2d-backprop-filter';
+import { conv2dBackpropInputConfig } from './cpu/conv2d-backprop-input';
+import { padV2Config } from './cpu/pad';
+import { meanConfig, sumConfig } from './cpu/reduce';
+import { repeatConfig } from './cpu/repeat';
+import { registerReduceGradients } from './reduce-gradients';
+import { replaceKernel } from './register';
 
+/** Registers the mtl training kernels on backend 'cpu'. Safe to call more than once. */
 export function registerCpuTrainingKernels(): void {
-  for (const config of [conv2DBackpropFilterCpuConfig]) {
-    const current = getKernel(config.kernelName, config.backendName);
-    if (current?.kernelFunc === config.kernelFunc) continue;
-    if (current) unregisterKernel(config.kernelName, config.backendName);
-    registerKernel(config);
+  const configs = [
+    conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchNormGradConfig, repeatConfig,
+    meanConfig, sumConfig, reluConfig, stepConfig, padV2Config, ...binaryConfigs,
+  ];
+  for (const config of configs) {
+    replaceKernel(config);
   }
+  registerBatchNormGradient();
+  registerReduceGradients();
+  // mtl's own batch-norm layer trains through these (one kernel forward, one backward).
   registerBatchNormKernels('cpu');
 }

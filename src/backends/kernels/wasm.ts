@@ -1,18 +1,42 @@
-/** Training kernels the stock wasm backend lacks or runs slowly; registered once, replacing stock ones. */
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
-import { conv2DBackpropFilterWasmConfig } from './wasm-conv-filter';
-import { conv2DBackpropInputWasmConfig } from './wasm-conv-input';
-import { batchMatMulWasmConfig } from './wasm-matmul';
-import { identityWasmConfig } from './wasm-identity';
+/**
+ * Training kernels for the tfjs wasm backend. The stock backend has no
+ * Conv2DBackpropFilter (a conv net cannot train) and runs several other kernels
+ * of a training step slowly; this registers replacements, most of them
+ * WebAssembly SIMD kernels generated at run time for each shape (wasm/simd/)
+ * that work in place on the backend's heap, and gradient overrides for
+ * FusedBatchNorm, Mean and Sum (taking effect only on backends with the mtl
+ * kernels they use). Cases a kernel does not handle go to the stock kernel.
+ */
+import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerBatchNormKernels } from './batch-norm';
+import { registerReduceGradients } from './reduce-gradients';
+import { replaceKernel } from './register';
+import { repeatConfig } from './wasm/repeat';
+import { fusedBatchNormConfig } from './wasm/batch-norm';
+import { batchMatMulConfig } from './wasm/batch-mat-mul';
+import { batchNormGradConfig } from './wasm/batch-norm-grad';
+import { binaryConfigs } from './wasm/binary';
+import { conv2dConfig, fusedConv2dConfig } from './wasm/conv2d';
+import { conv2dBackpropFilterConfig } from './wasm/conv2d-backprop-filter';
+import { conv2dBackpropInputConfig } from './wasm/conv2d-backprop-input';
+import { castConfig, identityConfig } from './wasm/identity';
+import { maxPoolGradConfig } from './wasm/max-pool-grad';
+import { padV2Config } from './wasm/pad';
+import { meanConfig, sumConfig } from './wasm/reduce';
+import { sliceConfig } from './wasm/slice';
 
+/** Registers the mtl training kernels on backend 'wasm'. Safe to call more than once. */
 export function registerWasmTrainingKernels(): void {
-  const kernels: KernelConfig[] = [conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, batchMatMulWasmConfig(), identityWasmConfig];
-  for (const config of kernels) {
-    const current = getKernel(config.kernelName, config.backendName);
-    if (current?.kernelFunc === config.kernelFunc) continue;
-    if (current) unregisterKernel(config.kernelName, config.backendName);
-    registerKernel(config);
+  const configs = [
+    conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig,
+    fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, repeatConfig,
+    maxPoolGradConfig, sliceConfig, padV2Config, batchMatMulConfig, ...binaryConfigs,
+  ];
+  for (const config of configs) {
+    replaceKernel(config);
   }
+  registerBatchNormGradient();
+  registerReduceGradients();
+  // mtl's own batch-norm layer trains through these (one kernel forward, one backward).
   registerBatchNormKernels('wasm');
 }

@@ -1,5 +1,5 @@
 /**
- * mtl's own WebAssembly SIMD kernels (kernels.c), instantiated on the tfjs wasm
+ * mtl's batch-norm SIMD kernels (kernels.c), instantiated on the tfjs wasm
  * instance's memory so they read and write tensors where they are. One instance
  * per tfjs heap (each worker thread has its own).
  */
@@ -9,14 +9,6 @@ import { kernelsWasmBase64 } from './binary';
 type Ptr = number;
 
 export interface SimdKernels {
-  conv2d_filter_grad(
-    x: Ptr, dy: Ptr, dw: Ptr, n: number, h: number, w: number, ci: number, oh: number, ow: number,
-    co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
-  ): void;
-  conv2d_input_grad(
-    dy: Ptr, wt: Ptr, dx: Ptr, n: number, h: number, w: number, ci: number, oh: number, ow: number,
-    co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
-  ): void;
   batch_norm_forward(x: Ptr, rows: number, c: number, gamma: Ptr, beta: Ptr, eps: number, y: Ptr, mean: Ptr, variance: Ptr): void;
   batch_norm_backward(
     dy: Ptr, x: Ptr, rows: number, c: number, gamma: Ptr, mean: Ptr, variance: Ptr, eps: number,

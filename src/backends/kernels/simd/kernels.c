@@ -1,4 +1,4 @@
-// Training kernels for tfjs's wasm backend, in WebAssembly SIMD (128-bit).
+// Batch-normalization training kernels for tfjs's wasm backend, in WebAssembly SIMD (128-bit).
 //
 // The module imports the tfjs wasm instance's own memory and works on tensors in
 // place (pointers are tfjs heap offsets), so nothing is copied. It must therefore
@@ -16,92 +16,6 @@
 typedef float f32;
 typedef double f64;
 
-
-static void zero(f32* p, int n) {
-  for (int i = 0; i < n; i++) p[i] = 0.0f;
-}
-
-// ---------------------------------------------------------------------------
-// Conv2D filter gradient, NHWC input x [N,H,W,CI], output gradient dy [N,OH,OW,CO],
-// result dw [KH,KW,CI,CO]:
-//   dw[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh*SH+kh-PT, ow*SW+kw-PL, ci] · dy[n,oh,ow,co]
-// For each tap, blocks of 4 input x 16 output channels accumulate in 16 vectors.
-
-#define ACC4(r)                                                  \
-  {                                                              \
-    v128_t xv = wasm_f32x4_splat(xp[r]);                         \
-    a##r##0 = wasm_f32x4_add(a##r##0, wasm_f32x4_mul(xv, d0));   \
-    a##r##1 = wasm_f32x4_add(a##r##1, wasm_f32x4_mul(xv, d1));   \
-    a##r##2 = wasm_f32x4_add(a##r##2, wasm_f32x4_mul(xv, d2));   \
-    a##r##3 = wasm_f32x4_add(a##r##3, wasm_f32x4_mul(xv, d3));   \
-  }
-
-#define STORE4(r)                                                \
-  {                                                              \
-    f32* o = dwt + (ci0 + r) * CO + co0;                         \
-    wasm_v128_store(o, a##r##0);                                 \
-    wasm_v128_store(o + 4, a##r##1);                             \
-    wasm_v128_store(o + 8, a##r##2);                             \
-    wasm_v128_store(o + 12, a##r##3);                            \
-  }
-
-EXPORT(conv2d_filter_grad)
-void conv2d_filter_grad(const f32* x, const f32* dy, f32* dw, int N, int H, int W, int CI, int OH, int OW,
-                        int CO, int KH, int KW, int SH, int SW, int PT, int PL) {
-  zero(dw, KH * KW * CI * CO);
-  const int ciBlocks = CI - CI % 4;
-  const int coBlocks = CO - CO % 16;
-  for (int kh = 0; kh < KH; kh++) {
-    for (int kw = 0; kw < KW; kw++) {
-      f32* dwt = dw + (kh * KW + kw) * CI * CO;
-      // Output rows and columns whose receptive field includes this tap inside the image.
-      int ohLo = 0, ohHi = OH, owLo = 0, owHi = OW;
-      while (ohLo < OH && ohLo * SH + kh - PT < 0) ohLo++;
-      while (ohHi > ohLo && (ohHi - 1) * SH + kh - PT >= H) ohHi--;
-      while (owLo < OW && owLo * SW + kw - PL < 0) owLo++;
-      while (owHi > owLo && (owHi - 1) * SW + kw - PL >= W) owHi--;
-      for (int ci0 = 0; ci0 < ciBlocks; ci0 += 4) {
-        for (int co0 = 0; co0 < coBlocks; co0 += 16) {
-          v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a02 = a00, a03 = a00;
-          v128_t a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-          v128_t a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-          v128_t a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-          for (int n = 0; n < N; n++) {
-            for (int oh = ohLo; oh < ohHi; oh++) {
-              const int ih = oh * SH + kh - PT;
-              const f32* xrow = x + ((n * H + ih) * W) * CI + ci0;
-              const f32* dyrow = dy + ((n * OH + oh) * OW) * CO + co0;
-              for (int ow = owLo; ow < owHi; ow++) {
-                const f32* xp = xrow + (ow * SW + kw - PL) * CI;
-                const f32* dp = dyrow + ow * CO;
-                v128_t d0 = wasm_v128_load(dp), d1 = wasm_v128_load(dp + 4);
-                v128_t d2 = wasm_v128_load(dp + 8), d3 = wasm_v128_load(dp + 12);
-                ACC4(0) ACC4(1) ACC4(2) ACC4(3)
-              }
-            }
-          }
-          STORE4(0) STORE4(1) STORE4(2) STORE4(3)
-        }
-      }
-      // Remainders (channels not in a full block): plain loops.
-      for (int ci = 0; ci < CI; ci++) {
-        const int coStart = ci < ciBlocks ? coBlocks : 0;
-        if (coStart == CO) continue;
-        for (int n = 0; n < N; n++) {
-          for (int oh = ohLo; oh < ohHi; oh++) {
-            const int ih = oh * SH + kh - PT;
-            for (int ow = owLo; ow < owHi; ow++) {
-              const f32 xv = x[((n * H + ih) * W + ow * SW + kw - PL) * CI + ci];
-              const f32* dp = dy + ((n * OH + oh) * OW + ow) * CO;
-              f32* o = dwt + ci * CO;
-              for (int co = coStart; co < CO; co++) o[co] += xv * dp[co];
-            }
-          }
-        }
-      }
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Batch normalization over all axes but the last (C channels), rows = size / C.
@@ -199,53 +113,3 @@ void batch_norm_backward(const f32* dy, const f32* x, int rows, int C, const f32
   }
 }
 
-// ---------------------------------------------------------------------------
-// Conv2D input gradient for strided convolutions (stride-1 ones go through XNNPACK):
-//   dx[n, oh*SH+kh-PT, ow*SW+kw-PL, ci] += Σ_co dy[n,oh,ow,co] · w[kh,kw,ci,co]
-// with wt = w transposed to [KH,KW,CO,CI], so each tap adds Σ_co dy[co]·wt[co,:] to a
-// row of dx, 16 input channels at a time.
-
-EXPORT(conv2d_input_grad)
-void conv2d_input_grad(const f32* dy, const f32* wt, f32* dx, int N, int H, int W, int CI, int OH, int OW, int CO,
-                       int KH, int KW, int SH, int SW, int PT, int PL) {
-  zero(dx, N * H * W * CI);
-  const int ciBlocks = CI - CI % 16;
-  for (int n = 0; n < N; n++) {
-    for (int oh = 0; oh < OH; oh++) {
-      for (int ow = 0; ow < OW; ow++) {
-        const f32* dp = dy + ((n * OH + oh) * OW + ow) * CO;
-        for (int kh = 0; kh < KH; kh++) {
-          const int ih = oh * SH + kh - PT;
-          if (ih < 0 || ih >= H) continue;
-          for (int kw = 0; kw < KW; kw++) {
-            const int iw = ow * SW + kw - PL;
-            if (iw < 0 || iw >= W) continue;
-            f32* xp = dx + ((n * H + ih) * W + iw) * CI;
-            const f32* wtap = wt + (kh * KW + kw) * CO * CI;
-            for (int ci0 = 0; ci0 < ciBlocks; ci0 += 16) {
-              v128_t a0 = wasm_v128_load(xp + ci0), a1 = wasm_v128_load(xp + ci0 + 4);
-              v128_t a2 = wasm_v128_load(xp + ci0 + 8), a3 = wasm_v128_load(xp + ci0 + 12);
-              for (int co = 0; co < CO; co++) {
-                const v128_t g = wasm_f32x4_splat(dp[co]);
-                const f32* wr = wtap + co * CI + ci0;
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(g, wasm_v128_load(wr)));
-                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(g, wasm_v128_load(wr + 4)));
-                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(g, wasm_v128_load(wr + 8)));
-                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(g, wasm_v128_load(wr + 12)));
-              }
-              wasm_v128_store(xp + ci0, a0);
-              wasm_v128_store(xp + ci0 + 4, a1);
-              wasm_v128_store(xp + ci0 + 8, a2);
-              wasm_v128_store(xp + ci0 + 12, a3);
-            }
-            for (int ci = ciBlocks; ci < CI; ci++) {
-              f32 acc = xp[ci];
-              for (int co = 0; co < CO; co++) acc += dp[co] * wtap[co * CI + ci];
-              xp[ci] = acc;
-            }
-          }
-        }
-      }
-    }
-  }
-}

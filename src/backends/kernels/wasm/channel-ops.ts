@@ -1,0 +1,55 @@
+/** Calls into the generated channels-last SIMD kernels (simd/channel-ops). */
+import { TensorInfo } from '@tensorflow/tfjs-core';
+import { allocF32, BackendWasm, heapF32, heapPtr, release, wasmMemory } from './backend';
+import { kernelModule } from './simd/cache';
+import { blockRows, channelOpsModule } from './simd/channel-ops';
+
+export type ChannelOps = Record<
+  'mulVec' | 'addVec' | 'subVec' | 'divVec' | 'vecSub' | 'vecDiv' | 'affine' | 'blockSums' | 'bnBlockSums',
+  (...args: number[]) => void
+>;
+
+/** The kernels for `channels` channels, compiled on first use. */
+export function channelOps(wasm: BackendWasm, channels: number): ChannelOps {
+  return kernelModule(wasmMemory(wasm), `channel-ops:${channels}`, () => channelOpsModule(channels)) as ChannelOps;
+}
+
+/** Adds up per-block f32 partial sums [blocks, terms*C] into doubles [terms*C]. */
+function addBlocks(partials: Float32Array, width: number): Float64Array {
+  const out = new Float64Array(width);
+  for (let i = 0; i < partials.length; i += width) {
+    for (let c = 0; c < width; c++) out[c] += partials[i + c];
+  }
+  return out;
+}
+
+/** Per-channel sums of x [.., C] over all leading axes, in double precision. */
+export function channelSums(wasm: BackendWasm, x: TensorInfo): Float64Array {
+  const c = x.shape[x.shape.length - 1];
+  const rows = x.shape.reduce((a, b) => a * b, 1) / c;
+  const partials = allocF32(wasm, [Math.max(1, Math.ceil(rows / blockRows(c))), c]);
+  channelOps(wasm, c).blockSums(heapPtr(wasm, x), rows, heapPtr(wasm, partials));
+  const sums = addBlocks(heapF32(wasm, partials), c);
+  release(wasm, partials);
+  return sums;
+}
+
+/** Per channel: [sum dy, sum dy * (x - mean)], in double precision. */
+export function batchNormSums(
+  wasm: BackendWasm, x: TensorInfo, dy: TensorInfo, mean: TensorInfo,
+): [Float64Array, Float64Array] {
+  const c = x.shape[x.shape.length - 1];
+  const rows = x.shape.reduce((a, b) => a * b, 1) / c;
+  const partials = allocF32(wasm, [Math.max(1, Math.ceil(rows / blockRows(c))), 2 * c]);
+  channelOps(wasm, c).bnBlockSums(heapPtr(wasm, x), heapPtr(wasm, dy), heapPtr(wasm, mean), rows, heapPtr(wasm, partials));
+  const sums = addBlocks(heapF32(wasm, partials), 2 * c);
+  release(wasm, partials);
+  return [sums.subarray(0, c), sums.subarray(c)];
+}
+
+/** A float32 [values.length] tensor on the heap holding `values`. */
+export function heapVector(wasm: BackendWasm, values: ArrayLike<number>): TensorInfo {
+  const t = allocF32(wasm, [values.length]);
+  heapF32(wasm, t).set(values);
+  return t;
+}

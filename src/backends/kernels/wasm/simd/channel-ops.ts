@@ -1,0 +1,197 @@
+/**
+ * Generates WebAssembly SIMD kernels over [rows, C] channels-last data, for one
+ * channel count C (channels are vectorised four at a time, the C mod 4 rest is
+ * scalar). Exports, with byte addresses and a row count:
+ *
+ *   affine(x, k, b, rows, out)    out[r,c] = x[r,c] * k[c] + b[c]
+ *   mulVec / addVec / subVec / divVec (x, v, rows, out)   out[r,c] = x[r,c] op v[c]
+ *   vecSub / vecDiv (x, v, rows, out)                     out[r,c] = v[c] op x[r,c]
+ *   blockSums(x, rows, out)       out[blk,c] = sum of x over the block's rows
+ *   bnBlockSums(x, dy, mean, rows, out)
+ *                                 out[blk,c] = sum dy, out[blk,C+c] = sum dy*(x-mean[c])
+ *
+ * Block sums cover BLOCK_ROWS rows each (the last one fewer), in f32; callers add
+ * the blocks up in double precision.
+ */
+import { assemble, Func, Local } from './emit';
+
+/** Rows per partial sum. */
+export function blockRows(channels: number): number {
+  return Math.max(1, Math.floor(1024 / channels));
+}
+
+type Binary = 'add' | 'sub' | 'mul' | 'div';
+
+const F32X4: Record<Binary, (f: Func) => Func> = {
+  add: (f) => f.f32x4Add(),
+  sub: (f) => f.f32x4Sub(),
+  mul: (f) => f.f32x4Mul(),
+  div: (f) => f.f32x4Div(),
+};
+
+const F32: Record<Binary, (f: Func) => Func> = {
+  add: (f) => f.f32Add(),
+  sub: (f) => f.f32Sub(),
+  mul: (f) => f.f32Mul(),
+  div: (f) => f.f32Div(),
+};
+
+export function channelOpsModule(C: number): Uint8Array {
+  const vecs = Math.floor(C / 4);
+  const rest = C % 4;
+  const funcs: Func[] = [];
+
+  /** for each row, for each channel: body(vector?, byte offset of the channel) with row pointers advanced by C floats. */
+  const rowLoop = (f: Func, rows: Local, ptrs: Local[], body: (vector: boolean, offset: number, j: Local) => void) => {
+    const r = f.local('i32');
+    const j = f.local('i32');
+    f.forCount(r, () => f.get(rows), () => {
+      if (vecs > 0) {
+        // j walks the byte offset of the channel vector
+        f.i32(0).set(j);
+        f.loop(() => {
+          body(true, 0, j);
+          f.inc(j, 16).get(j).i32(16 * vecs).ltS().brIf(0);
+        });
+      }
+      f.i32(16 * vecs).set(j);
+      for (let c = 0; c < rest; c++) body(false, 4 * c, j);
+      for (const p of ptrs) f.inc(p, 4 * C);
+    });
+  };
+
+  const binary = (exportName: string, op: Binary, vectorFirst: boolean) => {
+    const f = new Func(exportName, ['i32', 'i32', 'i32', 'i32']);
+    const [x, v, rows, out] = f.params;
+    rowLoop(f, rows, [x, out], (vector, offset, j) => {
+      f.get(out).get(j).add();
+      const loadX = () => { f.get(x).get(j).add(); if (vector) f.v128Load(offset); else f.f32Load(offset); };
+      const loadV = () => { f.get(v).get(j).add(); if (vector) f.v128Load(offset); else f.f32Load(offset); };
+      if (vectorFirst) { loadV(); loadX(); } else { loadX(); loadV(); }
+      if (vector) F32X4[op](f).v128Store(offset);
+      else F32[op](f).f32Store(offset);
+    });
+    funcs.push(f);
+  };
+  binary('mulVec', 'mul', false);
+  binary('addVec', 'add', false);
+  binary('subVec', 'sub', false);
+  binary('divVec', 'div', false);
+  binary('vecSub', 'sub', true);
+  binary('vecDiv', 'div', true);
+
+  {
+    const f = new Func('affine', ['i32', 'i32', 'i32', 'i32', 'i32']);
+    const [x, k, b, rows, out] = f.params;
+    rowLoop(f, rows, [x, out], (vector, offset, j) => {
+      f.get(out).get(j).add();
+      if (vector) {
+        f.get(x).get(j).add().v128Load(offset).get(k).get(j).add().v128Load(offset).f32x4Mul();
+        f.get(b).get(j).add().v128Load(offset).f32x4Add().v128Store(offset);
+      } else {
+        f.get(x).get(j).add().f32Load(offset).get(k).get(j).add().f32Load(offset).f32Mul();
+        f.get(b).get(j).add().f32Load(offset).f32Add().f32Store(offset);
+      }
+    });
+    funcs.push(f);
+  }
+
+  /**
+   * Per block of rows, per channel (vector): sums of `terms` accumulated down the
+   * block's rows, stored at out[blk, t*C + c].
+   */
+  const blockSums = (
+    f: Func, rows: Local, out: Local, bases: Local[], nTerms: number,
+    load: (vector: boolean, offset: number, ptrs: Local[], term: number) => void,
+    setup?: (vector: boolean, offset: number, channel: Local) => void,
+  ) => {
+    const B = blockRows(C);
+    const blk = f.local('i32');
+    const left = f.local('i32');
+    const n = f.local('i32');
+    const r = f.local('i32');
+    const j = f.local('i32');
+    const ptrs = bases.map(() => f.local('i32'));
+    const accV = Array.from({ length: nTerms }, () => f.local('v128'));
+    const accF = Array.from({ length: nTerms }, () => f.local('f32'));
+    f.get(rows).set(left);
+    f.i32(0).set(blk);
+    f.block(() => {
+      f.get(left).i32(0).leS().brIf(0);
+      f.loop(() => {
+        // n = min(B, left)
+        f.get(left).set(n);
+        f.get(n).i32(B).gtS().ifThen(() => { f.i32(B).set(n); });
+        const channel = (vector: boolean, offset: number) => {
+          setup?.(vector, offset, j);
+          for (let t = 0; t < nTerms; t++) {
+            if (vector) f.v128Zero().set(accV[t]);
+            else f.f32(0).set(accF[t]);
+          }
+          bases.forEach((b, i) => f.get(b).get(j).add().set(ptrs[i]));
+          f.forCount(r, () => f.get(n), () => {
+            for (let t = 0; t < nTerms; t++) {
+              if (vector) f.get(accV[t]);
+              else f.get(accF[t]);
+              load(vector, offset, ptrs, t);
+              if (vector) f.f32x4Add().set(accV[t]);
+              else f.f32Add().set(accF[t]);
+            }
+            for (const p of ptrs) f.inc(p, 4 * C);
+          });
+          for (let t = 0; t < nTerms; t++) {
+            f.get(out).get(j).add();
+            if (vector) f.get(accV[t]).v128Store(offset + 4 * t * C);
+            else f.get(accF[t]).f32Store(offset + 4 * t * C);
+          }
+        };
+        if (vecs > 0) {
+          f.i32(0).set(j);
+          f.loop(() => {
+            channel(true, 0);
+            f.inc(j, 16).get(j).i32(16 * vecs).ltS().brIf(0);
+          });
+        }
+        f.i32(16 * vecs).set(j);
+        for (let c = 0; c < rest; c++) channel(false, 4 * c);
+        for (const b of bases) f.get(b).i32(4 * C).get(n).mul().add().set(b);
+        f.inc(out, 4 * nTerms * C);
+        f.get(left).get(n).sub().tee(left).i32(0).gtS().brIf(0);
+      });
+    });
+  };
+
+  {
+    const f = new Func('blockSums', ['i32', 'i32', 'i32']);
+    const [x, rows, out] = f.params;
+    blockSums(f, rows, out, [x], 1, (vector, offset, ptrs) => {
+      f.get(ptrs[0]);
+      if (vector) f.v128Load(offset);
+      else f.f32Load(offset);
+    });
+    funcs.push(f);
+  }
+  {
+    const f = new Func('bnBlockSums', ['i32', 'i32', 'i32', 'i32', 'i32']);
+    const [x, dy, mean, rows, out] = f.params;
+    const muV = f.local('v128');
+    const muF = f.local('f32');
+    blockSums(f, rows, out, [x, dy], 2, (vector, offset, ptrs, term) => {
+      if (term === 0) {
+        f.get(ptrs[1]);
+        if (vector) f.v128Load(offset);
+        else f.f32Load(offset);
+      } else if (vector) {
+        f.get(ptrs[1]).v128Load(offset).get(ptrs[0]).v128Load(offset).get(muV).f32x4Sub().f32x4Mul();
+      } else {
+        f.get(ptrs[1]).f32Load(offset).get(ptrs[0]).f32Load(offset).get(muF).f32Sub().f32Mul();
+      }
+    }, (vector, offset, channel) => {
+      f.get(mean).get(channel).add();
+      if (vector) f.v128Load(offset).set(muV);
+      else f.f32Load(offset).set(muF);
+    });
+    funcs.push(f);
+  }
+  return assemble(funcs);
+}
