@@ -170,6 +170,7 @@ export function registerCompare(program: Command, out: Output): void {
       .option('--seeds <n>', 'seeds per model', parseIntOption, 3)
       .option('--out <dir>', 'folder for the runs and comparison.json')
       .option('--epochs <n>', 'override training.epochs', parseIntOption)
+      .option('--threads <n>', 'data-parallel training threads per run on the wasm/cpu engines (default: auto)', parseIntOption)
       .option('--set <key=value>', 'override a config key (repeatable)', (v: string, prev: string[]) => [...prev, v], []),
   ).action(async (config: string, opts: Omit<CompareArgs, 'config'>) => {
     await compareCommand({ config, ...opts }, out);
