@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import { configSchema } from '../../src/config/schema';
+import { repoRoot } from '../helpers/tmp';
 
 type Def = Record<string, unknown>;
 interface Node { _zod: { def: unknown } }
@@ -38,7 +38,7 @@ function schemaKeys(node: Node, into = new Set<string>()): Set<string> {
 }
 
 test('the README config reference names every key the schema accepts', () => {
-  const readme = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const readme = readFileSync(`${repoRoot}/README.md`, 'utf8');
   const start = readme.indexOf('## Config reference');
   assert.ok(start >= 0, 'README has a "## Config reference" section');
   const reference = readme.slice(start);

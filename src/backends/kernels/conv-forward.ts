@@ -3,18 +3,13 @@
  * calls mtl's direct convolutions take (NHWC float32, no bias or a per-channel
  * one, linear or relu) and which go to the stock kernel.
  */
-import { backend_util, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { ConvGradAttrs } from './conv-geometry';
 import { stockKernel } from './register';
 
-export type Shape4 = [number, number, number, number];
-
 /** Attributes of Conv2D and FusedConv2D, as tfjs-core passes them. */
-export interface ConvAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
+export interface ConvAttrs extends ConvGradAttrs {
   dilations: [number, number] | number;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
   activation?: string;
 }
 

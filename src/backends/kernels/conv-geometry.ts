@@ -1,7 +1,7 @@
 /** Geometry of a forward NHWC 2-D convolution, as its gradient kernels need it. */
 import { backend_util } from '@tensorflow/tfjs-core';
 
-type Shape4 = [number, number, number, number];
+export type Shape4 = [number, number, number, number];
 
 /** The attributes common to Conv2DBackpropFilter and Conv2DBackpropInput. */
 export interface ConvGradAttrs {

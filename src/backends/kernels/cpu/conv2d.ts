@@ -5,7 +5,8 @@
  */
 import { backend_util, TensorInfo, util } from '@tensorflow/tfjs-core';
 import { forwardPlan, hasPads, padInto } from '../conv-plans';
-import { ConvAttrs, forwardConvConfigs, Shape4 } from '../conv-forward';
+import { ConvAttrs, forwardConvConfigs } from '../conv-forward';
+import { Shape4 } from '../conv-geometry';
 import { asCpu, f32, output } from './backend';
 import { directConv } from './direct-conv';
 

@@ -6,7 +6,8 @@
  */
 import { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { forwardPlan } from '../conv-plans';
-import { ConvAttrs, forwardConvConfigs, Shape4 } from '../conv-forward';
+import { ConvAttrs, forwardConvConfigs } from '../conv-forward';
+import { Shape4 } from '../conv-geometry';
 import { allocF32, asWasm, release } from './backend';
 import { padImage } from './pad';
 import { runConv } from './run-conv';

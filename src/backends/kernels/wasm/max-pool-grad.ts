@@ -5,12 +5,11 @@
  * gives the first maximum of each window the gradient, as the cpu backend does.
  */
 import { backend_util, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { Shape4 } from '../conv-geometry';
 import { stockKernel } from '../register';
 import { allocF32, asWasm, heapF32, heapPtr, wasmMemory } from './backend';
 import { kernelModule } from './simd/cache';
 import { maxPoolGradModule, PoolGeometry } from './simd/max-pool-grad';
-
-type Shape4 = [number, number, number, number];
 
 const maxPoolGrad: KernelFunc = (args) => {
   const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
