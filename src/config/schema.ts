@@ -14,7 +14,7 @@ const fraction = z.number().min(0).max(1);
 
 // ---------------------------------------------------------------- data
 
-/** Fractions of the rows (after dropping unusable ones) that go to each split; seeded. */
+/** Fractions of the file's rows that go to each split (assigned before any row is dropped); seeded. */
 const splitFractions = z.strictObject({
   train: fraction.default(0.7),
   val: fraction.default(0.15),
@@ -46,6 +46,11 @@ const csvData = z.strictObject({
   categorical: z.array(nonEmpty).optional(),
   /** Rows with a missing feature: `drop` them, or `impute` (mean for numeric, mode for categorical). */
   missing: z.enum(['drop', 'impute']).default('drop'),
+  /**
+   * Rows missing the label of some tasks: `mask` keeps a row while any task has its label
+   * (each task's loss and metrics use its labelled rows); `drop` drops it.
+   */
+  missing_targets: z.enum(['mask', 'drop']).default('mask'),
   /** Cell values that mean "missing". */
   na_values: z.array(z.string()).default(['NA', '', 'NaN', 'nan', 'null', 'N/A']),
   delimiter: z.string().length(1).default(','),

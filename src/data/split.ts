@@ -26,7 +26,7 @@ export function splitIndices(n: number, fractions: Fractions, seed: number, what
   const nTest = Math.round((n * fractions.test) / total);
   const nTrain = n - nVal - nTest;
   if (nTrain < 1) {
-    throw new DataError(`${what}: ${n} usable rows are too few to split into train/val/test`, 'add data, or lower data.split.val and data.split.test');
+    throw new DataError(`${what}: ${n} rows are too few to split into train/val/test`, 'add data, or lower data.split.val and data.split.test');
   }
   const order = permutation(n, deriveSeed(seed, SPLIT_STREAM));
   const sorted = (a: Uint32Array) => Array.from(a).sort((x, y) => x - y);

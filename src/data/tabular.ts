@@ -7,6 +7,7 @@
 import type { Config, CsvDataConfig, TaskConfig } from '../config/schema';
 import { DataError } from '../errors';
 import { columnIndex, numericCell, parseNumber, readCsv, type CsvTable } from './csv';
+import { UNLABELLED_CLASS } from './labels';
 import { carveFractions, splitIndices, type Fractions } from './split';
 import type { ColumnTransform, LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
 
@@ -41,52 +42,55 @@ export function loadCsvData(config: Config): LoadedData {
   if (features.length === 0) throw new DataError(`${trainTable.file}: no feature columns left besides the targets`, 'add feature columns or list them in data.features');
 
   const rowsOf = (table: CsvTable) => readRows(table, features, config.tasks, naValues, data.features ? 'data.features' : 'the header');
-  let trainRows = rowsOf(trainTable);
-  let valRows = valTable ? rowsOf(valTable) : [];
-  let testRows = testTable ? rowsOf(testTable) : [];
-  const hasMissingTarget = (r: Row) => Object.values(r.targets).some((t) => t === null);
-  trainRows = dropRows(trainRows, trainTable, hasMissingTarget, 'a missing target', notes);
-  valRows = dropRows(valRows, valTable, hasMissingTarget, 'a missing target', notes);
-  testRows = dropRows(testRows, testTable, hasMissingTarget, 'a missing target', notes);
+  const trainFileRows = rowsOf(trainTable);
+  // Every row of the file gets its split before any row is set aside for a missing value,
+  // so models that read the file with other tasks or features still agree on each row's split.
+  const fractions: Fractions = data.path ? data.split : carveFractions(data.split, !!valTable, !!testTable);
+  const parts = splitIndices(trainFileRows.length, fractions, data.split.seed ?? config.seed, trainTable.file);
+  const fromTrain = (idx: number[]) => idx.map((i) => trainFileRows[i]);
+  let train = fromTrain(parts.train);
+  let val = valTable ? rowsOf(valTable) : fromTrain(parts.val);
+  let test = testTable ? rowsOf(testTable) : fromTrain(parts.test);
+
+  const unlabelled = data.missing_targets === 'drop' ? (r: Row) => Object.values(r.targets).some((t) => t === null) : (r: Row) => Object.values(r.targets).every((t) => t === null);
+  const taskCount = Object.keys(config.tasks).length;
+  [train, val, test] = setAside([train, val, test], unlabelled, data.missing_targets === 'drop' || taskCount === 1 ? 'a missing target' : 'no target of any task', notes);
 
   // Auto-detection: a column is categorical when most of its values are not numbers; a
   // mostly-numeric column with a few words in it is a data error, reported below.
   const mostlyText = (f: number) => {
-    const present = trainRows.map((r) => r.features[f]).filter((c): c is string => c !== null);
+    const present = trainFileRows.map((r) => r.features[f]).filter((c): c is string => c !== null);
     return present.filter((c) => parseNumber(c) === undefined).length * 2 > present.length;
   };
   const categorical = new Set(data.categorical ?? features.filter((_, f) => mostlyText(f)));
   for (const c of categorical) {
     if (!features.includes(c)) throw new DataError(`data.categorical names "${c}", which is not a feature column`, `feature columns: ${features.join(', ')}`);
   }
-  for (const rows of [trainRows, valRows, testRows]) checkNumericCells(rows, features, categorical);
+  for (const rows of [train, val, test]) checkNumericCells(rows, features, categorical);
 
   if (data.missing === 'drop') {
-    const hasMissing = (r: Row) => r.features.some((c) => c === null);
-    const why = 'missing values (set data.missing: impute to keep them)';
-    trainRows = dropRows(trainRows, trainTable, hasMissing, why, notes);
-    valRows = dropRows(valRows, valTable, hasMissing, why, notes);
-    testRows = dropRows(testRows, testTable, hasMissing, why, notes);
+    [train, val, test] = setAside([train, val, test], (r) => r.features.some((c) => c === null), 'missing values (set data.missing: impute to keep them)', notes);
   }
-
-  // Rows of the train file that become val/test when no file is given for them.
-  const fractions: Fractions = data.path ? data.split : carveFractions(data.split, !!valTable, !!testTable);
-  const parts = splitIndices(trainRows.length, fractions, data.split.seed ?? config.seed, trainTable.file);
-  const fromTrain = (idx: number[]) => idx.map((i) => trainRows[i]);
-  const train = fromTrain(parts.train);
-  const val = valTable ? valRows : fromTrain(parts.val);
-  const test = testTable ? testRows : fromTrain(parts.test);
+  if (train.length === 0) {
+    throw new DataError(`${trainTable.file}: no train rows are left after dropping rows with missing values (${trainFileRows.length} rows in the file)`, 'fill in the missing cells, or set data.missing: impute and data.missing_targets: mask');
+  }
+  if (data.missing_targets === 'mask' && taskCount > 1) {
+    for (const task of Object.keys(config.tasks)) {
+      const lacking = train.filter((r) => r.targets[task] === null).length;
+      if (lacking) notes.push(`task ${task}: ${lacking} of ${train.length} train rows lack its label; its loss and metrics use the ${train.length - lacking} that have it`);
+    }
+  }
 
   const columns = fitColumns(features, categorical, train, trainTable.file);
   // Classes: every label of the train file (explicit files: a label only in val/test is an error).
-  const targets = fitTargets(config, trainRows, train, data.standardize_targets);
+  const targets = fitTargets(config, trainFileRows, train, data.standardize_targets, trainTable.file);
   if (data.standardize === false) for (const c of columns) if (c.kind === 'numeric') Object.assign(c, { mean: 0, std: 1 });
   const width = columns.reduce((n, c) => n + (c.kind === 'numeric' ? 1 : c.categories.length), 0);
   const preprocessing: Preprocessing = {
     kind: 'table',
     featureShape: [width],
     columns,
-    csv: { delimiter: data.delimiter, naValues: data.na_values, missing: data.missing },
+    csv: { delimiter: data.delimiter, naValues: data.na_values, missing: data.missing, missingTargets: data.missing_targets },
     targets,
   };
   if (data.missing === 'impute') {
@@ -101,10 +105,14 @@ export function loadCsvData(config: Config): LoadedData {
   return result;
 }
 
-function dropRows(rows: Row[], table: CsvTable | undefined, drop: (r: Row) => boolean, why: string, notes: string[]): Row[] {
-  const dropped = rows.filter(drop).map((r) => r.line);
-  if (table && dropped.length) notes.push(`${table.file}: dropped ${dropped.length} rows with ${why}: lines ${lineList(dropped)}`);
-  return dropped.length ? rows.filter((r) => !drop(r)) : rows;
+/** Drops the rows `drop` picks from every part, with one note per file listing their lines. */
+function setAside(parts: Row[][], drop: (r: Row) => boolean, why: string, notes: string[]): Row[][] {
+  const dropped = new Map<string, number[]>();
+  for (const row of parts.flat()) {
+    if (drop(row)) dropped.set(row.table.file, [...(dropped.get(row.table.file) ?? []), row.line]);
+  }
+  for (const [file, lines] of dropped) notes.push(`${file}: dropped ${lines.length} rows with ${why}: lines ${lineList(lines.sort((a, b) => a - b))}`);
+  return dropped.size ? parts.map((rows) => rows.filter((r) => !drop(r))) : parts;
 }
 
 function readRows(table: CsvTable, features: string[], tasks: Record<string, TaskConfig>, naValues: Set<string>, featureKey: string): Row[] {
@@ -165,11 +173,16 @@ function fitColumns(features: string[], categorical: Set<string>, train: Row[], 
   });
 }
 
-function fitTargets(config: Config, classSource: Row[], train: Row[], standardize: boolean): Record<string, TargetTransform> {
+function fitTargets(config: Config, classSource: Row[], trainSplit: Row[], standardize: boolean, file: string): Record<string, TargetTransform> {
   const out: Record<string, TargetTransform> = {};
   for (const [name, task] of Object.entries(config.tasks)) {
+    const train = trainSplit.filter((r) => r.targets[name] !== null);
+    if (train.length === 0) {
+      throw new DataError(`${file}: task ${name} has no labelled row in the train split (column ${targetColumns(task).join(', ')} is missing in every train row)`, 'fill in its labels, or remove the task');
+    }
     if (task.type === 'classification') {
-      out[name] = { kind: 'classification', column: task.target, classes: classNames(classSource.map((r) => r.targets[name] as string), task.num_classes, name) };
+      const labels = classSource.map((r) => r.targets[name]).filter((t): t is string => t !== null);
+      out[name] = { kind: 'classification', column: task.target, classes: classNames(labels, task.num_classes, name) };
     } else {
       const columns = targetColumns(task);
       const values = train.map((r) => r.targets[name] as number[]);
@@ -229,7 +242,8 @@ function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskC
       if (t.kind === 'classification') {
         const index = new Map(t.classes.map((c, i) => [c, i]));
         targets[name] = Int32Array.from(kept, ({ row }) => {
-          const label = row.targets[name] as string;
+          const label = row.targets[name] as string | null;
+          if (label === null) return UNLABELLED_CLASS;
           const i = index.get(label);
           if (i === undefined) {
             throw new DataError(`${row.table.file}:${row.line}: task ${name}: class "${label}" was never seen in training`, `the model knows ${t.classes.join(', ')}; remove the row or retrain with it`);
@@ -239,7 +253,10 @@ function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskC
       } else {
         const k = t.columns.length;
         const out = new Float32Array(n * k);
-        kept.forEach(({ row }, i) => (row.targets[name] as number[]).forEach((v, j) => (out[i * k + j] = (v - t.mean[j]) / t.std[j])));
+        kept.forEach(({ row }, i) => {
+          const values = row.targets[name] as number[] | null;
+          for (let j = 0; j < k; j++) out[i * k + j] = values ? (values[j] - t.mean[j]) / t.std[j] : NaN;
+        });
         targets[name] = out;
       }
     }
@@ -291,10 +308,13 @@ export function applyTablePreprocessing(
   const features = pre.columns!.map((c) => c.name);
   const notes: string[] = [];
   let rows = readRows(table, features, options.requireTargets ? tasks : {}, new Set(csv.naValues), 'the training data');
-  // Rows are dropped as training dropped them; predict reports rows it cannot score instead.
-  rows = dropRows(rows, table, (r) => Object.values(r.targets).some((t) => t === null), 'a missing target', notes);
+  // Rows are dropped as training dropped them (models of older versions dropped any row
+  // missing a target); predict reports rows it cannot score instead.
+  const byTarget = (r: Row) => Object.values(r.targets);
+  const unlabelled = (csv.missingTargets ?? 'drop') === 'drop' ? (r: Row) => byTarget(r).some((t) => t === null) : (r: Row) => byTarget(r).length > 0 && byTarget(r).every((t) => t === null);
+  [rows] = setAside([rows], unlabelled, 'no target to score', notes);
   if (options.strict && csv.missing === 'drop') {
-    rows = dropRows(rows, table, (r) => r.features.some((c) => c === null), 'missing values (the model was trained with data.missing: drop)', notes);
+    [rows] = setAside([rows], (r) => r.features.some((c) => c === null), 'missing values (the model was trained with data.missing: drop)', notes);
   }
   const unscorable: UnscorableRow[] = [];
   const split = encodeRows(rows, pre, tasks, {

@@ -13,7 +13,8 @@ export interface Split {
   features: Float32Array;
   /**
    * Per task: class indices (Int32Array, one per sample) for classification,
-   * standardized values (Float32Array, size * K) for regression.
+   * standardized values (Float32Array, size * K) for regression; a row without the
+   * task's label holds UNLABELLED_CLASS or NaN (see labels.ts).
    */
   targets: Record<string, Int32Array | Float32Array>;
   /**
@@ -62,7 +63,13 @@ export interface Preprocessing {
   /** Tables: one entry per source column, in input order (categorical ones expand to one-hot). */
   columns?: ColumnTransform[];
   /** CSV reading settings, so eval and predict parse files as training did. */
-  csv?: { delimiter: string; naValues: string[]; missing: 'drop' | 'impute' };
+  csv?: {
+    delimiter: string;
+    naValues: string[];
+    missing: 'drop' | 'impute';
+    /** Rows missing some task's label: masked out of that task (kept), or dropped. Absent in older checkpoints: drop. */
+    missingTargets?: 'mask' | 'drop';
+  };
   /** Images: pixels are scaled by `scale` (1/255). */
   image?: { height: number; width: number; channels: number; scale: number };
   /** Derived rotation target (IDX data with `rotation`), applied identically at eval time. */

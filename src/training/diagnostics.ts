@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TaskConfig } from '../config/schema';
 import type { MultiTaskNetwork } from '../models/network';
 import { asArray } from './evaluate';
-import { taskLoss } from './losses';
+import { taskLoss, type TaskTarget } from './losses';
 
 export interface GradientProbe {
   norms: number[];
@@ -20,7 +20,7 @@ export function pairKey(a: string, b: string): string {
   return `${a}~${b}`;
 }
 
-export function probeTaskGradients(network: MultiTaskNetwork, tasks: TaskConfig[], x: tf.Tensor, targets: tf.Tensor[]): GradientProbe {
+export function probeTaskGradients(network: MultiTaskNetwork, tasks: TaskConfig[], x: tf.Tensor, targets: TaskTarget[]): GradientProbe {
   const n = tasks.length;
   const flat = tf.tidy(() =>
     tasks.map((task, i) => {

@@ -6,12 +6,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TaskConfig } from '../config/schema';
 import type { Preprocessing, Split, TargetTransform } from '../data/types';
-import { taskLoss } from './losses';
+import { labelledRows, selectRows } from '../data/labels';
+import { taskLoss, taskTarget } from './losses';
 import { classificationMetrics, regressionMetrics } from './metrics';
 
 export interface TaskEvaluation {
   loss: number;
   metrics: Record<string, number>;
+  /** Rows the task was scored on: those that carry its label. */
+  n: number;
 }
 
 export interface Evaluation {
@@ -25,7 +28,10 @@ export type RawOutputs = Record<string, Float32Array>;
 
 const INFERENCE_BATCH = 256;
 
-/** Runs the model in inference mode over `split`; returns raw outputs and the mean loss per task (NaN without targets). */
+/**
+ * Runs the model in inference mode over `split`; returns raw outputs and, per task,
+ * the mean loss over the rows that carry its label (NaN without targets or labels).
+ */
 export function runSplit(
   model: tfl.LayersModel,
   split: Split,
@@ -35,6 +41,7 @@ export function runSplit(
   const units = model.outputs.map((o) => o.shape[o.shape.length - 1] as number);
   const outputs: RawOutputs = Object.fromEntries(names.map((t, i) => [t, new Float32Array(split.size * units[i])]));
   const lossSums = Object.fromEntries(names.map((t) => [t, 0]));
+  const labelled = Object.fromEntries(names.map((t) => [t, 0]));
   const sampleSize = split.featureShape.reduce((a, b) => a * b, 1);
   for (let start = 0; start < split.size; start += INFERENCE_BATCH) {
     const end = Math.min(split.size, start + INFERENCE_BATCH);
@@ -44,15 +51,23 @@ export function runSplit(
       const x = tf.tensor(split.features.subarray(start * sampleSize, end * sampleSize), [n, ...split.featureShape]);
       const ys = asArray(model.apply(x, { training: false }));
       // Without targets (predict) there is nothing to score: outputs only.
-      return names.map((task, i) => ({ y: ys[i], loss: split.targets[task] ? taskLoss(tasks[task], ys[i], batchTarget(split, task, tasks[task], start, end, units[i])) : undefined }));
+      return names.map((task, i) => {
+        if (!split.targets[task]) return { y: ys[i] };
+        const values = split.targets[task];
+        const k = values.length / split.size;
+        const target = taskTarget(tasks[task], values.subarray(start * k, end * k), n, 1);
+        return { y: ys[i], lossSum: taskLoss(tasks[task], ys[i], target), labelled: target.labelled };
+      });
     });
     names.forEach((task, i) => {
-      outputs[task].set(results[i].y.dataSync() as Float32Array, start * units[i]);
-      lossSums[task] += results[i].loss ? results[i].loss!.dataSync()[0] * n : NaN;
+      const r = results[i];
+      outputs[task].set(r.y.dataSync() as Float32Array, start * units[i]);
+      lossSums[task] += r.lossSum ? r.lossSum.dataSync()[0] : NaN;
+      labelled[task] += r.labelled ?? 0;
     });
-    tf.dispose(results.flatMap((r) => (r.loss ? [r.y, r.loss] : [r.y])));
+    tf.dispose(results.flatMap((r) => (r.lossSum ? [r.y, r.lossSum] : [r.y])));
   }
-  const losses = Object.fromEntries(names.map((t) => [t, split.size ? lossSums[t] / split.size : NaN]));
+  const losses = Object.fromEntries(names.map((t) => [t, labelled[t] ? lossSums[t] / labelled[t] : NaN]));
   return { outputs, losses };
 }
 
@@ -65,10 +80,12 @@ export function evaluate(
   const { outputs, losses } = runSplit(model, split, tasks);
   const result: Evaluation = { loss: 0, tasks: {} };
   for (const [task, config] of Object.entries(tasks)) {
-    const all = taskMetrics(preprocessing.targets[task], outputs[task], split.targets[task]);
+    const rows = labelledRows(split.targets[task], split.size);
+    const all = taskMetrics(preprocessing.targets[task], selectRows(outputs[task], split.size, rows), selectRows(split.targets[task], split.size, rows));
     const metrics = Object.fromEntries(config.metrics.map((m) => [m, all[m]]));
-    result.tasks[task] = { loss: losses[task], metrics };
-    result.loss += config.weight * losses[task];
+    result.tasks[task] = { loss: losses[task], metrics, n: rows.length };
+    // A task without a labelled row here adds nothing (rather than NaN) to the weighted total.
+    if (rows.length) result.loss += config.weight * losses[task];
   }
   return result;
 }
@@ -114,11 +131,4 @@ export function destandardize(values: Float32Array, mean: number[], std: number[
 
 export function asArray(output: tf.Tensor | tf.Tensor[] | unknown): tf.Tensor[] {
   return Array.isArray(output) ? (output as tf.Tensor[]) : [output as tf.Tensor];
-}
-
-/** The encoded target of rows [start, end) as a tensor the loss accepts. */
-export function batchTarget(split: Split, task: string, config: TaskConfig, start: number, end: number, units: number): tf.Tensor {
-  const values = split.targets[task];
-  if (config.type === 'classification') return tf.tensor1d((values as Int32Array).subarray(start, end), 'int32');
-  return tf.tensor2d((values as Float32Array).subarray(start * units, end * units), [end - start, units]);
 }

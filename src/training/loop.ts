@@ -23,6 +23,7 @@ import { optimizerKind } from './optimizers';
 import { activeBackend } from '../backends';
 import { formatNumber, type ProgressReporter } from './progress';
 import { createReplica, replicaStep, batchTensors } from './replica';
+import { disposeTargets } from './losses';
 import { ReplicaPool } from './parallel/pool';
 import { ConflictTracker, probeTaskGradients } from './diagnostics';
 
@@ -34,9 +35,11 @@ export interface TrainState {
   stepInEpoch: number;
   epochComplete: boolean;
   globalStep: number;
-  /** Per-task loss sums (sample-weighted) of the unfinished epoch, then the total, then the penalty. */
+  /** Per-task loss sums (weighted by labelled rows) of the unfinished epoch, then the total, then the penalty. */
   sums: number[];
   seen: number;
+  /** Per task: labelled rows seen in the unfinished epoch (absent in checkpoints of older versions: every row). */
+  taskSeen?: number[];
   bestEpoch: number;
   checkpointMonitor: { best: number | null; wait: number };
   earlyMonitor?: { best: number | null; wait: number };
@@ -124,6 +127,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     globalStep: 0,
     sums: new Array(taskNames.length + 2).fill(0),
     seen: 0,
+    taskSeen: new Array(taskNames.length).fill(0),
     bestEpoch: 0,
     checkpointMonitor: checkpointMonitor.getState(),
     schedule: schedule.getState(),
@@ -183,7 +187,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       state.epochComplete = false;
       state.sums.fill(0);
       state.seen = 0;
+      state.taskSeen = new Array(taskNames.length).fill(0);
     }
+    const taskSeen = (state.taskSeen ??= new Array(taskNames.length).fill(state.seen));
     const lr = schedule.rateFor(epoch);
     optimizer.setLearningRate(lr);
     pool?.startEpoch({ epoch, learningRate: lr, weighting: weighting.getState(), fromStep: state.stepInEpoch, globalStep: state.globalStep, batchSize });
@@ -233,11 +239,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           hint: 'lower training.optimizer.learning_rate, check the data for extreme values, or set training.on_nan: skip_batch',
         });
       }
-      for (let i = 0; i < taskNames.length; i++) state.sums[i] += result.taskLosses[i] * n;
+      for (let i = 0; i < taskNames.length; i++) {
+        state.sums[i] += result.taskLosses[i] * result.labelled[i];
+        taskSeen[i] += result.labelled[i];
+      }
       state.sums[taskNames.length] += result.total * n;
       state.sums[taskNames.length + 1] += result.penalty * n;
       state.seen += n;
-      progress.step(s + 1, Object.fromEntries(taskNames.map((t, i) => [t, state.sums[i] / state.seen])));
+      progress.step(s + 1, Object.fromEntries(taskNames.map((t, i) => [t, state.sums[i] / Math.max(taskSeen[i], 1)])));
     }
     state.trainSeconds += (Date.now() - epochStart) / 1000;
     state.samples += state.seen;
@@ -245,7 +254,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const logs: MetricsRow = { epoch, lr };
     logs['train/loss'] = state.sums[taskNames.length] / state.seen;
-    taskNames.forEach((t, i) => (logs[`train/${t}/loss`] = state.sums[i] / state.seen));
+    taskNames.forEach((t, i) => (logs[`train/${t}/loss`] = taskSeen[i] ? state.sums[i] / taskSeen[i] : NaN));
     if (penalty) logs['train/penalty'] = state.sums[taskNames.length + 1] / state.seen;
     // Weights in force during this epoch, before DWA moves them for the next one.
     weighting.weights().forEach((w, i) => (logs[`weight/${taskNames[i]}`] = w));
@@ -253,7 +262,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (diagnose) {
       const probe = probeBatch(train, Math.min(batchSize, train.size), config, taskNames, taskConfigs);
       const result = probeTaskGradients(network, taskConfigs, probe.x, probe.targets);
-      tf.dispose([probe.x, ...probe.targets]);
+      tf.dispose(probe.x);
+      disposeTargets(probe.targets);
       taskNames.forEach((t, i) => (logs[`grad_norm/${t}`] = result.norms[i]));
       for (let a = 0; a < taskNames.length; a++) {
         for (let b = a + 1; b < taskNames.length; b++) logs[`grad_cos/${taskNames[a]}~${taskNames[b]}`] = result.cosines[a][b];

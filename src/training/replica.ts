@@ -9,11 +9,13 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Config, TaskConfig } from '../config/schema';
 import { gatherBatch } from '../data/batches';
 import { deriveSeed } from '../data/rng';
+import { countLabelled } from '../data/labels';
 import type { Split } from '../data/types';
 import { asNetwork, type MultiTaskNetwork } from '../models/network';
 import { penalizedGroups, softPenalty } from '../models/penalty';
 import { createWeighting, type Weighting } from '../weighting';
 import { createOptimizer, type TrainOptimizer } from './optimizers';
+import { disposeTargets, taskTarget, type TaskTarget } from './losses';
 import { TrainStep, type StepReducer, type StepResult } from './step';
 
 export interface Replica {
@@ -45,16 +47,24 @@ export function shardOf(start: number, end: number, rank: number, size: number):
   return { start: start + Math.floor((n * rank) / size), end: start + Math.floor((n * (rank + 1)) / size) };
 }
 
-export function batchTensors(split: Split, order: ArrayLike<number>, start: number, end: number, names: string[], tasks: TaskConfig[]): { x: tf.Tensor; targets: tf.Tensor[] } {
+/**
+ * Rows [start, end) of `order` as tensors. `denominators` (per task) divide the masked
+ * loss sums; without them each task's loss is the mean over this batch's labelled rows.
+ */
+export function batchTensors(
+  split: Split,
+  order: ArrayLike<number>,
+  start: number,
+  end: number,
+  names: string[],
+  tasks: TaskConfig[],
+  denominators?: number[],
+): { x: tf.Tensor; targets: TaskTarget[] } {
   const batch = gatherBatch(split, order, start, end);
   const n = end - start;
   return {
     x: tf.tensor(batch.features, [n, ...split.featureShape]),
-    targets: names.map((t, i) =>
-      tasks[i].type === 'classification'
-        ? tf.tensor1d(batch.targets[t] as Int32Array, 'int32')
-        : tf.tensor2d(batch.targets[t] as Float32Array, [n, (batch.targets[t] as Float32Array).length / n]),
-    ),
+    targets: names.map((t, i) => taskTarget(tasks[i], batch.targets[t], n, denominators?.[i])),
   };
 }
 
@@ -74,7 +84,7 @@ export interface StepPlace {
 }
 
 /** One training step of this replica on its shard of a batch; the result covers the whole batch. */
-export function replicaStep(replica: Replica, place: StepPlace): StepResult {
+export function replicaStep(replica: Replica, place: StepPlace): StepResult & { labelled: number[] } {
   const rank = place.rank ?? 0;
   const replicas = place.replicas ?? 1;
   const shard = shardOf(place.start, place.end, rank, replicas);
@@ -82,13 +92,17 @@ export function replicaStep(replica: Replica, place: StepPlace): StepResult {
   replica.dropoutLayers.forEach((layer, i) => {
     (layer as unknown as { seed: number }).seed = rank === 0 ? deriveSeed(place.seed, 0x44524f, place.globalStep, i) : deriveSeed(place.seed, 0x44524f, place.globalStep, i, rank);
   });
-  if (place.reducer) place.reducer.share = (shard.end - shard.start) / (place.end - place.start);
-  const { x, targets } = batchTensors(place.split, place.order, shard.start, shard.end, replica.names, replica.tasks);
+  const share = (shard.end - shard.start) / (place.end - place.start);
+  if (place.reducer) place.reducer.share = share;
+  // Each task's loss is the mean over the labelled rows of the whole batch, whichever shard holds them.
+  const labelled = replica.names.map((t) => countLabelled(place.split.targets[t], place.split.size, place.order, place.start, place.end));
+  const { x, targets } = batchTensors(place.split, place.order, shard.start, shard.end, replica.names, replica.tasks, labelled.map((count) => count * share));
   try {
     const result = replica.step.run(x, targets, place.skipNonFinite, place.reducer);
     if (result.applied) replica.weighting.afterStep({ losses: result.taskLosses, representationGradNorms: result.representationGradNorms });
-    return result;
+    return { ...result, labelled };
   } finally {
-    tf.dispose([x, ...targets]);
+    tf.dispose(x);
+    disposeTargets(targets);
   }
 }

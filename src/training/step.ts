@@ -11,7 +11,7 @@ import type { MultiTaskNetwork } from '../models/network';
 import type { Weighting } from '../weighting';
 import type { TrainOptimizer } from './optimizers';
 import { asArray } from './evaluate';
-import { taskLoss } from './losses';
+import { taskLoss, type TaskTarget } from './losses';
 
 export interface StepResult {
   /** Each task's loss on the batch, in task order. */
@@ -55,7 +55,7 @@ export class TrainStep {
    * batch is one shard, and the reducer combines it with the other shards before the
    * update, so every replica applies the same step.
    */
-  run(x: tf.Tensor, targets: tf.Tensor[], skipNonFinite = true, reducer?: StepReducer): StepResult {
+  run(x: tf.Tensor, targets: TaskTarget[], skipNonFinite = true, reducer?: StepReducer): StepResult {
     const { optimizer } = this.setup;
     return tf.tidy(() => {
       // An empty shard (a last batch smaller than the number of replicas) contributes nothing.
@@ -82,7 +82,7 @@ export class TrainStep {
   }
 
   /** Losses and gradients of one batch, nothing applied; the gradients live in the caller's tidy scope. */
-  private computeLocal(x: tf.Tensor, targets: tf.Tensor[]): LocalStep {
+  private computeLocal(x: tf.Tensor, targets: TaskTarget[]): LocalStep {
     const { network, tasks, weighting, penalty } = this.setup;
     const capture = weighting.needsRepresentationGrads;
     let kept: tf.Scalar[] = [];

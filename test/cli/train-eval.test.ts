@@ -60,5 +60,7 @@ test('the same seed trains to the same weights; eval of a file with --data match
   const weights = (dir: string) => readFileSync(path.join(dir, 'checkpoints', 'last', JSON.parse(readFileSync(path.join(dir, 'checkpoints/last/model.json'), 'utf8')).weightsManifest[0].paths[0]));
   assert.ok(weights(a).equals(weights(b)));
   const whole = await evalCommand({ location: a, data: path.join(repoRoot, 'datasets/penguins/penguins.csv') }, captureOutput());
-  assert.equal(whole.samples, 342, 'every row with both targets (features are imputed, as in training)');
+  assert.equal(whole.samples, 344, 'every row: features are imputed, as in training, and each row has a species');
+  assert.equal(whole.tasks.species.n, 344);
+  assert.equal(whole.tasks.body_mass.n, 342, 'body mass is scored on the rows that have it');
 });

@@ -106,12 +106,18 @@ test('categorical columns: auto-detected or listed, one-hot over sorted train ca
 
 test('missing values: drop lists the lines; impute fills the train mean and mode', async () => {
   const text = rows40.replace('\na,3,6,blue', '\na,3,NA,blue').replace('\nb,4,8,red', '\nb,4,8,').replace('\na,5,10,red', '\na,NA,10,red');
-  const dropped = await load(`path: ${csv(text, 'holes.csv')}`, kindAndSize);
+  const dropped = await load(`path: ${csv(text, 'holes.csv')}, missing_targets: drop`, kindAndSize);
   assert.equal(all(dropped), 37);
   assert.ok(dropped.notes.some((n) => /holes\.csv: dropped 1 rows with a missing target: lines 7$/.test(n)), dropped.notes.join('\n'));
   assert.ok(dropped.notes.some((n) => /holes\.csv: dropped 2 rows with missing values .*: lines 5, 6$/.test(n)), dropped.notes.join('\n'));
 
-  const imputed = await load(`path: ${csv(text)}, missing: impute`, kindAndSize);
+  const masked = await load(`path: ${csv(text, 'holes.csv')}`, kindAndSize);
+  assert.equal(all(masked), 38, 'the row without a size keeps its kind label');
+  assert.ok(!masked.notes.some((n) => /missing target/.test(n)), masked.notes.join('\n'));
+  const line7 = [masked.train, masked.val, masked.test].find((sp) => Array.from(sp.rows).includes(7))!;
+  assert.ok(Number.isNaN(line7.targets.size[Array.from(line7.rows).indexOf(7)]), 'its size is unlabelled (NaN)');
+
+  const imputed = await load(`path: ${csv(text)}, missing: impute, missing_targets: drop`, kindAndSize);
   assert.equal(all(imputed), 39);
   assert.ok(imputed.notes.some((n) => /imputed missing feature values in 2 rows/.test(n)));
   const [x, color] = imputed.preprocessing.columns!;
@@ -150,10 +156,12 @@ test('errors: non-finite values, too few rows, a file that cannot be read, line 
   assert.match(inf.message, /inf\.csv:5: column "x" holds Infinity, not a finite number/);
   const huge = await dataError(load(`path: ${csv(rows40.replace('\na,3,6,blue', '\na,-2e31,6,blue'), 'huge.csv')}`, kindAndSize));
   assert.match(huge.message, /huge\.csv:5: column "size" \(target of task size\) holds -2e31, too large to train on/);
-  const few = await dataError(load(`path: ${csv('kind,size,x\na,1,2\nb,NA,3\nb,3,4\n', 'few.csv')}, split: {train: 0.2, val: 0.4, test: 0.4}`, kindAndSize));
-  assert.match(few.message, /few\.csv: 2 usable rows are too few to split into train\/val\/test/);
-  const none = await dataError(load(`path: ${csv('kind,size,x\na,NA,2\nb,NA,3\n', 'none.csv')}`, kindAndSize));
-  assert.match(none.message, /none\.csv: 0 usable rows are too few to split/);
+  const few = await dataError(load(`path: ${csv('kind,size,x\na,1,2\nb,3,4\n', 'few.csv')}, split: {train: 0.2, val: 0.4, test: 0.4}`, kindAndSize));
+  assert.match(few.message, /few\.csv: 2 rows are too few to split into train\/val\/test/);
+  const none = await dataError(load(`path: ${csv('kind,size,x\na,NA,2\nb,NA,3\na,NA,4\nb,NA,5\n', 'none.csv')}`, kindAndSize));
+  assert.match(none.message, /none\.csv: task size has no labelled row in the train split/);
+  const empty = await dataError(load(`path: ${csv('kind,size,x\na,NA,2\nb,NA,3\na,NA,4\nb,NA,5\n', 'none.csv')}, missing_targets: drop`, kindAndSize));
+  assert.match(empty.message, /none\.csv: no train rows are left after dropping/);
   // /proc/self/mem exists but cannot be read with read(2), even as root.
   const unreadable = await dataError(load('path: /proc/self/mem', kindAndSize));
   assert.match(unreadable.message, /^\/proc\/self\/mem: cannot be read \(E[A-Z]+\)/);

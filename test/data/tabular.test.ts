@@ -24,10 +24,12 @@ tasks:
 
 test('penguins: splits, one-hot widths, classes and train-only standardization', async () => {
   const data = await loadData(penguinConfig());
-  // 344 rows; 2 without body mass; 9 more without sex dropped under the default policy (drop).
-  const usable = 344 - 2 - 9;
+  // 344 rows; 11 miss a feature and are dropped under the default policy (drop): the 2
+  // without body mass miss every measurement, 9 more miss sex.
+  const usable = 344 - 11;
   assert.equal(data.train.size + data.val.size + data.test.size, usable);
-  assert.equal(data.val.size, Math.round(usable * 0.15));
+  // The split is cut from all 344 rows before any is dropped.
+  assert.ok(data.val.size <= Math.round(344 * 0.15) && data.val.size >= Math.round(344 * 0.15) - 11);
   // island (3 categories) + 3 numeric + sex (2 categories)
   assert.deepEqual(data.preprocessing.featureShape, [8]);
   const species = data.preprocessing.targets.species;
@@ -42,15 +44,19 @@ test('penguins: splits, one-hot widths, classes and train-only standardization',
   assert.ok(Math.abs(meanOf(data.test, numericCol)) > 1e-4, 'test is scaled with train statistics, not its own');
   const mass = data.train.targets.mass as Float32Array;
   assert.ok(Math.abs(mass.reduce((a, b) => a + b, 0) / mass.length) < 1e-5);
-  assert.ok(data.notes.some((n) => /dropped 2 rows with a missing target: lines 5, 273/.test(n)));
+  assert.ok(data.notes.some((n) => /penguins\.csv: dropped 11 rows with missing values .*: lines 5, 10, 11, 12, 13, ... \(11 in all\)/.test(n)), data.notes.join('\n'));
+  assert.ok(!data.notes.some((n) => /missing target/.test(n)));
 });
 
 test('missing: impute keeps the rows that drop removes', async () => {
   const dropped = await loadData(penguinConfig());
   const imputed = await loadData(penguinConfig('  missing: impute'));
   const size = (d: typeof dropped) => d.train.size + d.val.size + d.test.size;
-  assert.equal(size(imputed) - size(dropped), 9);
-  assert.ok(imputed.notes.some((n) => /imputed missing feature values in 9 rows/.test(n)));
+  // All 344 rows: the two without body mass keep their species label.
+  assert.equal(size(imputed), 344);
+  assert.equal(size(imputed) - size(dropped), 11);
+  assert.ok(imputed.notes.some((n) => /imputed missing feature values in 11 rows/.test(n)));
+  assert.ok(imputed.notes.some((n) => /task mass: 2 of \d+ train rows lack its label/.test(n)) || imputed.test.targets.mass.some(Number.isNaN) || imputed.val.targets.mass.some(Number.isNaN), imputed.notes.join('\n'));
 });
 
 test('splits and their order are the same for the same seed and differ for another', async () => {

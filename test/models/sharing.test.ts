@@ -66,7 +66,7 @@ test('soft sharing: each task copy gets no gradient from the other tasks (λ = 0
   const x = tf.randomNormal([5, 4], 0, 1, 'float32', 1);
   const { grads } = tf.variableGrads(() => {
     const outputs = asArray(net.model.apply(x, { training: true }));
-    return taskLoss({ type: 'regression', target: 'b', loss: 'mse', huber_delta: 1, weight: 1, metrics: ['mae'] }, outputs[1], tf.ones([5, 1]));
+    return taskLoss({ type: 'regression', target: 'b', loss: 'mse', huber_delta: 1, weight: 1, metrics: ['mae'] }, outputs[1], { values: tf.ones([5, 1]), labelled: 5 });
   }, [...copyOfA, ...copy('b')]);
   assert.ok(copy('b').some((v) => grads[v.name] && tf.max(tf.abs(grads[v.name])).dataSync()[0] > 0), 'b trains its own copy');
   for (const v of copyOfA) assert.ok(!grads[v.name] || tf.max(tf.abs(grads[v.name])).dataSync()[0] === 0, `${v.name} gets no gradient from b`);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { initBackend } from '../../backends';
 import { configToYaml, loadConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
+import { labelledRows, selectRows } from '../../data/labels';
 import { loadData } from '../../data/load';
 import type { Preprocessing, Split } from '../../data/types';
 import { UserError } from '../../errors';
@@ -125,19 +126,23 @@ async function testSplitCharts(config: Config, run: RunDir): Promise<ReportSecti
   const charts: ReportChart[] = [];
   for (const task of Object.keys(config.tasks)) {
     const t = pre.targets[task];
+    // Only the rows that carry this task's label are charted.
+    const rows = labelledRows(split.targets[task], split.size);
+    const raw = selectRows(outputs[task], split.size, rows);
+    const n = rows.length;
     if (t.kind === 'classification') {
       const k = t.classes.length;
-      const predicted = argmaxRows(outputs[task], k);
-      const truth = split.targets[task] as Int32Array;
+      const predicted = argmaxRows(raw, k);
+      const truth = selectRows(split.targets[task] as Int32Array, split.size, rows);
       const counts = t.classes.map(() => new Array<number>(k).fill(0));
       truth.forEach((c, i) => counts[c][predicted[i]]++);
-      charts.push(await chart(`${task}-confusion`, `${task}: confusion matrix (${split.size} test samples)`, confusionMatrix(`${task}: confusion matrix`, t.classes, counts)));
+      charts.push(await chart(`${task}-confusion`, `${task}: confusion matrix (${n} test samples)`, confusionMatrix(`${task}: confusion matrix`, t.classes, counts)));
     } else {
       const k = t.columns.length;
-      const predicted = destandardize(outputs[task], t.mean, t.std);
-      const truth = destandardize(split.targets[task] as Float32Array, t.mean, t.std);
+      const predicted = destandardize(raw, t.mean, t.std);
+      const truth = destandardize(selectRows(split.targets[task] as Float32Array, split.size, rows), t.mean, t.std);
       for (let j = 0; j < k; j++) {
-        const points = Array.from({ length: split.size }, (_, i) => ({ truth: truth[i * k + j], predicted: predicted[i * k + j] }));
+        const points = Array.from({ length: n }, (_, i) => ({ truth: truth[i * k + j], predicted: predicted[i * k + j] }));
         const name = k === 1 ? task : `${task} ${t.columns[j]}`;
         const unit = `(${t.columns[j]})`;
         charts.push(await chart(`${task}-scatter-${j}`, `${name}: predicted against true`, predictedVsTrue(`${name}: predicted vs true`, points, unit)));
