@@ -12,6 +12,8 @@ import cliProgress from 'cli-progress';
 import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
 import { loadConfig, type ConfigOverrides } from '../config/load';
 import type { Config } from '../config/schema';
+import { featureColumns } from '../data/tabular';
+import { UserError } from '../errors';
 import { writeFileAtomic } from '../outputs/atomic';
 import { monitorableKeys, resolveMode } from '../training/metric-keys';
 import { formatNumber, silentProgress, type ProgressReporter } from '../training/progress';
@@ -29,6 +31,14 @@ export interface TaskComparison {
   /** (mtl − stl) / |stl| · 100, with the sign set so that positive means better. */
   delta_pct: number;
   verdict: Verdict;
+  /** Test rows each side scored this task on (identical by construction; compare stops otherwise). */
+  test_rows: { stl: number; mtl: number };
+  /**
+   * The multi-task model's score on this task at the task's own best validation epoch
+   * (by the monitor its single-task model uses) rather than at the one checkpoint all
+   * tasks share: the gap between this and `mtl` is the cost of the shared checkpoint.
+   */
+  mtl_own_best: { mean: number; std: number; values: number[]; epochs: number[]; monitor: string };
 }
 
 export interface Comparison {
@@ -71,8 +81,19 @@ export function summarize(values: number[]): { mean: number; std: number; values
   return { mean, std, values };
 }
 
+/**
+ * The key the single-task model of `task` picks its checkpoint by, as the multi-task
+ * model logs it: its total `val/loss` is the task's `val/<task>/loss` there.
+ */
+export function ownMonitor(config: Config, task: string): { key: string; mode: 'min' | 'max' } {
+  const single = singleTaskConfig(config, task, config.seed, config.data.split.seed ?? config.seed);
+  const { monitor, mode } = single.training.checkpoint;
+  const key = monitor === 'val/loss' ? `val/${task}/loss` : monitor === 'train/loss' ? `train/${task}/loss` : monitor;
+  return { key, mode: resolveMode(monitor, mode) };
+}
+
 /** Δ_t and the verdict: a difference within the seeds' spread (std of both sides added) is no clear difference. */
-export function compareTask(metric: string, stlValues: number[], mtlValues: number[]): TaskComparison {
+export function compareTask(metric: string, stlValues: number[], mtlValues: number[]): Omit<TaskComparison, 'test_rows' | 'mtl_own_best'> {
   const higher = resolveMode(`x/${metric}`, 'auto') === 'max';
   const stl = summarize(stlValues);
   const mtl = summarize(mtlValues);
@@ -84,6 +105,9 @@ export function compareTask(metric: string, stlValues: number[], mtlValues: numb
 
 export async function compareCommand(args: CompareArgs, out: Output, tty = Boolean(process.stdout.isTTY) && !process.env.CI): Promise<Comparison> {
   const { config, file } = loadConfig(args.config, args);
+  // Every model reads the same input columns: without this a single-task model would
+  // take the other tasks' target columns as features.
+  if (config.data.format === 'csv') config.data.features = featureColumns(config);
   const seedsCount = args.seeds ?? 3;
   const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
   out.log(describeBackend(backend));
@@ -96,6 +120,7 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
     ...tasks.map((task) => ({ kind: 'stl' as const, task, seed, config: singleTaskConfig(config, task, seed, splitSeed) })),
     { kind: 'mtl' as const, task: undefined, seed, config: { ...structuredClone(config), seed, data: { ...structuredClone(config.data), split: { ...config.data.split, seed: splitSeed } } } as Config },
   ]);
+  const taskMonitors = Object.fromEntries(tasks.map((t) => [t, ownMonitor(config, t)]));
   out.log(`comparing on ${file}: ${tasks.length} single-task models and the multi-task model, ${seedsCount} seed${seedsCount === 1 ? '' : 's'} each (${plan.length} runs) -> ${dir}`);
 
   const bar = tty ? new cliProgress.SingleBar({ format: 'compare |{bar}| {value}/{total} epochs | {run} | ETA {eta_formatted}', hideCursor: true, etaBuffer: 200 }, cliProgress.Presets.shades_classic) : undefined;
@@ -110,7 +135,11 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
     const progress: ProgressReporter = { ...silentProgress, endEpoch: () => bar?.update(++doneEpochs, { run: `${i + 1}/${plan.length} ${label}` }) };
     bar?.update(doneEpochs, { run: `${i + 1}/${plan.length} ${label}` });
     const runDir = path.join(dir, run.kind === 'stl' ? `stl-${run.task}-seed${run.seed}` : `mtl-seed${run.seed}`);
-    const summary = await trainCommand({ resolvedConfig: run.config, out: runDir, device: args.device, backend: args.backend }, { log: () => undefined }, progress);
+    const summary = await trainCommand(
+      { resolvedConfig: run.config, out: runDir, device: args.device, backend: args.backend, taskMonitors: run.kind === 'mtl' ? taskMonitors : undefined },
+      { log: () => undefined },
+      progress,
+    );
     doneEpochs = before + run.config.training.epochs;
     bar?.update(doneEpochs);
     results.push({ kind: run.kind, task: run.task, seed: run.seed, summary });
@@ -134,9 +163,15 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
   for (const task of tasks) {
     const metric = config.tasks[task].metrics[0];
     const value = (s: TrainSummary) => s.test?.tasks[task].metrics[metric] ?? NaN;
-    const stl = results.filter((r) => r.kind === 'stl' && r.task === task).map((r) => value(r.summary));
-    const mtl = results.filter((r) => r.kind === 'mtl').map((r) => value(r.summary));
-    comparison.tasks[task] = compareTask(metric, stl, mtl);
+    const stlRuns = results.filter((r) => r.kind === 'stl' && r.task === task);
+    const mtlRuns = results.filter((r) => r.kind === 'mtl');
+    const rows = sameTestRows(task, [...stlRuns, ...mtlRuns]);
+    const ownBest = mtlRuns.map((r) => r.summary.task_best![task]);
+    comparison.tasks[task] = {
+      ...compareTask(metric, stlRuns.map((r) => value(r.summary)), mtlRuns.map((r) => value(r.summary))),
+      test_rows: { stl: rows, mtl: rows },
+      mtl_own_best: { ...summarize(ownBest.map((b) => b.test?.metrics[metric] ?? NaN)), epochs: ownBest.map((b) => b.epoch), monitor: taskMonitors[task].key },
+    };
   }
   comparison.delta_m_pct = tasks.reduce((a, t) => a + comparison.tasks[t].delta_pct, 0) / tasks.length;
   writeFileAtomic(path.join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
@@ -145,18 +180,37 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
   return comparison;
 }
 
+/**
+ * Both sides of a task must be scored on the same test rows, or the comparison says
+ * nothing about sharing; returns their count.
+ */
+export function sameTestRows(task: string, runs: { kind: 'stl' | 'mtl'; seed: number; summary: TrainSummary }[]): number {
+  const [first, ...rest] = runs;
+  const reference = first.summary.testRows?.[task] ?? [];
+  for (const run of rest) {
+    const rows = run.summary.testRows?.[task] ?? [];
+    if (rows.length !== reference.length || rows.some((r, i) => r !== reference[i])) {
+      throw new UserError(
+        `mtl compare: task ${task} was tested on ${reference.length} rows by the ${first.kind === 'stl' ? 'single' : 'multi'}-task model (seed ${first.seed}) and on ${rows.length} other rows by the ${run.kind === 'stl' ? 'single' : 'multi'}-task model (seed ${run.seed}); the comparison would not be fair`,
+        { hint: 'report this as a bug; set data.split.seed and data.missing_targets: mask so every model sees the same split' },
+      );
+    }
+  }
+  return reference.length;
+}
+
 function signed(v: number): string {
   return `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
 }
 
 export function comparisonTable(c: Comparison): string {
   const table = new Table({
-    head: ['task', 'metric', 'single-task', 'multi-task', 'Δ %', 'verdict'],
+    head: ['task', 'metric', 'test rows', 'single-task', 'multi-task', 'Δ %', 'verdict', 'multi-task, own best epoch'],
     style: { head: [], border: [], compact: true },
   });
   const pm = (s: { mean: number; std: number }) => `${formatNumber(s.mean)} ± ${formatNumber(s.std)}`;
   for (const [task, t] of Object.entries(c.tasks)) {
-    table.push([task, `${t.metric} (${t.higher_is_better ? 'higher' : 'lower'} is better)`, pm(t.stl), pm(t.mtl), signed(t.delta_pct), t.verdict]);
+    table.push([task, `${t.metric} (${t.higher_is_better ? 'higher' : 'lower'} is better)`, String(t.test_rows.stl), pm(t.stl), pm(t.mtl), signed(t.delta_pct), t.verdict, pm(t.mtl_own_best)]);
   }
   return table.toString();
 }

@@ -16,7 +16,8 @@ import { loadCheckpoint, readCheckpointMeta, type NamedTensor } from '../outputs
 import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { RUN_FILES, RunDir } from '../outputs/run-dir';
 import { evaluate, type Evaluation } from '../training/evaluate';
-import { train, type StopSignal, type TrainResult, type TrainState } from '../training/loop';
+import { train, type StopSignal, type TaskBest, type TrainResult, type TrainState } from '../training/loop';
+import { labelledRows } from '../data/labels';
 import { createProgress, formatNumber, type ProgressReporter } from '../training/progress';
 import { mtlVersion } from '../version';
 import { metricsTable } from './format';
@@ -41,6 +42,8 @@ export interface TrainArgs extends ConfigOverrides {
   /** Also write the scalars as TensorBoard event files (run folder's tensorboard/). */
   tensorboard?: boolean;
   device?: Device;
+  /** Per task, a monitor whose best epoch's test scores are kept (see TrainOptions.taskMonitors). */
+  taskMonitors?: Record<string, { key: string; mode: 'min' | 'max' }>;
 }
 
 export interface TrainSummary {
@@ -54,6 +57,10 @@ export interface TrainSummary {
   seconds: number;
   samples_per_s: number;
   test: Evaluation | null;
+  /** With taskMonitors: each task's test scores at its own best epoch. */
+  task_best?: Record<string, TaskBest>;
+  /** Per task, the data-file lines of the test rows it was scored on (not written to summary.json). */
+  testRows?: Record<string, number[]>;
 }
 
 interface Resumed {
@@ -152,6 +159,7 @@ export async function trainCommand(
       checkpointMeta,
       stop,
       threads,
+      taskMonitors: args.taskMonitors,
       resume: resumed ? { state: resumed.state, optimizer: resumed.optimizer } : undefined,
       onEpochEnd: tensorboard ? ({ epoch, ...scalars }) => tensorboard.writeScalars(epoch, scalars) : undefined,
     });
@@ -187,8 +195,10 @@ export async function trainCommand(
     seconds: result.seconds,
     samples_per_s: result.samplesPerSecond,
     test,
+    ...(result.taskBest ? { task_best: result.taskBest } : {}),
   };
   run.writeJson(RUN_FILES.summary, summary);
+  summary.testRows = Object.fromEntries(Object.keys(config.tasks).map((t) => [t, Array.from(labelledRows(data.test.targets[t], data.test.size), (i) => data.test.rows[i])]));
   run.writeJson(RUN_FILES.meta, { ...meta, status: 'finished', ended_at: new Date().toISOString(), seconds: result.seconds, epochs: result.epochs });
 
   out.log(

@@ -28,6 +28,19 @@ function targetColumns(task: TaskConfig): string[] {
 
 const lineList = (lines: number[]) => lines.slice(0, 5).join(', ') + (lines.length > 5 ? `, ... (${lines.length} in all)` : '');
 
+/**
+ * The feature columns a CSV config trains on: data.features, or every column of the
+ * train file that is no task's target. mtl compare fixes them for all its models, so a
+ * single-task model never takes the other tasks' targets as inputs.
+ */
+export function featureColumns(config: Config): string[] {
+  const data = config.data as CsvDataConfig;
+  if (data.features) return data.features;
+  const table = data.path ? readCsv(data.path, 'data.path', data.delimiter, 1) : readCsv(data.splits!.train, 'data.splits.train', data.delimiter, 1);
+  const allTargets = new Set(Object.values(config.tasks).flatMap(targetColumns));
+  return table.header.filter((c) => !allTargets.has(c));
+}
+
 export function loadCsvData(config: Config): LoadedData {
   const data = config.data as CsvDataConfig;
   const naValues = new Set(data.na_values);

@@ -15,7 +15,7 @@ import { UserError } from '../errors';
 import { saveCheckpoint, type NamedTensor } from '../outputs/checkpoint';
 import { MetricsWriter, type MetricsRow } from '../outputs/metrics-writer';
 import { RUN_FILES, type RunDir } from '../outputs/run-dir';
-import { evaluate, toLogs } from './evaluate';
+import { evaluate, toLogs, type TaskEvaluation } from './evaluate';
 import { createLrSchedule } from './lr-schedule';
 import { extraColumns, hasSharedParameters, hasValidation, monitorableKeys, resolveMode } from './metric-keys';
 import { Monitor } from './monitor';
@@ -46,6 +46,8 @@ export interface TrainState {
   schedule: object;
   weighting: object;
   conflicts: Record<string, number>;
+  /** With `taskMonitors`: each task's monitor and its test scores at its own best epoch. */
+  taskBest?: Record<string, TaskBest & { monitor: { best: number | null; wait: number } }>;
   /** The optimizer whose slots checkpoints hold. */
   optimizer: string;
   trainSeconds: number;
@@ -72,9 +74,23 @@ export interface TrainOptions {
   onEpochEnd?: (logs: MetricsRow) => void;
   /** Data-parallel replicas (threads); 1 trains on the main thread alone. */
   threads?: number;
+  /**
+   * Per task, a monitor of its own (mtl compare: the key its single-task model would
+   * pick its checkpoint by). Whenever one improves, the test split is scored with the
+   * epoch's weights, so each task's score at its own best epoch is known.
+   */
+  taskMonitors?: Record<string, { key: string; mode: 'min' | 'max' }>;
 }
 
 export type StopReason = 'completed' | 'early_stopping' | 'interrupted';
+
+/** A task's own best epoch by its own monitor, and the test scores of the weights of that epoch. */
+export interface TaskBest {
+  epoch: number;
+  key: string;
+  value: number;
+  test: TaskEvaluation | null;
+}
 
 export interface TrainResult {
   epochs: number;
@@ -82,6 +98,8 @@ export interface TrainResult {
   bestEpoch: number;
   best: { key: string; value: number };
   history: readonly MetricsRow[];
+  /** With `taskMonitors`. */
+  taskBest?: Record<string, TaskBest>;
   seconds: number;
   samplesPerSecond: number;
   state: TrainState;
@@ -137,6 +155,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     trainSeconds: 0,
     samples: 0,
   };
+  const taskMonitors = Object.entries(options.taskMonitors ?? {}).map(([task, m]) => ({ task, monitor: new Monitor(m.key, m.mode) }));
+  if (taskMonitors.length) state.taskBest ??= {};
+  for (const { task, monitor } of taskMonitors) if (state.taskBest?.[task]) monitor.setState(state.taskBest[task].monitor);
   if (options.resume) {
     checkpointMonitor.setState(state.checkpointMonitor);
     if (earlyMonitor && state.earlyMonitor) earlyMonitor.setState(state.earlyMonitor);
@@ -284,6 +305,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       state.bestEpoch = epoch;
       await snapshot('best', logs);
     }
+    let testNow: ReturnType<typeof evaluate> | undefined;
+    for (const { task, monitor } of taskMonitors) {
+      if (monitor.update(logs[monitor.key]) || !state.taskBest![task]) {
+        if (data.test.size > 0) testNow ??= evaluate(model, data.test, config.tasks, data.preprocessing);
+        const test = testNow?.tasks[task] ?? null;
+        state.taskBest![task] = { epoch, key: monitor.key, value: monitor.best, test, monitor: monitor.getState() };
+      } else {
+        state.taskBest![task].monitor = monitor.getState();
+      }
+    }
     await snapshot('last', logs);
     progress.endEpoch(epochLine(logs, training.epochs, config.tasks, improved));
     if (stopEarly) {
@@ -298,6 +329,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     bestEpoch: state.bestEpoch,
     best: { key: checkpointKey, value: checkpointMonitor.best },
     history: writer.all(),
+    taskBest: state.taskBest ? Object.fromEntries(Object.entries(state.taskBest).map(([t, { monitor: _, ...best }]) => [t, best])) : undefined,
     seconds: (Date.now() - started) / 1000,
     samplesPerSecond: state.trainSeconds > 0 ? state.samples / state.trainSeconds : 0,
     state,

@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
-import { compareCommand, compareTask, singleTaskConfig } from '../../src/cli/compare';
+import { compareCommand, compareTask, sameTestRows, singleTaskConfig } from '../../src/cli/compare';
+import type { TrainSummary } from '../../src/cli/train';
+import { UserError } from '../../src/errors';
 import { loadConfig } from '../../src/config/load';
 import { captureOutput } from '../helpers/output';
-import { repoRoot, tempDir } from '../helpers/tmp';
+import { loadData } from '../../src/data/load';
+import { repoRoot, tempDir, writeFile } from '../helpers/tmp';
 
 before(async () => {
   await initBackend({ device: 'cpu', backend: 'wasm' });
@@ -53,4 +56,83 @@ test('mtl compare trains every model for every seed and writes comparison.json',
   assert.ok(existsSync(path.join(out, 'mtl-seed43', 'summary.json')));
   assert.match(output.text(), /\[6\/6\] multi-task seed 43/);
   assert.match(output.text(), /Δm = [+-]\d/);
+});
+
+/** 150 rows: `origin` (3 classes) always labelled, `mpg` missing in every 7th row; both follow x and y. */
+function carsLikeCsv(): string {
+  const lines = ['x,y,origin,mpg'];
+  for (let i = 0; i < 150; i++) {
+    const x = Math.sin(i * 1.7) * 2;
+    const y = Math.cos(i * 0.9) * 2;
+    const origin = x + y > 1 ? 'usa' : x > y ? 'japan' : 'europe';
+    lines.push(`${x.toFixed(3)},${y.toFixed(3)},${origin},${i % 7 === 3 ? 'NA' : (20 + 3 * x - 2 * y).toFixed(2)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+test('compare on a target with missing cells: each task is scored on the same test rows by both sides, recorded in comparison.json', async () => {
+  const dir = tempDir();
+  const data = writeFile(dir, 'cars.csv', carsLikeCsv());
+  const config = writeFile(
+    dir,
+    'cars.yaml',
+    `name: cars
+data: {format: csv, path: ${data}}
+model: {backbone: {type: mlp, units: [8]}}
+tasks:
+  origin: {type: classification, target: origin}
+  mpg: {type: regression, target: mpg}
+training: {epochs: 3, batch_size: 16, early_stopping: {monitor: val/loss, patience: 2}}
+`,
+  );
+  const out = path.join(dir, 'cmp');
+  const result = await compareCommand({ config, seeds: 2, out }, captureOutput(), false);
+  const stlConfig = readFileSync(path.join(out, 'stl-origin-seed42', 'config.yaml'), 'utf8');
+  assert.match(stlConfig, /features:\n\s+- x\n\s+- y\n/, 'the single-task origin model does not take mpg as an input');
+  const json = JSON.parse(readFileSync(path.join(out, 'comparison.json'), 'utf8'));
+  const rowsOf = (dirName: string, task: string) => JSON.parse(readFileSync(path.join(out, dirName, 'summary.json'), 'utf8')).test.tasks[task].n;
+  // The split is cut from all 150 rows: 23 test rows, of which those with an mpg value score mpg.
+  assert.equal(json.tasks.origin.test_rows.stl, 23);
+  assert.equal(json.tasks.origin.test_rows.mtl, 23, 'the multi-task model keeps the rows without mpg for origin');
+  assert.ok(json.tasks.mpg.test_rows.mtl < 23 && json.tasks.mpg.test_rows.mtl === json.tasks.mpg.test_rows.stl);
+  assert.equal(rowsOf('stl-origin-seed42', 'origin'), rowsOf('mtl-seed43', 'origin'));
+  assert.equal(rowsOf('stl-mpg-seed43', 'mpg'), rowsOf('mtl-seed42', 'mpg'));
+  for (const task of ['origin', 'mpg']) {
+    const own = json.tasks[task].mtl_own_best;
+    assert.equal(own.values.length, 2);
+    assert.ok(own.values.every(Number.isFinite), `${task}: a score at its own best epoch`);
+    assert.ok(own.epochs.every((e: number) => e >= 1 && e <= 3));
+    assert.equal(own.monitor, `val/${task}/loss`, 'the key its single-task model picks its checkpoint by');
+  }
+  assert.equal(result.tasks.origin.test_rows.stl, 23);
+});
+
+test('a row keeps its split when a task is added or removed, even when that task is missing in the row', async () => {
+  const dir = tempDir();
+  const data = writeFile(dir, 'cars.csv', carsLikeCsv());
+  const load = async (tasks: string) => {
+    const { config } = loadConfig(writeFile(dir, `t${Math.random().toString(36).slice(2)}.yaml`, `data: {format: csv, path: ${data}, features: [x, y]}\nmodel: {backbone: {type: mlp}}\ntasks:\n${tasks}`));
+    return loadData(config);
+  };
+  const origin = '  origin: {type: classification, target: origin}\n';
+  const mpg = '  mpg: {type: regression, target: mpg}\n';
+  const splitOf = (d: Awaited<ReturnType<typeof load>>) => {
+    const map = new Map<number, string>();
+    for (const name of ['train', 'val', 'test'] as const) for (const line of d[name].rows) map.set(line, name);
+    return map;
+  };
+  const both = splitOf(await load(origin + mpg));
+  const originOnly = splitOf(await load(origin));
+  const mpgOnly = splitOf(await load(mpg));
+  assert.equal(both.size, 150, 'no row lacks both targets, so the multi-task model keeps every row');
+  assert.deepEqual([...originOnly], [...both]);
+  assert.equal(mpgOnly.size, 150 - 21, 'the single-task mpg model leaves out the rows without mpg, and only those');
+  for (const [line, split] of mpgOnly) assert.equal(split, both.get(line), `line ${line} stays in ${both.get(line)}`);
+});
+
+test('compare stops when the two sides of a task were scored on different test rows', () => {
+  const run = (kind: 'stl' | 'mtl', rows: number[]) => ({ kind, seed: 1, summary: { testRows: { a: rows } } as unknown as TrainSummary });
+  assert.equal(sameTestRows('a', [run('stl', [2, 5, 9]), run('mtl', [2, 5, 9])]), 3);
+  assert.throws(() => sameTestRows('a', [run('stl', [2, 5, 9]), run('mtl', [2, 5])]), (e: unknown) => e instanceof UserError && /task a was tested on 3 rows by the single-task model .* and on 2 other rows by the multi-task model/.test(e.message));
+  assert.throws(() => sameTestRows('a', [run('stl', [2, 5, 9]), run('mtl', [2, 5, 8])]), UserError);
 });

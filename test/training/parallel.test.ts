@@ -14,7 +14,7 @@ import type { StopSignal } from '../../src/training/loop';
 import { silentProgress, type ProgressReporter } from '../../src/training/progress';
 import { captureOutput } from '../helpers/output';
 import { checkpointWeights, maxAbsDiff, metricRows } from '../helpers/run';
-import { repoRoot, tempDir, writeFile } from '../helpers/tmp';
+import { partlyLabelledPenguins, repoRoot, tempDir, writeFile } from '../helpers/tmp';
 
 before(async () => {
   await initBackend({ device: 'cpu', backend: 'wasm' });
@@ -23,11 +23,11 @@ before(async () => {
 const dir = tempDir();
 const penguins = path.join(repoRoot, 'datasets/penguins/penguins.csv');
 
-function config(name: string, backbone: string, weighting = 'fixed'): string {
+function config(name: string, backbone: string, weighting = 'fixed', data = penguins): string {
   return writeFile(
     dir,
     `${name}.yaml`,
-    `data: {format: csv, path: ${penguins}, features: [island, bill_length_mm, bill_depth_mm, flipper_length_mm]}
+    `data: {format: csv, path: ${data}, features: [island, bill_length_mm, bill_depth_mm, flipper_length_mm]}
 model: {backbone: ${backbone}}
 tasks:
   species: {type: classification, target: species}
@@ -47,6 +47,21 @@ test('two threads compute the same steps as one when nothing depends on the shar
   assert.ok(diff < 1e-4, `weights differ by ${diff}`);
   const [a, b] = [metricRows(one), metricRows(two)];
   for (const key of ['train/loss', 'val/loss', 'weight/species']) assert.ok(Math.abs(a[3][key] - b[3][key]) < 1e-4, key);
+});
+
+test('partly labelled tasks: two threads compute the same masked steps as one (each loss a mean over the batch rows that carry its label)', async () => {
+  const file = config('partly', '{type: mlp, units: [16, 16]}', 'uncertainty', partlyLabelledPenguins(dir));
+  const one = path.join(dir, 'partly-one');
+  const two = path.join(dir, 'partly-two');
+  await trainCommand({ config: file, out: one, threads: 1 }, captureOutput(), silentProgress);
+  await trainCommand({ config: file, out: two, threads: 2 }, captureOutput(), silentProgress);
+  const diff = maxAbsDiff(checkpointWeights(two), checkpointWeights(one));
+  assert.ok(diff < 1e-4, `weights differ by ${diff}`);
+  const [a, b] = [metricRows(one), metricRows(two)];
+  for (const key of ['train/loss', 'train/species/loss', 'train/mass/loss', 'val/loss']) {
+    assert.ok(Number.isFinite(a[3][key]), key);
+    assert.ok(Math.abs(a[3][key] - b[3][key]) < 1e-4, key);
+  }
 });
 
 test('with batch norm and dropout, a two-thread run repeats exactly and resumes exactly', async () => {
