@@ -24,9 +24,22 @@ function dataIssues(config: Config): ConfigIssue[] {
     issues.push({ path: ['data', 'split'], message: `train + val + test must add up to 1, got ${+sum.toFixed(6)}` });
   }
   if (train <= 0) issues.push({ path: ['data', 'split', 'train'], message: 'the train fraction must be above 0' });
+  const { stratify, group } = data.split;
+  if (stratify !== undefined && config.tasks[stratify]?.type !== 'classification') {
+    const classification = Object.keys(config.tasks).filter((t) => config.tasks[t].type === 'classification');
+    const near = suggest(stratify, classification);
+    issues.push({
+      path: ['data', 'split', 'stratify'],
+      message: config.tasks[stratify]
+        ? `task ${stratify} is a regression; stratify by a classification task (${classification.join(', ') || 'none'})`
+        : `no classification task "${stratify}"${near ? `; did you mean "${near}"?` : `; classification tasks: ${classification.join(', ') || 'none'}`}`,
+    });
+  }
+  if (group !== undefined && data.format === 'idx') issues.push({ path: ['data', 'split', 'group'], message: 'grouping needs a column; IDX data has none' });
+  if (group !== undefined && stratify !== undefined) issues.push({ path: ['data', 'split', 'group'], message: 'give data.split.group or data.split.stratify, not both' });
 
-  const single = data.format === 'csv' ? 'path' : 'images';
-  const hasSingle = data.format === 'csv' ? data.path !== undefined : data.images !== undefined;
+  const single = data.format === 'idx' ? 'images' : 'path';
+  const hasSingle = data.format === 'idx' ? data.images !== undefined : data.path !== undefined;
   if (hasSingle === (data.splits !== undefined)) {
     issues.push({
       path: ['data', hasSingle ? 'splits' : single],
@@ -36,7 +49,7 @@ function dataIssues(config: Config): ConfigIssue[] {
     });
   }
 
-  if (data.format === 'csv') {
+  if (data.format !== 'idx') {
     const allTargets = new Set(Object.values(config.tasks).flatMap((t) => targetsOf(t.target)));
     data.features?.forEach((f, i) => {
       if (allTargets.has(f)) {

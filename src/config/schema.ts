@@ -21,6 +21,10 @@ const splitFractions = z.strictObject({
   test: fraction.default(0.15),
   /** Seed of the data (split, derived rotation angles); default: the top-level seed (mtl compare fixes it across seeds). */
   seed: z.int().min(0).max(2 ** 31 - 1).optional(),
+  /** A classification task whose class proportions every split keeps. */
+  stratify: identifier.optional(),
+  /** Tables: a column whose rows sharing a value (one subject, one document) all go to one split. */
+  group: nonEmpty.optional(),
 });
 
 const dataCommon = {
@@ -32,9 +36,9 @@ const dataCommon = {
   standardize_targets: z.boolean().default(true),
 };
 
-const csvData = z.strictObject({
-  format: z.literal('csv'),
-  /** One CSV file, divided into train/val/test by `split`. Relative paths are relative to the config file. */
+/** Keys shared by the table formats (CSV, JSONL). */
+const tableFields = {
+  /** One file, divided into train/val/test by `split`. Relative paths are relative to the config file. */
   path: nonEmpty.optional(),
   /** Explicit files per split instead of `path`; a missing val/test is carved from train by `split`. */
   splits: z
@@ -53,10 +57,22 @@ const csvData = z.strictObject({
   missing_targets: z.enum(['mask', 'drop']).default('mask'),
   /** Cell values that mean "missing". */
   na_values: z.array(z.string()).default(['NA', '', 'NaN', 'nan', 'null', 'N/A']),
-  delimiter: z.string().length(1).default(','),
   /** Standardize numeric features with train-split mean and std. */
   standardize: z.boolean().default(true),
   ...dataCommon,
+};
+
+
+const csvData = z.strictObject({
+  format: z.literal('csv'),
+  ...tableFields,
+  delimiter: z.string().length(1).default(','),
+});
+
+/** One JSON object per line; keys are the columns, null or an absent key is a missing value. */
+const jsonlData = z.strictObject({
+  format: z.literal('jsonl'),
+  ...tableFields,
 });
 
 const idxSource = z.strictObject({
@@ -86,7 +102,7 @@ const idxData = z.strictObject({
   ...dataCommon,
 });
 
-export const dataSchema = z.discriminatedUnion('format', [csvData, idxData]);
+export const dataSchema = z.discriminatedUnion('format', [csvData, jsonlData, idxData]);
 
 // ---------------------------------------------------------------- model
 
@@ -320,6 +336,8 @@ export const configSchema = z.strictObject({
 export type Config = z.output<typeof configSchema>;
 export type DataConfig = Config['data'];
 export type CsvDataConfig = Extract<DataConfig, { format: 'csv' }>;
+/** The table formats: one row per sample, columns by name. */
+export type TableDataConfig = Extract<DataConfig, { format: 'csv' | 'jsonl' }>;
 export type IdxDataConfig = Extract<DataConfig, { format: 'idx' }>;
 export type BackboneConfig = Config['model']['backbone'];
 export type MlpBackboneConfig = Extract<BackboneConfig, { type: 'mlp' }>;

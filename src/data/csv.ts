@@ -1,8 +1,9 @@
-/** CSV files as a header and rows of trimmed strings, each row with its line number. */
+/** Table files (CSV, and JSONL through jsonl.ts) as a header and rows of trimmed strings, each row with its line number. */
 import { parse } from 'csv-parse/sync';
 import { closest } from 'fastest-levenshtein';
 import { DataError } from '../errors';
 import { readDataFile } from './files';
+import { readJsonl } from './jsonl';
 
 export interface CsvTable {
   file: string;
@@ -41,6 +42,11 @@ export function readCsv(file: string, key: string, delimiter: string, limit?: nu
     }
   }
   return { file, header, rows: body.map((r) => r.record), lines: body.map((r) => r.info.lines) };
+}
+
+/** A table file in its format: CSV (with the delimiter) or JSONL. */
+export function readTable(file: string, key: string, format: 'csv' | 'jsonl', delimiter: string, limit?: number): CsvTable {
+  return format === 'jsonl' ? readJsonl(file, key, limit) : readCsv(file, key, delimiter, limit);
 }
 
 /** Index of a column, or a DataError listing the columns and the nearest name. */

@@ -279,7 +279,9 @@ export function loadIdxData(config: Config): LoadedData {
   const valSource = other('val');
   const testSource = other('test');
   const fractions = data.images ? data.split : carveFractions(data.split, !!valSource, !!testSource);
-  const parts = splitIndices(trainSource.count, fractions, dataSeed, trainSource.file);
+  const stratify = data.split.stratify ? config.tasks[data.split.stratify] : undefined;
+  const strata = stratify ? Array.from(trainSource.targets[stratify.target as string].values, String) : undefined;
+  const parts = splitIndices(trainSource.count, fractions, dataSeed, trainSource.file, { strata });
   const preprocessing: Preprocessing = {
     kind: 'image',
     featureShape: [shape.height, shape.width, shape.channels],

@@ -6,7 +6,7 @@ import type { LoadedData, Preprocessing, Split, UnscorableRow } from './types';
 
 /** Reads, splits (seeded) and preprocesses (fitted on train) the data a config names. */
 export async function loadData(config: Config): Promise<LoadedData> {
-  return config.data.format === 'csv' ? loadCsvData(config) : loadIdxData(config);
+  return config.data.format === 'idx' ? loadIdxData(config) : loadCsvData(config);
 }
 
 export type DataSource = { csv: string } | { images: string; targets: Record<string, string> };

@@ -16,11 +16,21 @@ export interface Fractions {
 
 const SPLIT_STREAM = 0x53504c;
 
+/** What must hold the split together besides the fractions. */
+export interface SplitConstraints {
+  /** Per row, its class (null: unlabelled): each class is cut in the fractions on its own. */
+  strata?: (string | null)[];
+  /** Per row, its group: rows of one group all go to the same split. */
+  groups?: string[];
+}
+
 /**
  * Shuffles 0..n-1 with the seed, then cuts it: val and test get round(n * fraction)
- * rows, train the rest. Each part keeps source order, so files read naturally.
+ * rows, train the rest. Each part keeps source order, so files read naturally. With
+ * strata each class is shuffled and cut alone (class proportions kept in every part);
+ * with groups whole groups are shuffled and dealt out until each part has its share.
  */
-export function splitIndices(n: number, fractions: Fractions, seed: number, what: string): SplitIndices {
+export function splitIndices(n: number, fractions: Fractions, seed: number, what: string, constraints: SplitConstraints = {}): SplitIndices {
   const total = fractions.train + fractions.val + fractions.test;
   const nVal = Math.round((n * fractions.val) / total);
   const nTest = Math.round((n * fractions.test) / total);
@@ -28,13 +38,51 @@ export function splitIndices(n: number, fractions: Fractions, seed: number, what
   if (nTrain < 1) {
     throw new DataError(`${what}: ${n} rows are too few to split into train/val/test`, 'add data, or lower data.split.val and data.split.test');
   }
-  const order = permutation(n, deriveSeed(seed, SPLIT_STREAM));
-  const sorted = (a: Uint32Array) => Array.from(a).sort((x, y) => x - y);
-  return {
-    val: sorted(order.subarray(0, nVal)),
-    test: sorted(order.subarray(nVal, nVal + nTest)),
-    train: sorted(order.subarray(nVal + nTest)),
-  };
+  const sorted = (a: ArrayLike<number>) => Array.from(a).sort((x, y) => x - y);
+  let parts: { val: number[]; test: number[]; train: number[] };
+  if (constraints.groups) parts = byGroup(constraints.groups, nVal, nTest, seed);
+  else if (constraints.strata) parts = byStratum(constraints.strata, fractions.val / total, fractions.test / total, seed);
+  else {
+    const order = permutation(n, deriveSeed(seed, SPLIT_STREAM));
+    parts = { val: Array.from(order.subarray(0, nVal)), test: Array.from(order.subarray(nVal, nVal + nTest)), train: Array.from(order.subarray(nVal + nTest)) };
+  }
+  if (parts.train.length < 1) throw new DataError(`${what}: no rows are left for train after the split`, 'add data, or lower data.split.val and data.split.test');
+  return { val: sorted(parts.val), test: sorted(parts.test), train: sorted(parts.train) };
+}
+
+function byStratum(strata: (string | null)[], val: number, test: number, seed: number) {
+  const classes = new Map<string, number[]>();
+  strata.forEach((c, i) => {
+    const key = c ?? '\u0000unlabelled';
+    if (!classes.has(key)) classes.set(key, []);
+    classes.get(key)!.push(i);
+  });
+  const parts = { val: [] as number[], test: [] as number[], train: [] as number[] };
+  [...classes.keys()].sort().forEach((key, k) => {
+    const rows = classes.get(key)!;
+    const order = permutation(rows.length, deriveSeed(seed, SPLIT_STREAM, k + 1));
+    const nVal = Math.round(rows.length * val);
+    const nTest = Math.round(rows.length * test);
+    order.forEach((o, i) => (i < nVal ? parts.val : i < nVal + nTest ? parts.test : parts.train).push(rows[o]));
+  });
+  return parts;
+}
+
+function byGroup(groups: string[], nVal: number, nTest: number, seed: number) {
+  const members = new Map<string, number[]>();
+  groups.forEach((g, i) => {
+    if (!members.has(g)) members.set(g, []);
+    members.get(g)!.push(i);
+  });
+  const names = [...members.keys()];
+  const order = permutation(names.length, deriveSeed(seed, SPLIT_STREAM));
+  const parts = { val: [] as number[], test: [] as number[], train: [] as number[] };
+  for (const o of order) {
+    const rows = members.get(names[o])!;
+    const part = parts.val.length < nVal ? parts.val : parts.test.length < nTest ? parts.test : parts.train;
+    part.push(...rows);
+  }
+  return parts;
 }
 
 /**

@@ -4,9 +4,10 @@
  * is fitted on the train split only and recorded in `Preprocessing`, so eval and
  * predict transform new files exactly as training did.
  */
-import type { Config, CsvDataConfig, TaskConfig } from '../config/schema';
+import type { Config, TableDataConfig, TaskConfig } from '../config/schema';
 import { DataError } from '../errors';
-import { columnIndex, numericCell, parseNumber, readCsv, type CsvTable } from './csv';
+import { columnIndex, numericCell, parseNumber, readTable, type CsvTable } from './csv';
+import { MISSING_CELL } from './jsonl';
 import { UNLABELLED_CLASS } from './labels';
 import { carveFractions, splitIndices, type Fractions } from './split';
 import type { ColumnTransform, LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
@@ -34,18 +35,18 @@ const lineList = (lines: number[]) => lines.slice(0, 5).join(', ') + (lines.leng
  * single-task model never takes the other tasks' targets as inputs.
  */
 export function featureColumns(config: Config): string[] {
-  const data = config.data as CsvDataConfig;
+  const data = config.data as TableDataConfig;
   if (data.features) return data.features;
-  const table = data.path ? readCsv(data.path, 'data.path', data.delimiter, 1) : readCsv(data.splits!.train, 'data.splits.train', data.delimiter, 1);
+  const table = readTable(data.path ?? data.splits!.train, data.path ? 'data.path' : 'data.splits.train', data.format, delimiterOf(data));
   const allTargets = new Set(Object.values(config.tasks).flatMap(targetColumns));
   return table.header.filter((c) => !allTargets.has(c));
 }
 
 export function loadCsvData(config: Config): LoadedData {
-  const data = config.data as CsvDataConfig;
+  const data = config.data as TableDataConfig;
   const naValues = new Set(data.na_values);
   const notes: string[] = [];
-  const read = (file: string, key: string) => readCsv(file, key, data.delimiter, data.limit);
+  const read = (file: string, key: string) => readTable(file, key, data.format, delimiterOf(data), data.limit);
   const trainTable = data.path ? read(data.path, 'data.path') : read(data.splits!.train, 'data.splits.train');
   const valTable = data.splits?.val ? read(data.splits.val, 'data.splits.val') : undefined;
   const testTable = data.splits?.test ? read(data.splits.test, 'data.splits.test') : undefined;
@@ -59,7 +60,10 @@ export function loadCsvData(config: Config): LoadedData {
   // Every row of the file gets its split before any row is set aside for a missing value,
   // so models that read the file with other tasks or features still agree on each row's split.
   const fractions: Fractions = data.path ? data.split : carveFractions(data.split, !!valTable, !!testTable);
-  const parts = splitIndices(trainFileRows.length, fractions, data.split.seed ?? config.seed, trainTable.file);
+  const parts = splitIndices(trainFileRows.length, fractions, data.split.seed ?? config.seed, trainTable.file, {
+    strata: data.split.stratify ? trainFileRows.map((r) => r.targets[data.split.stratify!] as string | null) : undefined,
+    groups: data.split.group ? groupCells(trainTable, data.split.group, naValues) : undefined,
+  });
   const fromTrain = (idx: number[]) => idx.map((i) => trainFileRows[i]);
   let train = fromTrain(parts.train);
   let val = valTable ? rowsOf(valTable) : fromTrain(parts.val);
@@ -103,7 +107,7 @@ export function loadCsvData(config: Config): LoadedData {
     kind: 'table',
     featureShape: [width],
     columns,
-    csv: { delimiter: data.delimiter, naValues: data.na_values, missing: data.missing, missingTargets: data.missing_targets },
+    csv: { format: data.format, delimiter: delimiterOf(data), naValues: data.na_values, missing: data.missing, missingTargets: data.missing_targets },
     targets,
   };
   if (data.missing === 'impute') {
@@ -131,7 +135,7 @@ function setAside(parts: Row[][], drop: (r: Row) => boolean, why: string, notes:
 function readRows(table: CsvTable, features: string[], tasks: Record<string, TaskConfig>, naValues: Set<string>, featureKey: string): Row[] {
   const featureIdx = features.map((f) => columnIndex(table, f, featureKey));
   const taskCols = Object.entries(tasks).map(([name, t]) => [name, t, targetColumns(t).map((c) => columnIndex(table, c, `tasks.${name}.target`))] as const);
-  const isMissing = (cell: string) => naValues.has(cell);
+  const isMissing = (cell: string) => cell === MISSING_CELL || naValues.has(cell);
   return table.rows.map((cells, index) => {
     const line = table.lines[index];
     const targets: Record<string, string | number[] | null> = {};
@@ -317,7 +321,7 @@ export function applyTablePreprocessing(
   options: { requireTargets: boolean; strict: boolean },
 ): { split: Split; unscorable: UnscorableRow[]; notes: string[] } {
   const csv = pre.csv!;
-  const table = readCsv(file, '--data', csv.delimiter);
+  const table = readTable(file, '--data', tableFormatOf(file, csv.format ?? 'csv'), csv.delimiter);
   const features = pre.columns!.map((c) => c.name);
   const notes: string[] = [];
   let rows = readRows(table, features, options.requireTargets ? tasks : {}, new Set(csv.naValues), 'the training data');
@@ -337,4 +341,26 @@ export function applyTablePreprocessing(
     requireTargets: options.requireTargets,
   });
   return { split, unscorable, notes };
+}
+
+function delimiterOf(data: TableDataConfig): string {
+  return data.format === 'csv' ? data.delimiter : ',';
+}
+
+/** A new file for eval/predict: .jsonl/.ndjson or .csv by its name, else the training format. */
+function tableFormatOf(file: string, trained: 'csv' | 'jsonl'): 'csv' | 'jsonl' {
+  if (/\.(jsonl|ndjson)(\.gz)?$/i.test(file)) return 'jsonl';
+  if (/\.csv(\.gz)?$/i.test(file)) return 'csv';
+  return trained;
+}
+
+/** The cells of the data.split.group column; a missing one is an error (its group is unknown). */
+function groupCells(table: CsvTable, column: string, naValues: Set<string>): string[] {
+  const i = columnIndex(table, column, 'data.split.group');
+  return table.rows.map((cells, r) => {
+    if (cells[i] === MISSING_CELL || naValues.has(cells[i])) {
+      throw new DataError(`${table.file}:${table.lines[r]}: column "${column}" (data.split.group) is missing`, 'every row needs its group to be split; fill it in or drop the row');
+    }
+    return cells[i];
+  });
 }

@@ -64,6 +64,8 @@ export interface Preprocessing {
   columns?: ColumnTransform[];
   /** CSV reading settings, so eval and predict parse files as training did. */
   csv?: {
+    /** The training file's format (absent in older checkpoints: csv). */
+    format?: 'csv' | 'jsonl';
     delimiter: string;
     naValues: string[];
     missing: 'drop' | 'impute';
