@@ -6,7 +6,8 @@
  *   32x32x3, batch 64, heads dense 10 (softmax cross-entropy) + dense 1 (MSE), Adam 1e-3.
  * - mlp: 8 -> 64 ReLU -> 64 ReLU, heads 3 (cross-entropy) + 1 (MSE), batch 256, Adam 1e-3.
  */
-import { configSchema, type Config } from '../src/config/schema';
+import { configSchema, defaultImageEncoder, type Config } from '../src/config/schema';
+import type { InputSpec } from '../src/inputs';
 import type { Preprocessing } from '../src/data/types';
 import { buildModel } from '../src/models/build';
 import { Rng } from '../src/data/rng';
@@ -42,9 +43,13 @@ export function reference(model: BenchModel): Reference {
     training: { batch_size: cnn ? 64 : 256, optimizer: { type: 'adam', learning_rate: 0.001 }, diagnostics: { enabled: false } },
   });
   const inputShape = cnn ? [32, 32, 3] : [8];
+  // The MLP reads eight numeric columns, each an input of its own as in a real table.
+  const inputs: InputSpec[] = cnn
+    ? [{ name: 'image', type: 'image', shape: inputShape, state: { height: 32, width: 32, channels: 3, resize: false, encoder: defaultImageEncoder() } }]
+    : Array.from({ length: 8 }, (_, i) => ({ name: `x${i}`, type: 'numeric', shape: [1], state: { mean: 0, std: 1 } }));
   const preprocessing: Preprocessing = {
     kind: cnn ? 'image' : 'table',
-    featureShape: inputShape,
+    inputs,
     targets: {
       cls: { kind: 'classification', column: 'c', classes: Array.from({ length: classes }, (_, i) => String(i)) },
       reg: { kind: 'regression', columns: ['r'], mean: [0], std: [1] },
@@ -61,8 +66,7 @@ export function randomSplit(ref: Reference, batches: number): Split {
   const classes = (ref.preprocessing.targets.cls as { classes: string[] }).classes.length;
   return {
     size: n,
-    featureShape: ref.inputShape,
-    features: Float32Array.from({ length: n * size }, () => rng.normal()),
+    inputs: ref.preprocessing.inputs.map((input) => ({ name: input.name, shape: input.shape, values: Float32Array.from({ length: (n * size) / ref.preprocessing.inputs.length }, () => rng.normal()) })),
     targets: { cls: Int32Array.from({ length: n }, () => rng.int(classes)), reg: Float32Array.from({ length: n }, () => rng.normal()) },
     rows: Int32Array.from({ length: n }, (_, i) => i),
   };

@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import type { InputSpec } from '../inputs';
 import { formatNumber } from '../training/progress';
 
 /** Per-task metrics as a compact table: one row per task, `n` the rows that carry its label. */
@@ -13,4 +14,14 @@ export function metricsTable(tasks: Record<string, { loss: number; metrics: Reco
     table.push([task, e.n === undefined ? '' : String(e.n), formatNumber(e.loss), ...metricNames.map((m) => (m in e.metrics ? formatNumber(e.metrics[m]) : ''))]);
   }
   return table.toString();
+}
+
+/** `island (category, 3), bill_length_mm (numeric), image (image 28x28x1)` */
+export function describeInputs(inputs: InputSpec[]): string {
+  if (inputs.length > 6 && inputs.every((i) => i.type !== 'image')) {
+    const width = inputs.reduce((n, i) => n + i.shape.reduce((a, b) => a * b, 1), 0);
+    const counts = ['numeric', 'category'].map((t) => `${inputs.filter((i) => i.type === t).length} ${t}`).join(', ');
+    return `${inputs.length} columns (${counts}), ${width} values per sample`;
+  }
+  return inputs.map((i) => `${i.name} (${i.type}${i.type === 'numeric' ? '' : ` ${i.shape.join('x')}`})`).join(', ');
 }

@@ -20,7 +20,7 @@ import { train, type StopSignal, type TaskBest, type TrainResult, type TrainStat
 import { labelledRows } from '../data/labels';
 import { createProgress, formatNumber, type ProgressReporter } from '../training/progress';
 import { mtlVersion } from '../version';
-import { metricsTable } from './format';
+import { describeInputs, metricsTable } from './format';
 import { reportCommand } from './report';
 import { TensorBoardWriter } from '../outputs/tensorboard';
 import { commonOptions, parseIntOption, type Output } from './options';
@@ -89,7 +89,7 @@ export async function trainCommand(
   out.log(describeBackend(backend));
   const data = await loadData(config);
   for (const note of data.notes) out.log(note);
-  out.log(`data: ${data.train.size} train, ${data.val.size} val, ${data.test.size} test samples of shape [${data.preprocessing.featureShape.join(', ')}]`);
+  out.log(`data: ${data.train.size} train, ${data.val.size} val, ${data.test.size} test samples; inputs ${describeInputs(data.preprocessing.inputs)}`);
   if (resumed && JSON.stringify(resumed.meta.preprocessing) !== JSON.stringify(data.preprocessing) && !args.force) {
     throw new UserError('the data files changed since this run started (the fitted preprocessing differs)', {
       exitCode: 2,

@@ -49,12 +49,24 @@ function dataIssues(config: Config): ConfigIssue[] {
     });
   }
 
+  if (data.format !== 'idx' && data.inputs) {
+    if (data.features) issues.push({ path: ['data', 'features'], message: 'give data.inputs or data.features, not both (data.features is the short form of data.inputs)' });
+    if (data.categorical) issues.push({ path: ['data', 'categorical'], message: 'with data.inputs, give a category column type: category instead' });
+    const seen = new Set<string>();
+    data.inputs.forEach((input, i) => {
+      if (seen.has(input.name)) issues.push({ path: ['data', 'inputs', i, 'name'], message: `input "${input.name}" is listed twice` });
+      seen.add(input.name);
+    });
+  }
   if (data.format !== 'idx') {
     const allTargets = new Set(Object.values(config.tasks).flatMap((t) => targetsOf(t.target)));
     data.features?.forEach((f, i) => {
       if (allTargets.has(f)) {
         issues.push({ path: ['data', 'features', i], message: `"${f}" is a task target and cannot also be a feature` });
       }
+    });
+    data.inputs?.forEach((input, i) => {
+      if (allTargets.has(input.name)) issues.push({ path: ['data', 'inputs', i, 'name'], message: `"${input.name}" is a task target and cannot also be an input` });
     });
   } else {
     const available = new Set(Object.keys(data.splits?.train.targets ?? data.targets));
@@ -87,10 +99,15 @@ function modelIssues(config: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const backbone = config.model.backbone;
   if (backbone.type === 'resnet') {
-    if (config.data.format !== 'idx') {
+    const data = config.data;
+    const oneImage = data.format === 'idx' || (data.inputs?.length === 1 && data.inputs[0].type === 'image');
+    if (!oneImage) {
       issues.push({
         path: ['model', 'backbone', 'type'],
-        message: 'resnet needs image data (data.format: idx); use mlp for tables',
+        message:
+          data.inputs?.some((i) => i.type === 'image')
+            ? 'a resnet backbone takes one image input alone; beside other inputs each image gets its own ResNet (the input\'s encoder) and the backbone is the mlp after the combiner'
+            : 'resnet needs image data (data.format: idx, or one input of type: image); use mlp for tables',
       });
     }
     if (backbone.preset) {

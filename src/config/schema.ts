@@ -36,8 +36,61 @@ const dataCommon = {
   standardize_targets: z.boolean().default(true),
 };
 
+/** A ResNet small enough to encode one image input beside others (see inputs/image.ts). */
+const imageEncoder = z.strictObject({
+  block: z.enum(['basic', 'bottleneck']).default('basic'),
+  filters: z.array(positiveInt).min(1).default([16, 32]),
+  blocks: z.array(positiveInt).min(1).default([1, 1]),
+  stem: z
+    .strictObject({ filters: positiveInt.default(16), kernel_size: positiveInt.default(3), strides: positiveInt.default(1), pool: z.boolean().default(false) })
+    .optional(),
+});
+
+/** The image encoder's settings when the config gives none (IDX images, say). */
+export const defaultImageEncoder = (): z.infer<typeof imageEncoder> => imageEncoder.parse({});
+
+/** One input column and its type (src/inputs/, one file per type). */
+export const inputSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    /** The column (CSV header, JSONL key). */
+    name: nonEmpty,
+    type: z.literal('numeric'),
+    /** Scale with the train mean and std; default: data.standardize. */
+    standardize: z.boolean().optional(),
+  }),
+  z.strictObject({
+    name: nonEmpty,
+    type: z.literal('category'),
+    /** `one_hot` over the train categories, or a learned `embedding` of width `dim`. */
+    encoder: z.enum(['one_hot', 'embedding']).default('one_hot'),
+    dim: positiveInt.default(8),
+  }),
+  z.strictObject({
+    name: nonEmpty,
+    type: z.literal('image'),
+    /** [height, width] every image is resized to; without it all images must share one size. */
+    size: z.tuple([positiveInt, positiveInt]).optional(),
+    /** 1 (gray) or 3 (RGB); default: the first image's. */
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+    /** The ResNet encoding this image when the model has other inputs (alone, the backbone does). */
+    encoder: imageEncoder.prefault({}),
+  }),
+]);
+
+/** The derived rotation target (see format: idx); for tables it rotates an image input. */
+const rotationSchema = z.strictObject({
+  target: identifier.default('angle'),
+  max_degrees: z.number().gt(0).max(180).default(45),
+  /** Tables: the image input to rotate; default: the only one. */
+  input: nonEmpty.optional(),
+});
+
 /** Keys shared by the table formats (CSV, JSONL). */
 const tableFields = {
+  /** Typed input columns; instead of `features` (numbers and categories, types detected). */
+  inputs: z.array(inputSchema).min(1).optional(),
+  /** Rotate an image input by a seeded random angle per row and expose the angle as a regression target. */
+  rotation: rotationSchema.optional(),
   /** One file, divided into train/val/test by `split`. Relative paths are relative to the config file. */
   path: nonEmpty.optional(),
   /** Explicit files per split instead of `path`; a missing val/test is carved from train by `split`. */
@@ -93,12 +146,7 @@ const idxData = z.strictObject({
    * Rotate every image by a seeded random angle in [-max_degrees, max_degrees] and expose
    * the angle (in degrees) as a regression target named `target`.
    */
-  rotation: z
-    .strictObject({
-      target: identifier.default('angle'),
-      max_degrees: z.number().gt(0).max(180).default(45),
-    })
-    .optional(),
+  rotation: rotationSchema.omit({ input: true }).optional(),
   ...dataCommon,
 });
 
@@ -337,6 +385,7 @@ export type Config = z.output<typeof configSchema>;
 export type DataConfig = Config['data'];
 export type CsvDataConfig = Extract<DataConfig, { format: 'csv' }>;
 /** The table formats: one row per sample, columns by name. */
+export type InputConfig = z.infer<typeof inputSchema>;
 export type TableDataConfig = Extract<DataConfig, { format: 'csv' | 'jsonl' }>;
 export type IdxDataConfig = Extract<DataConfig, { format: 'idx' }>;
 export type BackboneConfig = Config['model']['backbone'];

@@ -10,19 +10,29 @@ export function epochOrder(size: number, seed: number, epoch: number): Uint32Arr
 }
 
 export interface Batch {
-  features: Float32Array;
+  /** Per input, in the split's order: n * prod(shape) values. */
+  inputs: Float32Array[];
   targets: Record<string, Int32Array | Float32Array>;
+}
+
+/** Values per sample of an input of this shape. */
+export function sampleSize(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** Copies samples order[start..end) of `split` into fresh contiguous arrays. */
 export function gatherBatch(split: Split, order: ArrayLike<number>, start: number, end: number): Batch {
   const n = end - start;
-  const size = split.featureShape.reduce((a, b) => a * b, 1);
-  const features = new Float32Array(n * size);
-  for (let i = 0; i < n; i++) {
-    const row = order[start + i];
-    features.set(split.features.subarray(row * size, (row + 1) * size), i * size);
-  }
+  const inputs = split.inputs.map(({ shape, values }) => {
+    const size = sampleSize(shape);
+    const out = new Float32Array(n * size);
+    for (let i = 0; i < n; i++) {
+      const row = order[start + i];
+      if (size === 1) out[i] = values[row];
+      else out.set(values.subarray(row * size, (row + 1) * size), i * size);
+    }
+    return out;
+  });
   const targets: Batch['targets'] = {};
   for (const [task, values] of Object.entries(split.targets)) {
     const k = values.length / split.size;
@@ -34,5 +44,5 @@ export function gatherBatch(split: Split, order: ArrayLike<number>, start: numbe
     }
     targets[task] = out;
   }
-  return { features, targets };
+  return { inputs, targets };
 }

@@ -2,7 +2,8 @@
  * Image sets from IDX files: N x H x W (one channel) or N x H x W x C images, one
  * IDX file per target (labels or values), an optional derived rotation target.
  */
-import type { Config, IdxDataConfig, TaskConfig } from '../config/schema';
+import { defaultImageEncoder, type Config, type IdxDataConfig, type TaskConfig } from '../config/schema';
+import type { ImageState } from '../inputs/image';
 import { DataError } from '../errors';
 import { MAX_ABS_VALUE } from './csv';
 import { readIdx, type IdxArray } from './idx';
@@ -10,6 +11,9 @@ import { rotateImage, rotationAngle } from './rotation';
 import { carveFractions, splitIndices } from './split';
 import { classNames } from './tabular';
 import type { LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
+
+/** The name of the one input of IDX data. */
+export const IDX_INPUT = 'image';
 
 interface ImageShape {
   height: number;
@@ -257,7 +261,7 @@ function buildSplit(source: ImageSource, index: number[], pre: Preprocessing, ta
       targets[name] = out;
     }
   }
-  return { size: index.length, featureShape: [source.height, source.width, source.channels], features, targets, rows: Int32Array.from(index) };
+  return { size: index.length, inputs: [{ name: IDX_INPUT, shape: [source.height, source.width, source.channels], values: features }], targets, rows: Int32Array.from(index) };
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -284,7 +288,7 @@ export function loadIdxData(config: Config): LoadedData {
   const parts = splitIndices(trainSource.count, fractions, dataSeed, trainSource.file, { strata });
   const preprocessing: Preprocessing = {
     kind: 'image',
-    featureShape: [shape.height, shape.width, shape.channels],
+    inputs: [{ name: IDX_INPUT, type: 'image', shape: [shape.height, shape.width, shape.channels], state: { ...shape, resize: false, encoder: defaultImageEncoder() } satisfies ImageState }],
     image: { ...shape, scale: trainSource.scale },
     rotation: data.rotation ? { target: data.rotation.target, maxDegrees: data.rotation.max_degrees, seed: dataSeed } : undefined,
     targets: fitTargets(config.tasks, trainSource, parts.train, data.standardize_targets),

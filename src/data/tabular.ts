@@ -1,23 +1,26 @@
 /**
- * CSV tables -> model inputs: numeric columns standardized, categorical columns
- * one-hot encoded, missing values dropped or imputed, targets encoded. Everything
- * is fitted on the train split only and recorded in `Preprocessing`, so eval and
- * predict transform new files exactly as training did.
+ * Tables (CSV, JSONL) -> model inputs: each input column is fitted and encoded by its
+ * type (src/inputs/: numbers standardized, categories one-hot or embedded, image paths
+ * decoded), missing values dropped or imputed, targets encoded. Everything is fitted
+ * on the train split only and recorded in `Preprocessing`, so eval and predict
+ * transform new files exactly as training did.
  */
-import type { Config, TableDataConfig, TaskConfig } from '../config/schema';
+import type { Config, InputConfig, TableDataConfig, TaskConfig } from '../config/schema';
+import { CellError, inputType, type InputSpec } from '../inputs';
 import { DataError } from '../errors';
 import { columnIndex, numericCell, parseNumber, readTable, type CsvTable } from './csv';
 import { MISSING_CELL } from './jsonl';
 import { UNLABELLED_CLASS } from './labels';
 import { carveFractions, splitIndices, type Fractions } from './split';
-import type { ColumnTransform, LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
+import { rotateImage, rotationAngle } from './rotation';
+import type { LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
 
 /** A CSV row after reading, before encoding. */
 interface Row {
   table: CsvTable;
   index: number;
   line: number;
-  /** Feature cells by feature position; null = missing. */
+  /** Input cells by input position; null = missing. */
   features: (string | null)[];
   /** Per task: the label (classification) or the values (regression). */
   targets: Record<string, string | number[] | null>;
@@ -30,12 +33,13 @@ function targetColumns(task: TaskConfig): string[] {
 const lineList = (lines: number[]) => lines.slice(0, 5).join(', ') + (lines.length > 5 ? `, ... (${lines.length} in all)` : '');
 
 /**
- * The feature columns a CSV config trains on: data.features, or every column of the
- * train file that is no task's target. mtl compare fixes them for all its models, so a
- * single-task model never takes the other tasks' targets as inputs.
+ * The input columns a table config trains on: data.inputs, data.features, or every
+ * column of the train file that is no task's target. mtl compare fixes them for all
+ * its models, so a single-task model never takes the other tasks' targets as inputs.
  */
 export function featureColumns(config: Config): string[] {
   const data = config.data as TableDataConfig;
+  if (data.inputs) return data.inputs.map((i) => i.name);
   if (data.features) return data.features;
   const table = readTable(data.path ?? data.splits!.train, data.path ? 'data.path' : 'data.splits.train', data.format, delimiterOf(data));
   const allTargets = new Set(Object.values(config.tasks).flatMap(targetColumns));
@@ -52,10 +56,11 @@ export function loadCsvData(config: Config): LoadedData {
   const testTable = data.splits?.test ? read(data.splits.test, 'data.splits.test') : undefined;
 
   const allTargets = new Set(Object.values(config.tasks).flatMap(targetColumns));
-  const features = data.features ?? trainTable.header.filter((c) => !allTargets.has(c));
+  const features = data.inputs?.map((i) => i.name) ?? data.features ?? trainTable.header.filter((c) => !allTargets.has(c));
   if (features.length === 0) throw new DataError(`${trainTable.file}: no feature columns left besides the targets`, 'add feature columns or list them in data.features');
+  const rotation = data.rotation ? { ...data.rotation, seed: data.split.seed ?? config.seed } : undefined;
 
-  const rowsOf = (table: CsvTable) => readRows(table, features, config.tasks, naValues, data.features ? 'data.features' : 'the header');
+  const rowsOf = (table: CsvTable) => readRows(table, features, config.tasks, naValues, data.inputs ? 'data.inputs' : data.features ? 'data.features' : 'the header', rotation);
   const trainFileRows = rowsOf(trainTable);
   // Every row of the file gets its split before any row is set aside for a missing value,
   // so models that read the file with other tasks or features still agree on each row's split.
@@ -73,17 +78,8 @@ export function loadCsvData(config: Config): LoadedData {
   const taskCount = Object.keys(config.tasks).length;
   [train, val, test] = setAside([train, val, test], unlabelled, data.missing_targets === 'drop' || taskCount === 1 ? 'a missing target' : 'no target of any task', notes);
 
-  // Auto-detection: a column is categorical when most of its values are not numbers; a
-  // mostly-numeric column with a few words in it is a data error, reported below.
-  const mostlyText = (f: number) => {
-    const present = trainFileRows.map((r) => r.features[f]).filter((c): c is string => c !== null);
-    return present.filter((c) => parseNumber(c) === undefined).length * 2 > present.length;
-  };
-  const categorical = new Set(data.categorical ?? features.filter((_, f) => mostlyText(f)));
-  for (const c of categorical) {
-    if (!features.includes(c)) throw new DataError(`data.categorical names "${c}", which is not a feature column`, `feature columns: ${features.join(', ')}`);
-  }
-  for (const rows of [train, val, test]) checkNumericCells(rows, features, categorical);
+  const inputs = data.inputs ?? detectInputs(features, trainFileRows, data.categorical);
+  for (const rows of [train, val, test]) checkNumericCells(rows, inputs, !data.inputs);
 
   if (data.missing === 'drop') {
     [train, val, test] = setAside([train, val, test], (r) => r.features.some((c) => c === null), 'missing values (set data.missing: impute to keep them)', notes);
@@ -98,16 +94,14 @@ export function loadCsvData(config: Config): LoadedData {
     }
   }
 
-  const columns = fitColumns(features, categorical, train, trainTable.file);
+  const specs = fitInputs(inputs, train, trainTable.file, data.standardize);
   // Classes: every label of the train file (explicit files: a label only in val/test is an error).
   const targets = fitTargets(config, trainFileRows, train, data.standardize_targets, trainTable.file);
-  if (data.standardize === false) for (const c of columns) if (c.kind === 'numeric') Object.assign(c, { mean: 0, std: 1 });
-  const width = columns.reduce((n, c) => n + (c.kind === 'numeric' ? 1 : c.categories.length), 0);
   const preprocessing: Preprocessing = {
     kind: 'table',
-    featureShape: [width],
-    columns,
+    inputs: specs,
     csv: { format: data.format, delimiter: delimiterOf(data), naValues: data.na_values, missing: data.missing, missingTargets: data.missing_targets },
+    rotation: rotation && { target: rotation.target, maxDegrees: rotation.max_degrees, seed: rotation.seed, input: rotationInput(rotation.input, specs) },
     targets,
   };
   if (data.missing === 'impute') {
@@ -116,9 +110,9 @@ export function loadCsvData(config: Config): LoadedData {
   }
 
   const unseen = { count: 0 };
-  const encode = (rows: Row[], strictLabels: boolean) => encodeRows(rows, preprocessing, config.tasks, { strictLabels, unseen });
+  const encode = (rows: Row[], strictLabels: boolean) => encodeRows(rows, preprocessing, config.tasks, { strictLabels, unseen, rotate: true });
   const result = { train: encode(train, true), val: encode(val, !data.path), test: encode(test, !data.path), preprocessing, notes };
-  if (unseen.count) notes.push(`${unseen.count} val/test rows hold a category never seen in training; it is encoded as all zeros`);
+  if (unseen.count) notes.push(`${unseen.count} val/test rows hold a category never seen in training; it is encoded as unknown (all zeros one-hot)`);
   return result;
 }
 
@@ -132,15 +126,25 @@ function setAside(parts: Row[][], drop: (r: Row) => boolean, why: string, notes:
   return dropped.size ? parts.map((rows) => rows.filter((r) => !drop(r))) : parts;
 }
 
-function readRows(table: CsvTable, features: string[], tasks: Record<string, TaskConfig>, naValues: Set<string>, featureKey: string): Row[] {
+function readRows(
+  table: CsvTable,
+  features: string[],
+  tasks: Record<string, TaskConfig>,
+  naValues: Set<string>,
+  featureKey: string,
+  rotation?: { target: string; max_degrees: number; seed: number },
+): Row[] {
   const featureIdx = features.map((f) => columnIndex(table, f, featureKey));
-  const taskCols = Object.entries(tasks).map(([name, t]) => [name, t, targetColumns(t).map((c) => columnIndex(table, c, `tasks.${name}.target`))] as const);
+  const derived = (t: TaskConfig) => rotation !== undefined && t.type === 'regression' && t.target === rotation.target;
+  const taskCols = Object.entries(tasks).map(([name, t]) => [name, t, derived(t) ? [] : targetColumns(t).map((c) => columnIndex(table, c, `tasks.${name}.target`))] as const);
   const isMissing = (cell: string) => cell === MISSING_CELL || naValues.has(cell);
   return table.rows.map((cells, index) => {
     const line = table.lines[index];
     const targets: Record<string, string | number[] | null> = {};
     for (const [name, task, idx] of taskCols) {
-      if (idx.some((i) => isMissing(cells[i]))) {
+      if (derived(task)) {
+        targets[name] = [rotationAngle(rotation!.seed, index, rotation!.max_degrees)];
+      } else if (idx.some((i) => isMissing(cells[i]))) {
         targets[name] = null;
       } else if (task.type === 'classification') {
         targets[name] = cells[idx[0]];
@@ -158,36 +162,66 @@ function readRows(table: CsvTable, features: string[], tasks: Record<string, Tas
   });
 }
 
-function checkNumericCells(rows: Row[], features: string[], categorical: Set<string>): void {
+/**
+ * The short form's inputs: a column is a category when most of its train-file values
+ * are not numbers (a mostly-numeric column with a few words in it is a data error,
+ * reported by checkNumericCells), unless data.categorical lists the categories.
+ */
+function detectInputs(features: string[], rows: Row[], categorical: string[] | undefined): InputConfig[] {
+  for (const c of categorical ?? []) {
+    if (!features.includes(c)) throw new DataError(`data.categorical names "${c}", which is not a feature column`, `feature columns: ${features.join(', ')}`);
+  }
+  const mostlyText = (f: number) => {
+    const present = rows.map((r) => r.features[f]).filter((c): c is string => c !== null);
+    return present.filter((c) => parseNumber(c) === undefined).length * 2 > present.length;
+  };
+  return features.map((name, f) =>
+    (categorical ? categorical.includes(name) : mostlyText(f)) ? { name, type: 'category', encoder: 'one_hot', dim: 8 } : { name, type: 'numeric' },
+  );
+}
+
+function checkNumericCells(rows: Row[], inputs: InputConfig[], shortForm: boolean): void {
   for (const row of rows) {
-    features.forEach((name, f) => {
+    inputs.forEach((input, f) => {
       const cell = row.features[f];
-      if (cell === null || categorical.has(name)) return;
+      if (cell === null || input.type !== 'numeric') return;
       const value = numericCell(cell, 'train on');
       if (!value.ok) {
-        throw new DataError(`${row.table.file}:${row.line}: column "${name}" ${value.problem}`, `fix the cell, add it to data.na_values if it means "missing", or list "${name}" in data.categorical`);
+        const asCategory = shortForm ? `list "${input.name}" in data.categorical` : `give "${input.name}" type: category`;
+        throw new DataError(`${row.table.file}:${row.line}: column "${input.name}" ${value.problem}`, `fix the cell, add it to data.na_values if it means "missing", or ${asCategory}`);
       }
     });
   }
 }
 
-function fitColumns(features: string[], categorical: Set<string>, train: Row[], file: string): ColumnTransform[] {
-  return features.map((name, f) => {
-    const present = train.map((r) => r.features[f]).filter((c): c is string => c !== null);
-    if (present.length === 0) throw new DataError(`${file}: column "${name}" has no values in the train split (all missing)`, 'drop it from data.features, or fill it in');
-    if (categorical.has(name)) {
-      const counts = new Map<string, number>();
-      for (const c of present) counts.set(c, (counts.get(c) ?? 0) + 1);
-      const categories = [...counts.keys()].sort();
-      const fill = categories.reduce((best, c) => (counts.get(c)! > counts.get(best)! ? c : best), categories[0]);
-      return { kind: 'categorical', name, categories, fill };
+function fitInputs(inputs: InputConfig[], train: Row[], file: string, standardize: boolean): InputSpec[] {
+  return inputs.map((input, f) => {
+    const present = train.filter((r) => r.features[f] !== null);
+    if (present.length === 0) throw new DataError(`${file}: column "${input.name}" has no values in the train split (all missing)`, 'drop it from the inputs, or fill it in');
+    const type = inputType(input.type);
+    const options = input.type === 'numeric' ? { standardize: input.standardize ?? standardize } : input;
+    let state: unknown;
+    try {
+      state = type.fit(present.map((r) => r.features[f]!), options, { file, lines: present.map((r) => r.line) });
+    } catch (e) {
+      if (e instanceof CellError) throw new DataError(`${present[0].table.file}:${present[0].line}: column "${input.name}" ${e.message}`, e.hint);
+      throw e;
     }
-    const values = present.map(Number);
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
-    const std = Math.sqrt(variance);
-    return { kind: 'numeric', name, mean, std: std > 0 ? std : 1, fill: mean };
+    return { name: input.name, type: input.type, shape: type.shape(state), state };
   });
+}
+
+/** The image input a table's rotation turns: the one named, or the only one. */
+function rotationInput(name: string | undefined, specs: InputSpec[]): string {
+  const images = specs.filter((s) => s.type === 'image');
+  const chosen = name ? images.find((s) => s.name === name) : images.length === 1 ? images[0] : undefined;
+  if (!chosen) {
+    throw new DataError(
+      name ? `data.rotation.input names "${name}", which is not an image input` : `data.rotation needs ${images.length ? 'data.rotation.input to say which image input to rotate' : 'an image input (type: image in data.inputs)'}`,
+      `image inputs: ${images.map((s) => s.name).join(', ') || 'none'}`,
+    );
+  }
+  return chosen.name;
 }
 
 function fitTargets(config: Config, classSource: Row[], trainSplit: Row[], standardize: boolean, file: string): Record<string, TargetTransform> {
@@ -229,36 +263,52 @@ export function classNames(labels: string[], numClasses: number | undefined, tas
 }
 
 interface EncodeOptions {
-  /** A label outside the known classes is an error (explicit files) rather than impossible. */
+  /** A label or category outside the known ones is an error (explicit files) rather than counted. */
   strictLabels: boolean;
   unseen: { count: number };
   /** Collect problems per row instead of throwing (predict). */
   unscorable?: UnscorableRow[];
   requireTargets?: boolean;
+  /** Apply the rotation of Preprocessing.rotation (training, and eval with targets). */
+  rotate: boolean;
 }
 
 function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskConfig>, options: EncodeOptions): Split {
-  const columns = pre.columns!;
-  const width = pre.featureShape[0];
-  const kept: { row: Row; values: Float32Array }[] = [];
+  const specs = pre.inputs;
+  const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
+  const arrays = sizes.map((size) => new Float32Array(rows.length * size));
+  const context = { strictCategories: options.strictLabels || options.unscorable !== undefined, unseen: options.unseen, file: '' };
+  const rotation = options.rotate && pre.rotation?.input ? pre.rotation : undefined;
+  const kept: Row[] = [];
   for (const row of rows) {
+    const k = kept.length;
     try {
-      kept.push({ row, values: encodeFeatures(row, columns, width, pre.csv!.missing, options) });
+      specs.forEach((spec, f) => encodeCell(row, f, spec, arrays[f].subarray(k * sizes[f], (k + 1) * sizes[f]), pre.csv!.missing, { ...context, file: row.table.file }, options));
     } catch (e) {
+      arrays.forEach((a, f) => a.fill(0, k * sizes[f], (k + 1) * sizes[f]));
       if (options.unscorable && e instanceof DataError) options.unscorable.push({ row: row.line, reason: e.message.replace(/^[^:]+:\d+: /, '') });
       else throw e;
+      continue;
     }
+    if (rotation) {
+      const f = specs.findIndex((s) => s.name === rotation.input);
+      const [h, w, c] = specs[f].shape;
+      const image = arrays[f].subarray(k * sizes[f], (k + 1) * sizes[f]);
+      const rotated = new Float32Array(image.length);
+      rotateImage(image, rotated, h, w, c, rotationAngle(rotation.seed, row.index, rotation.maxDegrees));
+      image.set(rotated);
+    }
+    kept.push(row);
   }
   const n = kept.length;
-  const features = new Float32Array(n * width);
-  kept.forEach((k, i) => features.set(k.values, i * width));
+  const inputs = specs.map((s, f) => ({ name: s.name, shape: s.shape, values: n === rows.length ? arrays[f] : arrays[f].slice(0, n * sizes[f]) }));
   const targets: Split['targets'] = {};
   if (options.requireTargets !== false) {
     for (const name of Object.keys(tasks)) {
       const t = pre.targets[name];
       if (t.kind === 'classification') {
         const index = new Map(t.classes.map((c, i) => [c, i]));
-        targets[name] = Int32Array.from(kept, ({ row }) => {
+        targets[name] = Int32Array.from(kept, (row) => {
           const label = row.targets[name] as string | null;
           if (label === null) return UNLABELLED_CLASS;
           const i = index.get(label);
@@ -270,7 +320,7 @@ function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskC
       } else {
         const k = t.columns.length;
         const out = new Float32Array(n * k);
-        kept.forEach(({ row }, i) => {
+        kept.forEach((row, i) => {
           const values = row.targets[name] as number[] | null;
           for (let j = 0; j < k; j++) out[i * k + j] = values ? (values[j] - t.mean[j]) / t.std[j] : NaN;
         });
@@ -278,36 +328,22 @@ function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskC
       }
     }
   }
-  return { size: n, featureShape: [width], features, targets, rows: Int32Array.from(kept, (k) => k.row.line) };
+  return { size: n, inputs, targets, rows: Int32Array.from(kept, (r) => r.line) };
 }
 
-function encodeFeatures(row: Row, columns: ColumnTransform[], width: number, missing: 'drop' | 'impute', options: EncodeOptions): Float32Array {
-  const out = new Float32Array(width);
-  let o = 0;
-  columns.forEach((c, f) => {
+function encodeCell(row: Row, f: number, spec: InputSpec, out: Float32Array, missing: 'drop' | 'impute', context: Parameters<ReturnType<typeof inputType>['encode']>[3], options: EncodeOptions): void {
+  const type = inputType(spec.type);
+  try {
     let cell = row.features[f];
     if (cell === null) {
-      if (missing === 'drop' && options.unscorable) throw new DataError(`${row.table.file}:${row.line}: column "${c.name}" is missing`);
-      cell = c.kind === 'numeric' ? String(c.fill) : c.fill;
+      if (missing === 'drop' && options.unscorable) throw new CellError('is missing');
+      cell = type.fill(spec.state);
     }
-    if (c.kind === 'numeric') {
-      const value = numericCell(cell, 'score');
-      if (!value.ok) throw new DataError(`${row.table.file}:${row.line}: column "${c.name}" ${value.problem}`, 'fix the cell or mark it missing');
-      out[o++] = (value.value - c.mean) / c.std;
-    } else {
-      const k = c.categories.indexOf(cell);
-      if (k < 0) {
-        if (options.strictLabels || options.unscorable) {
-          throw new DataError(`${row.table.file}:${row.line}: column "${c.name}" holds "${cell}", a category never seen in training`, `known categories: ${c.categories.join(', ')}`);
-        }
-        options.unseen.count++;
-      } else {
-        out[o + k] = 1;
-      }
-      o += c.categories.length;
-    }
-  });
-  return out;
+    type.encode(cell, spec.state, out, context);
+  } catch (e) {
+    if (e instanceof CellError) throw new DataError(`${row.table.file}:${row.line}: column "${spec.name}" ${e.message}`, e.hint);
+    throw e;
+  }
 }
 
 /**
@@ -322,9 +358,10 @@ export function applyTablePreprocessing(
 ): { split: Split; unscorable: UnscorableRow[]; notes: string[] } {
   const csv = pre.csv!;
   const table = readTable(file, '--data', tableFormatOf(file, csv.format ?? 'csv'), csv.delimiter);
-  const features = pre.columns!.map((c) => c.name);
+  const features = pre.inputs.map((c) => c.name);
   const notes: string[] = [];
-  let rows = readRows(table, features, options.requireTargets ? tasks : {}, new Set(csv.naValues), 'the training data');
+  const rotation = pre.rotation?.input && options.requireTargets ? { target: pre.rotation.target, max_degrees: pre.rotation.maxDegrees, seed: pre.rotation.seed } : undefined;
+  let rows = readRows(table, features, options.requireTargets ? tasks : {}, new Set(csv.naValues), 'the training data', rotation);
   // Rows are dropped as training dropped them (models of older versions dropped any row
   // missing a target); predict reports rows it cannot score instead.
   const byTarget = (r: Row) => Object.values(r.targets);
@@ -339,6 +376,7 @@ export function applyTablePreprocessing(
     unseen: { count: 0 },
     unscorable: options.strict ? undefined : unscorable,
     requireTargets: options.requireTargets,
+    rotate: options.requireTargets,
   });
   return { split, unscorable, notes };
 }

@@ -1,3 +1,5 @@
+import type { InputSpec } from '../inputs/types';
+
 /**
  * What the data layer hands to training, eval and predict. Everything here is plain
  * typed arrays and JSON: no tensors, so it can be tested without an engine.
@@ -7,10 +9,8 @@
 export interface Split {
   /** Number of samples. */
   size: number;
-  /** Shape of one sample: [F] for tables, [H, W, C] for images. */
-  featureShape: number[];
-  /** Features, row-major: size * prod(featureShape) values. */
-  features: Float32Array;
+  /** The inputs in the model's input order, each named. */
+  inputs: SplitInput[];
   /**
    * Per task: class indices (Int32Array, one per sample) for classification,
    * standardized values (Float32Array, size * K) for regression; a row without the
@@ -24,25 +24,14 @@ export interface Split {
   rows: Int32Array;
 }
 
-/** How one CSV feature column becomes model inputs; fitted on the train split. */
-export type ColumnTransform =
-  | {
-      kind: 'numeric';
-      name: string;
-      /** Train-split mean and std (std 1 when standardization is off or the column is constant). */
-      mean: number;
-      std: number;
-      /** Value used for missing cells when `missing: impute` (the train mean). */
-      fill: number;
-    }
-  | {
-      kind: 'categorical';
-      name: string;
-      /** One-hot order; values not in this list are an error. */
-      categories: string[];
-      /** Value used for missing cells when `missing: impute` (the train mode). */
-      fill: string;
-    };
+/** One input of a split. */
+export interface SplitInput {
+  name: string;
+  /** Shape of one sample ([1] a number, [K] one-hot, [H, W, C] an image). */
+  shape: number[];
+  /** Row-major: size * prod(shape) values. */
+  values: Float32Array;
+}
 
 /** How a task's target is encoded; fitted on the train split. */
 export type TargetTransform =
@@ -57,11 +46,10 @@ export type TargetTransform =
 
 /** Everything needed to turn raw files into model inputs the same way training did. JSON-safe. */
 export interface Preprocessing {
+  /** Where samples come from: table rows (CSV, JSONL) or an IDX images file. */
   kind: 'table' | 'image';
-  /** Shape of one sample as the model sees it. */
-  featureShape: number[];
-  /** Tables: one entry per source column, in input order (categorical ones expand to one-hot). */
-  columns?: ColumnTransform[];
+  /** The model's inputs in order, each with its type's fitted state (src/inputs/). */
+  inputs: InputSpec[];
   /** CSV reading settings, so eval and predict parse files as training did. */
   csv?: {
     /** The training file's format (absent in older checkpoints: csv). */
@@ -74,8 +62,8 @@ export interface Preprocessing {
   };
   /** Images: pixels are scaled by `scale` (1/255). */
   image?: { height: number; width: number; channels: number; scale: number };
-  /** Derived rotation target (IDX data with `rotation`), applied identically at eval time. */
-  rotation?: { target: string; maxDegrees: number; seed: number };
+  /** Derived rotation target, applied identically at eval time (tables: of the image input `input`). */
+  rotation?: { target: string; maxDegrees: number; seed: number; input?: string };
   /** Task name -> target encoding. */
   targets: Record<string, TargetTransform>;
 }

@@ -20,7 +20,7 @@ export function pairKey(a: string, b: string): string {
   return `${a}~${b}`;
 }
 
-export function probeTaskGradients(network: MultiTaskNetwork, tasks: TaskConfig[], x: tf.Tensor, targets: TaskTarget[]): GradientProbe {
+export function probeTaskGradients(network: MultiTaskNetwork, tasks: TaskConfig[], x: tf.Tensor[], targets: TaskTarget[]): GradientProbe {
   const n = tasks.length;
   const flat = tf.tidy(() =>
     tasks.map((task, i) => {

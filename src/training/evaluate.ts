@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TaskConfig } from '../config/schema';
 import type { Preprocessing, Split, TargetTransform } from '../data/types';
+import { sampleSize } from '../data/batches';
 import { labelledRows, selectRows } from '../data/labels';
 import { taskLoss, taskTarget } from './losses';
 import { classificationMetrics, regressionMetrics } from './metrics';
@@ -42,13 +43,12 @@ export function runSplit(
   const outputs: RawOutputs = Object.fromEntries(names.map((t, i) => [t, new Float32Array(split.size * units[i])]));
   const lossSums = Object.fromEntries(names.map((t) => [t, 0]));
   const labelled = Object.fromEntries(names.map((t) => [t, 0]));
-  const sampleSize = split.featureShape.reduce((a, b) => a * b, 1);
   for (let start = 0; start < split.size; start += INFERENCE_BATCH) {
     const end = Math.min(split.size, start + INFERENCE_BATCH);
     const n = end - start;
     // tidy must not return typed arrays (it walks them element by element): keep tensors, read after.
     const results = tf.tidy(() => {
-      const x = tf.tensor(split.features.subarray(start * sampleSize, end * sampleSize), [n, ...split.featureShape]);
+      const x = split.inputs.map(({ shape, values }) => tf.tensor(values.subarray(start * sampleSize(shape), end * sampleSize(shape)), [n, ...shape]));
       const ys = asArray(model.apply(x, { training: false }));
       // Without targets (predict) there is nothing to score: outputs only.
       return names.map((task, i) => {

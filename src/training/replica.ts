@@ -59,11 +59,11 @@ export function batchTensors(
   names: string[],
   tasks: TaskConfig[],
   denominators?: number[],
-): { x: tf.Tensor; targets: TaskTarget[] } {
+): { x: tf.Tensor[]; targets: TaskTarget[] } {
   const batch = gatherBatch(split, order, start, end);
   const n = end - start;
   return {
-    x: tf.tensor(batch.features, [n, ...split.featureShape]),
+    x: split.inputs.map((input, i) => tf.tensor(batch.inputs[i], [n, ...input.shape])),
     targets: names.map((t, i) => taskTarget(tasks[i], batch.targets[t], n, denominators?.[i])),
   };
 }

@@ -50,16 +50,16 @@ export class TrainStep {
   }
 
   /**
-   * Forward, backward and update on one batch; with `skipNonFinite` a NaN/Inf batch
+   * Forward, backward and update on one batch (`x`: one tensor per model input); with `skipNonFinite` a NaN/Inf batch
    * leaves the weights untouched. With a `reducer` (data-parallel training) this
    * batch is one shard, and the reducer combines it with the other shards before the
    * update, so every replica applies the same step.
    */
-  run(x: tf.Tensor, targets: TaskTarget[], skipNonFinite = true, reducer?: StepReducer): StepResult {
+  run(x: tf.Tensor[], targets: TaskTarget[], skipNonFinite = true, reducer?: StepReducer): StepResult {
     const { optimizer } = this.setup;
     return tf.tidy(() => {
       // An empty shard (a last batch smaller than the number of replicas) contributes nothing.
-      let local = x.shape[0] === 0 ? this.emptyLocal() : this.computeLocal(x, targets);
+      let local = x[0].shape[0] === 0 ? this.emptyLocal() : this.computeLocal(x, targets);
       if (reducer) local = reducer.reduce(local, this.variables);
       const gradNormSq = optimizer.gradNormSq(local.grads, this.variables);
       const finite = Number.isFinite(local.total) && Number.isFinite(gradNormSq);
@@ -82,7 +82,7 @@ export class TrainStep {
   }
 
   /** Losses and gradients of one batch, nothing applied; the gradients live in the caller's tidy scope. */
-  private computeLocal(x: tf.Tensor, targets: TaskTarget[]): LocalStep {
+  private computeLocal(x: tf.Tensor[], targets: TaskTarget[]): LocalStep {
     const { network, tasks, weighting, penalty } = this.setup;
     const capture = weighting.needsRepresentationGrads;
     let kept: tf.Scalar[] = [];

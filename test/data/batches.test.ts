@@ -5,15 +5,18 @@ import type { Split } from '../../src/data/types';
 
 const split: Split = {
   size: 4,
-  featureShape: [2],
-  features: Float32Array.from([0, 1, 10, 11, 20, 21, 30, 31]),
+  inputs: [
+    { name: 'x', shape: [2], values: Float32Array.from([0, 1, 10, 11, 20, 21, 30, 31]) },
+    { name: 'y', shape: [1], values: Float32Array.from([5, 6, 7, 8]) },
+  ],
   targets: { c: Int32Array.from([0, 1, 2, 3]), r: Float32Array.from([0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5]) },
   rows: Int32Array.from([2, 3, 4, 5]),
 };
 
 test('gatherBatch copies the chosen rows with their targets', () => {
   const b = gatherBatch(split, [3, 1, 0, 2], 0, 2);
-  assert.deepEqual(Array.from(b.features), [30, 31, 10, 11]);
+  assert.deepEqual(Array.from(b.inputs[0]), [30, 31, 10, 11]);
+  assert.deepEqual(Array.from(b.inputs[1]), [8, 6], 'every input, by the same rows');
   assert.deepEqual(Array.from(b.targets.c), [3, 1]);
   assert.deepEqual(Array.from(b.targets.r), [3, 3.5, 1, 1.5]);
 });
@@ -29,18 +32,17 @@ test('epoch orders are permutations, reshuffled each epoch, fixed by the seed', 
 test('gatherBatch: image rows, a range in the middle of the order, fresh arrays', () => {
   const images: Split = {
     size: 3,
-    featureShape: [2, 2, 1],
-    features: Float32Array.from({ length: 12 }, (_, i) => i),
+    inputs: [{ name: 'image', shape: [2, 2, 1], values: Float32Array.from({ length: 12 }, (_, i) => i) }],
     targets: { angle: Float32Array.from([0.1, 0.2, 0.3]) },
     rows: Int32Array.from([7, 8, 9]),
   };
   const b = gatherBatch(images, Uint32Array.from([2, 0, 1]), 1, 3);
-  assert.deepEqual(Array.from(b.features), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(Array.from(b.inputs[0]), [0, 1, 2, 3, 4, 5, 6, 7]);
   assert.deepEqual(Array.from(b.targets.angle), [Math.fround(0.1), Math.fround(0.2)]);
   assert.ok(b.targets.angle instanceof Float32Array);
-  b.features[0] = 99;
-  assert.equal(images.features[0], 0, 'the split is not touched');
-  assert.equal(gatherBatch(images, [0, 1, 2], 3, 3).features.length, 0);
+  b.inputs[0][0] = 99;
+  assert.equal(images.inputs[0].values[0], 0, 'the split is not touched');
+  assert.equal(gatherBatch(images, [0, 1, 2], 3, 3).inputs[0].length, 0);
 });
 
 test('epoch orders of tiny sets', () => {

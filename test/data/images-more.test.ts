@@ -88,10 +88,10 @@ test('N x H x W x C images, N x K targets, and a regression over several target 
     '  k: {type: classification, target: label}\n  r: {type: regression, target: [pair, single]}',
   );
   const d = await loadData(config);
-  assert.deepEqual(d.train.featureShape, [2, 3, 3]);
-  assert.equal(d.train.features.length, d.train.size * 18);
+  assert.deepEqual(d.train.inputs[0].shape, [2, 3, 3]);
+  assert.equal(d.train.inputs[0].values.length, d.train.size * 18);
   const i = d.train.rows[1];
-  assert.ok(Math.abs(d.train.features[18 + 5] - ((i * 18 + 5) % 256) / 255) < 1e-7, 'pixel values scaled by 1/255');
+  assert.ok(Math.abs(d.train.inputs[0].values[18 + 5] - ((i * 18 + 5) % 256) / 255) < 1e-7, 'pixel values scaled by 1/255');
   const k = d.preprocessing.targets.k;
   assert.deepEqual(k.kind === 'classification' && k.classes, ['-1', '9', '10']);
   assert.equal((d.train.targets.k as Int32Array)[1], { 10: 2, 9: 1, [-1]: 0 }[[10, 9, -1][i % 3]]);
@@ -176,7 +176,7 @@ test('rotation: counter-clockwise about the centre, seeded per image index, iden
   );
   const a = await loadData(config);
   const b = await loadData(config);
-  assert.deepEqual(a.train.features, b.train.features);
+  assert.deepEqual(a.train.inputs[0].values, b.train.inputs[0].values);
   assert.deepEqual(a.test.targets.angle, b.test.targets.angle);
   a.test.rows.forEach((i, o) => assert.ok(Math.abs((a.test.targets.angle as Float32Array)[o] - rotationAngle(config.seed, i, 20)) < 1e-4));
   assert.deepEqual(a.preprocessing.rotation, { target: 'angle', maxDegrees: 20, seed: config.seed });
@@ -211,7 +211,7 @@ test('image eval: an unseen label throws (strict) or leaves the image out (non-s
   const predict = await loadWithPreprocessing(d.preprocessing, config.tasks, { images: files.images, targets: {} }, { requireTargets: false, strict: false });
   assert.equal(predict.split.size, 30);
   const pixels = readIdx(files.images).data as Uint8Array;
-  assert.equal(predict.split.features[40], pixels[40] * (1 / 255), 'not rotated');
+  assert.equal(predict.split.inputs[0].values[40], pixels[40] * (1 / 255), 'not rotated');
 });
 
 test('synthetic shapes: seeded, every class drawn, scale in range', () => {

@@ -85,8 +85,8 @@ test('image sets load with scaled pixels, class and value targets, and a derived
   const config = shapesConfig(files, '  rotation: {target: angle, max_degrees: 30}\n  limit: 50');
   const data = await loadData(config);
   assert.equal(data.train.size + data.val.size + data.test.size, 50);
-  assert.deepEqual(data.train.featureShape, [12, 12, 1]);
-  assert.ok(Math.max(...data.train.features) <= 1);
+  assert.deepEqual(data.train.inputs[0].shape, [12, 12, 1]);
+  assert.ok(Math.max(...data.train.inputs[0].values) <= 1);
   const shape = data.preprocessing.targets.shape;
   assert.deepEqual(shape.kind === 'classification' && shape.classes, ['0', '1', '2', '3']);
   const angle = data.preprocessing.targets.angle;
@@ -95,7 +95,7 @@ test('image sets load with scaled pixels, class and value targets, and a derived
   const again = await loadWithPreprocessing(data.preprocessing, config.tasks, { images: files.images, targets: { label: files.labels, scale: files.scale } }, { requireTargets: true, strict: true });
   const i = data.test.rows[0];
   const size = 144;
-  assert.deepEqual(Array.from(again.split.features.subarray(i * size, (i + 1) * size)), Array.from(data.test.features.subarray(0, size)));
+  assert.deepEqual(Array.from(again.split.inputs[0].values.subarray(i * size, (i + 1) * size)), Array.from(data.test.inputs[0].values.subarray(0, size)));
   assert.equal(again.split.targets.angle[i], data.test.targets.angle[0]);
 });
 

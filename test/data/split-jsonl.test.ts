@@ -4,6 +4,7 @@ import { loadData, loadWithPreprocessing } from '../../src/data/load';
 import { splitIndices } from '../../src/data/split';
 import { DataError } from '../../src/errors';
 import { configFrom } from '../helpers/config';
+import { flatFeatures } from '../helpers/features';
 import { tempDir, writeFile } from '../helpers/tmp';
 
 const dir = tempDir();
@@ -60,7 +61,7 @@ test('JSONL reads like the same table in CSV: same split, same encoding; null an
   const jsonl = await loadData(configFrom(`data: {format: jsonl, path: ${writeFile(dir, 't.jsonl', jsonlText)}}\n${tasks}`));
   for (const name of ['train', 'val', 'test'] as const) {
     assert.deepEqual(Array.from(jsonl[name].rows), Array.from(csv[name].rows).map((line) => line - 1), `${name}: JSONL lines have no header line`);
-    assert.deepEqual(Array.from(jsonl[name].features), Array.from(csv[name].features));
+    assert.deepEqual(Array.from(flatFeatures(jsonl[name])), Array.from(flatFeatures(csv[name])));
     assert.deepEqual(Array.from(jsonl[name].targets.size), Array.from(csv[name].targets.size));
   }
   assert.deepEqual(jsonl.preprocessing.targets, csv.preprocessing.targets);

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { loadData, loadWithPreprocessing } from '../../src/data/load';
 import type { LoadedData } from '../../src/data/types';
 import { DataError } from '../../src/errors';
+import type { CategoryState } from '../../src/inputs/category';
 import { configFrom } from '../helpers/config';
+import { featureWidth, flatFeatures } from '../helpers/features';
 import { tempDir, writeFile } from '../helpers/tmp';
 
 const dir = tempDir();
@@ -78,7 +80,7 @@ test('a regression task over K columns: K standardized values per row, train-spl
 test('standardize: false and standardize_targets: false keep raw values', async () => {
   const d = await load(`path: ${csv(rows40)}, features: [x], standardize: false, standardize_targets: false`, kindAndSize);
   const line = d.train.rows[3];
-  assert.equal(d.train.features[3], (line - 2) * 2);
+  assert.equal(flatFeatures(d.train)[3], (line - 2) * 2);
   assert.equal((d.train.targets.size as Float32Array)[3], line - 2);
   const t = d.preprocessing.targets.size;
   assert.deepEqual(t.kind === 'regression' && [t.mean, t.std], [[0], [1]]);
@@ -87,19 +89,20 @@ test('standardize: false and standardize_targets: false keep raw values', async 
 test('categorical columns: auto-detected or listed, one-hot over sorted train categories', async () => {
   const auto = await load(`path: ${csv(rows40)}`, kindAndSize);
   assert.deepEqual(
-    auto.preprocessing.columns!.map((c) => (c.kind === 'categorical' ? `${c.name}:${c.categories.join('/')}` : c.name)),
+    auto.preprocessing.inputs.map((c) => (c.type === 'category' ? `${c.name}:${(c.state as CategoryState).categories.join('/')}` : c.name)),
     ['x', 'color:blue/red'],
   );
-  assert.deepEqual(auto.preprocessing.featureShape, [3]);
+  assert.deepEqual([featureWidth(auto.preprocessing)], [3]);
   const listed = await load(`path: ${csv(rows40)}, categorical: [x, color], limit: 12`, kindAndSize);
-  const x = listed.preprocessing.columns![0];
-  assert.ok(x.kind === 'categorical');
-  assert.deepEqual(x.categories, [...x.categories].sort());
-  assert.equal(listed.preprocessing.featureShape[0], x.categories.length + 2);
+  const x = listed.preprocessing.inputs[0];
+  assert.equal(x.type, 'category');
+  const categories = (x.state as CategoryState).categories;
+  assert.deepEqual(categories, [...categories].sort());
+  assert.equal(featureWidth(listed.preprocessing), categories.length + 2);
   // Each row has exactly one 1 in each one-hot block.
-  const width = listed.preprocessing.featureShape[0];
+  const width = featureWidth(listed.preprocessing);
   for (let i = 0; i < listed.train.size; i++) {
-    const row = Array.from(listed.train.features.subarray(i * width, (i + 1) * width));
+    const row = Array.from(flatFeatures(listed.train).subarray(i * width, (i + 1) * width));
     assert.equal(row.reduce((a, b) => a + b, 0), 2);
   }
 });
@@ -120,12 +123,12 @@ test('missing values: drop lists the lines; impute fills the train mean and mode
   const imputed = await load(`path: ${csv(text)}, missing: impute, missing_targets: drop`, kindAndSize);
   assert.equal(all(imputed), 39);
   assert.ok(imputed.notes.some((n) => /imputed missing feature values in 2 rows/.test(n)));
-  const [x, color] = imputed.preprocessing.columns!;
-  assert.ok(x.kind === 'numeric' && color.kind === 'categorical');
-  assert.equal(color.fill, 'red', 'red is the most common color');
+  const [x, color] = imputed.preprocessing.inputs;
+  assert.ok(x.type === 'numeric' && color.type === 'category');
+  assert.equal((color.state as CategoryState).mode, 'red', 'red is the most common color');
   for (const split of [imputed.train, imputed.val, imputed.test]) {
     for (let i = 0; i < split.size; i++) {
-      const f = split.features.subarray(i * 3, i * 3 + 3);
+      const f = flatFeatures(split).subarray(i * 3, i * 3 + 3);
       if (split.rows[i] === 5) assert.ok(Math.abs(f[0]) < 1e-6, 'the mean, standardized, is 0');
       if (split.rows[i] === 6) assert.deepEqual(Array.from(f.subarray(1)), [0, 1], 'the mode, red');
     }
@@ -193,6 +196,6 @@ test('saved preprocessing: missing features under drop, absent target columns fo
   // Features transform exactly as in training.
   const again = await loadWithPreprocessing(d.preprocessing, tasks, { csv: csv(rows40) }, { requireTargets: true, strict: true });
   const i = d.test.rows[0] - 2;
-  assert.deepEqual(Array.from(again.split.features.subarray(i * 3, i * 3 + 3)), Array.from(d.test.features.subarray(0, 3)));
+  assert.deepEqual(Array.from(flatFeatures(again.split).subarray(i * 3, i * 3 + 3)), Array.from(flatFeatures(d.test).subarray(0, 3)));
   assert.equal((again.split.targets.size as Float32Array)[i], (d.test.targets.size as Float32Array)[0]);
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadData, loadWithPreprocessing } from '../../src/data/load';
 import { DataError } from '../../src/errors';
 import { configFrom } from '../helpers/config';
+import { featureWidth, flatFeatures } from '../helpers/features';
 import { repoRoot, tempDir, writeFile } from '../helpers/tmp';
 
 const penguins = path.join(repoRoot, 'datasets', 'penguins', 'penguins.csv');
@@ -31,12 +32,12 @@ test('penguins: splits, one-hot widths, classes and train-only standardization',
   // The split is cut from all 344 rows before any is dropped.
   assert.ok(data.val.size <= Math.round(344 * 0.15) && data.val.size >= Math.round(344 * 0.15) - 11);
   // island (3 categories) + 3 numeric + sex (2 categories)
-  assert.deepEqual(data.preprocessing.featureShape, [8]);
+  assert.deepEqual([featureWidth(data.preprocessing)], [8]);
   const species = data.preprocessing.targets.species;
   assert.deepEqual(species.kind === 'classification' && species.classes, ['Adelie', 'Chinstrap', 'Gentoo']);
   const meanOf = (split: typeof data.train, col: number) => {
     let s = 0;
-    for (let i = 0; i < split.size; i++) s += split.features[i * 8 + col];
+    for (let i = 0; i < split.size; i++) s += flatFeatures(split)[i * 8 + col];
     return s / split.size;
   };
   const numericCol = 3; // bill_length_mm follows island's 3 one-hot columns
@@ -121,7 +122,7 @@ test('missing files and folders name the config key', async () => {
 test('a UTF-8 BOM and CRLF line endings read like a plain file', async () => {
   const plain = await loadDataFrom(writeFile(dir, 'plain.csv', good));
   const crlf = await loadDataFrom(writeFile(dir, 'crlf.csv', '\uFEFF' + good.replace(/\n/g, '\r\n')));
-  assert.deepEqual(Array.from(crlf.train.features), Array.from(plain.train.features));
+  assert.deepEqual(Array.from(flatFeatures(crlf.train)), Array.from(flatFeatures(plain.train)));
   assert.deepEqual(Array.from(crlf.train.rows), Array.from(plain.train.rows));
 });
 

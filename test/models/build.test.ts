@@ -1,3 +1,4 @@
+import { singleInput } from '../helpers/features';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -21,7 +22,7 @@ const tasks = `tasks:
 function pre(featureShape: number[], classes = 5, outputs = 1): Preprocessing {
   return {
     kind: featureShape.length === 1 ? 'table' : 'image',
-    featureShape,
+    inputs: singleInput(featureShape),
     targets: {
       kind: { kind: 'classification', column: 'label', classes: Array.from({ length: classes }, (_, i) => `c${i}`) },
       size: { kind: 'regression', columns: Array.from({ length: outputs }, (_, i) => `s${i}`), mean: Array(outputs).fill(0), std: Array(outputs).fill(1) },

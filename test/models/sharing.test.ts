@@ -1,3 +1,4 @@
+import { singleInput } from '../helpers/features';
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -21,7 +22,7 @@ before(async () => {
 
 const pre: Preprocessing = {
   kind: 'table',
-  featureShape: [4],
+  inputs: singleInput([4]),
   targets: {
     a: { kind: 'classification', column: 'a', classes: ['x', 'y', 'z'] },
     b: { kind: 'regression', columns: ['b'], mean: [0], std: [1] },

@@ -17,18 +17,24 @@ import { Collective, Command } from './collective';
 import type { EpochMessage, SharedSplit, WorkerInit, WorkerReply } from './protocol';
 import { DataParallelReducer, movingStatistics, reduceLength } from './reducer';
 
+/**
+ * Moves the split's arrays into shared memory, which every thread reads without a copy;
+ * the split itself then reads from there too, so the data is held once, not per thread.
+ */
 function share(split: Split): SharedSplit {
   const copy = (values: Float32Array | Int32Array) => {
     const buffer = new SharedArrayBuffer(values.byteLength);
     new (values.constructor as Float32ArrayConstructor)(buffer).set(values as Float32Array);
     return buffer;
   };
-  return {
+  const shared: SharedSplit = {
     size: split.size,
-    featureShape: split.featureShape,
-    features: copy(split.features),
+    inputs: split.inputs.map((input) => ({ name: input.name, shape: input.shape, buffer: copy(input.values) })),
     targets: Object.fromEntries(Object.entries(split.targets).map(([k, v]) => [k, { buffer: copy(v), kind: v instanceof Int32Array ? 'int32' : 'float32' }])),
   };
+  shared.inputs.forEach((input, i) => (split.inputs[i].values = new Float32Array(input.buffer)));
+  for (const [k, t] of Object.entries(shared.targets)) split.targets[k] = t.kind === 'int32' ? new Int32Array(t.buffer) : new Float32Array(t.buffer);
+  return shared;
 }
 
 export class ReplicaPool {

@@ -4,8 +4,7 @@ import type { BackendName } from '../../backends';
 /** A split's arrays in shared memory, readable by every thread without copies. */
 export interface SharedSplit {
   size: number;
-  featureShape: number[];
-  features: SharedArrayBuffer;
+  inputs: { name: string; shape: number[]; buffer: SharedArrayBuffer }[];
   targets: Record<string, { buffer: SharedArrayBuffer; kind: 'int32' | 'float32' }>;
 }
 

@@ -18,8 +18,7 @@ import '../../models/layers/cross-stitch';
 function sharedSplit(shared: SharedSplit): Split {
   return {
     size: shared.size,
-    featureShape: shared.featureShape,
-    features: new Float32Array(shared.features),
+    inputs: shared.inputs.map((input) => ({ name: input.name, shape: input.shape, values: new Float32Array(input.buffer) })),
     targets: Object.fromEntries(Object.entries(shared.targets).map(([k, t]) => [k, t.kind === 'int32' ? new Int32Array(t.buffer) : new Float32Array(t.buffer)])),
     rows: new Int32Array(0),
   };

@@ -1,0 +1,86 @@
+/**
+ * An image: a column of PNG/JPEG paths (relative to the data file, or absolute), or the
+ * images of an IDX file. Pixels are scaled to [0, 1], converted to `channels` and resized
+ * to `size` when given; without `size` every image must have the first one's size.
+ * Alone, the image's encoder is the configured backbone (a ResNet, presets included);
+ * beside other inputs it gets a ResNet encoder of its own whose pooled features join
+ * the combiner.
+ */
+import path from 'node:path';
+import type { ResnetBackboneConfig } from '../config/schema';
+import { decodeImageFile, ImageFileError, toPixels, type DecodedImage } from '../data/image-files';
+import { buildBackbone } from '../models/backbones';
+import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { CellError, type InputType } from './types';
+
+export interface ImageOptions {
+  /** [height, width] to resize to. */
+  size?: [number, number];
+  channels?: 1 | 3;
+  /** The ResNet that encodes this image when the model has other inputs too. */
+  encoder: Omit<ResnetBackboneConfig, 'type' | 'weights'>;
+}
+
+export interface ImageState {
+  height: number;
+  width: number;
+  channels: number;
+  /** Whether `size` was given: images of other sizes are resized rather than refused. */
+  resize: boolean;
+  encoder: ImageOptions['encoder'];
+}
+
+/** Decoded files of one run, by absolute path: each file is decoded once. */
+const decoded = new Map<string, DecodedImage>();
+
+/** Forgets the decoded files (a new run, or files rewritten since). */
+export function clearImageCache(): void {
+  decoded.clear();
+}
+
+function decode(cell: string, dataFile: string): DecodedImage {
+  const file = path.resolve(path.dirname(dataFile), cell);
+  let image = decoded.get(file);
+  if (!image) {
+    try {
+      image = decodeImageFile(file);
+    } catch (e) {
+      if (e instanceof ImageFileError) throw new CellError(e.message, 'fix the path (relative to the data file) or the file');
+      throw e;
+    }
+    decoded.set(file, image);
+  }
+  return image;
+}
+
+export const imageInput: InputType<ImageOptions, ImageState> = {
+  fit(cells, options, context) {
+    const first = decode(cells[0], context.file);
+    return {
+      height: options.size?.[0] ?? first.height,
+      width: options.size?.[1] ?? first.width,
+      channels: options.channels ?? first.channels,
+      resize: options.size !== undefined,
+      encoder: options.encoder,
+    };
+  },
+  shape: (state) => [state.height, state.width, state.channels],
+  fill: () => {
+    throw new CellError('is missing; an image cannot be imputed', 'give every row an image, or set data.missing: drop');
+  },
+  encode(cell, state, out, context) {
+    const image = decode(cell, context.file);
+    if (!state.resize && (image.height !== state.height || image.width !== state.width)) {
+      throw new CellError(
+        `image ${cell} is ${image.height}x${image.width}, the others are ${state.height}x${state.width}`,
+        `set size: [${state.height}, ${state.width}] on the input to resize every image to one size`,
+      );
+    }
+    toPixels(image, state.height, state.width, state.channels, out);
+  },
+  encoder(input, spec, { rng, alone }) {
+    if (alone) return input;
+    const backbone = buildBackbone({ type: 'resnet', ...spec.state.encoder } as ResnetBackboneConfig, { prefix: `${spec.name}_`, rng, inputShape: spec.shape });
+    return backbone.stages.reduce<SymbolicTensor>((x, stage) => stage(x), input);
+  },
+};

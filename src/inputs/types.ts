@@ -1,0 +1,63 @@
+/**
+ * Typed input features, as Ludwig has them: one class per column type that is fitted
+ * on the train split, turns cells into numbers, keeps its fitted state in the
+ * checkpoint (JSON), and builds its encoder. Adding a type: a file plus a line in
+ * index.ts (and its options in config/schema.ts).
+ */
+import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import type { Rng } from '../data/rng';
+
+/** A cell that cannot be encoded; the caller adds the file and row. */
+export class CellError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface FitContext {
+  /** The data file the cells came from (image paths are relative to its folder). */
+  file: string;
+  /** Lines of the cells, for messages. */
+  lines: number[];
+}
+
+export interface EncodeContext {
+  /** The data file of the row (image paths are relative to its folder). */
+  file: string;
+  /**
+   * A category never seen in training: an error (explicit val/test files, predict), or
+   * counted and encoded as "unknown" (rows carved from the train file).
+   */
+  strictCategories: boolean;
+  unseen: { count: number };
+}
+
+export interface EncoderContext {
+  rng: Rng;
+  /** The only input of the model: the configured backbone is its encoder (images: the ResNet). */
+  alone: boolean;
+}
+
+/** One input's fitted state as saved in checkpoints. */
+export interface InputSpec<State = unknown> {
+  name: string;
+  type: string;
+  /** Shape of one sample of this input as the model takes it. */
+  shape: number[];
+  state: State;
+}
+
+export interface InputType<Options, State> {
+  /** Fits on the train split's present cells (at least one). */
+  fit(cells: string[], options: Options, context: FitContext): State;
+  shape(state: State): number[];
+  /** The cell that stands for a missing one under `missing: impute`. */
+  fill(state: State): string;
+  /** Writes one present cell into `out` (prod(shape) values); throws CellError. */
+  encode(cell: string, state: State, out: Float32Array, context: EncodeContext): void;
+  /** Maps the model input to the vector this input contributes to the combiner. */
+  encoder(input: SymbolicTensor, spec: InputSpec<State>, context: EncoderContext): SymbolicTensor;
+}
