@@ -2,7 +2,8 @@
  * PNG and JPEG files decoded to pixels in plain JavaScript (pngjs, jpeg-js): nothing
  * native to install, so image inputs work wherever mtl does, the browser included.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 
@@ -105,4 +106,31 @@ export function encodePng(data: Uint8Array, height: number, width: number, chann
   }
   png.data = rgba;
   return PNG.sync.write(png, { colorType: channels === 1 ? 0 : 2 });
+}
+
+/**
+ * Writes images (N x H x W x C bytes) as PNG files `images/00000.png`, ... under `dir`,
+ * and a CSV listing each file's relative path with its label columns; returns the CSV.
+ */
+export function writePngTable(
+  dir: string,
+  pixels: Uint8Array,
+  shape: { count: number; height: number; width: number; channels: 1 | 3 },
+  columns: Record<string, ArrayLike<number | string>>,
+  csvName = 'images.csv',
+): string {
+  const { count, height, width, channels } = shape;
+  const size = height * width * channels;
+  mkdirSync(path.join(dir, 'images'), { recursive: true });
+  const names = Object.keys(columns);
+  const lines = [['image', ...names].join(',')];
+  const digits = Math.max(5, String(count - 1).length);
+  for (let i = 0; i < count; i++) {
+    const file = `images/${String(i).padStart(digits, '0')}.png`;
+    writeFileSync(path.join(dir, file), encodePng(pixels.subarray(i * size, (i + 1) * size), height, width, channels));
+    lines.push([file, ...names.map((n) => String(columns[n][i]))].join(','));
+  }
+  const csv = path.join(dir, csvName);
+  writeFileSync(csv, `${lines.join('\n')}\n`);
+  return csv;
 }

@@ -7,6 +7,7 @@
  */
 import type { Config, InputConfig, TableDataConfig, TaskConfig } from '../config/schema';
 import { CellError, inputType, type InputSpec } from '../inputs';
+import { releaseDecodedImages } from '../inputs/image';
 import { DataError } from '../errors';
 import { columnIndex, numericCell, parseNumber, readTable, type CsvTable } from './csv';
 import { MISSING_CELL } from './jsonl';
@@ -47,6 +48,15 @@ export function featureColumns(config: Config): string[] {
 }
 
 export function loadCsvData(config: Config): LoadedData {
+  releaseDecodedImages();
+  try {
+    return loadTable(config);
+  } finally {
+    releaseDecodedImages();
+  }
+}
+
+function loadTable(config: Config): LoadedData {
   const data = config.data as TableDataConfig;
   const naValues = new Set(data.na_values);
   const notes: string[] = [];
@@ -112,6 +122,9 @@ export function loadCsvData(config: Config): LoadedData {
   const unseen = { count: 0 };
   const encode = (rows: Row[], strictLabels: boolean) => encodeRows(rows, preprocessing, config.tasks, { strictLabels, unseen, rotate: true });
   const result = { train: encode(train, true), val: encode(val, !data.path), test: encode(test, !data.path), preprocessing, notes };
+  const images = releaseDecodedImages();
+  if (images.files) notes.push(`decoded ${images.files} image files in ${images.seconds.toFixed(1)}s (kept in memory for the run)`);
+  if (preprocessing.rotation) notes.push(`rotated image input "${preprocessing.rotation.input}" of every row by a seeded random angle in ±${preprocessing.rotation.maxDegrees}° (target "${preprocessing.rotation.target}")`);
   if (unseen.count) notes.push(`${unseen.count} val/test rows hold a category never seen in training; it is encoded as unknown (all zeros one-hot)`);
   return result;
 }
@@ -350,7 +363,16 @@ function encodeCell(row: Row, f: number, spec: InputSpec, out: Float32Array, mis
  * Applies saved table preprocessing to a new CSV file (mtl eval --data, mtl predict).
  * strict: the first problem throws; otherwise problem rows are listed and left out.
  */
-export function applyTablePreprocessing(
+export function applyTablePreprocessing(...args: Parameters<typeof applyTable>): ReturnType<typeof applyTable> {
+  releaseDecodedImages();
+  try {
+    return applyTable(...args);
+  } finally {
+    releaseDecodedImages();
+  }
+}
+
+function applyTable(
   pre: Preprocessing,
   tasks: Record<string, TaskConfig>,
   file: string,

@@ -30,20 +30,26 @@ export interface ImageState {
   encoder: ImageOptions['encoder'];
 }
 
-/** Decoded files of one run, by absolute path: each file is decoded once. */
+/** Decoded files of one data load, by absolute path: each file is decoded once. */
 const decoded = new Map<string, DecodedImage>();
+let decodeSeconds = 0;
 
-/** Forgets the decoded files (a new run, or files rewritten since). */
-export function clearImageCache(): void {
+/** Forgets the decoded files (the split holds the pixels) and says how many there were and how long they took. */
+export function releaseDecodedImages(): { files: number; seconds: number } {
+  const stats = { files: decoded.size, seconds: decodeSeconds };
   decoded.clear();
+  decodeSeconds = 0;
+  return stats;
 }
 
 function decode(cell: string, dataFile: string): DecodedImage {
   const file = path.resolve(path.dirname(dataFile), cell);
   let image = decoded.get(file);
   if (!image) {
+    const started = performance.now();
     try {
       image = decodeImageFile(file);
+      decodeSeconds += (performance.now() - started) / 1000;
     } catch (e) {
       if (e instanceof ImageFileError) throw new CellError(e.message, 'fix the path (relative to the data file) or the file');
       throw e;

@@ -5,7 +5,8 @@
  * WebAssembly SIMD kernels generated at run time for each shape (wasm/simd/)
  * that work in place on the backend's heap, and gradient overrides for
  * FusedBatchNorm, Mean and Sum (taking effect only on backends with the mtl
- * kernels they use). Cases a kernel does not handle go to the stock kernel.
+ * kernels they use), and UnsortedSegmentSum, which the stock backend lacks (the
+ * embedding gradient). Cases a kernel does not handle go to the stock kernel.
  */
 import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerBatchNormKernels } from './batch-norm';
@@ -24,13 +25,14 @@ import { maxPoolGradConfig } from './wasm/max-pool-grad';
 import { padV2Config } from './wasm/pad';
 import { meanConfig, sumConfig } from './wasm/reduce';
 import { sliceConfig } from './wasm/slice';
+import { unsortedSegmentSumConfig } from './wasm/unsorted-segment-sum';
 
 /** Registers the mtl training kernels on backend 'wasm'. Safe to call more than once. */
 export function registerWasmTrainingKernels(): void {
   const configs = [
     conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig,
     fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, repeatConfig,
-    maxPoolGradConfig, sliceConfig, padV2Config, batchMatMulConfig, ...binaryConfigs,
+    maxPoolGradConfig, sliceConfig, padV2Config, batchMatMulConfig, unsortedSegmentSumConfig, ...binaryConfigs,
   ];
   for (const config of configs) {
     replaceKernel(config);
