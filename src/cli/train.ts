@@ -13,7 +13,7 @@ import { ConfigError, InterruptedError, UserError } from '../errors';
 import { buildModel } from '../models/build';
 import { loadBackboneWeights } from '../models/pretrained';
 import { loadCheckpoint, readCheckpointMeta, type NamedTensor } from '../outputs/checkpoint';
-import type { CheckpointMeta } from '../outputs/checkpoint-meta';
+import { CHECKPOINT_VERSION, type CheckpointMeta } from '../outputs/checkpoint-meta';
 import { RUN_FILES, RunDir } from '../outputs/run-dir';
 import { evaluate, type Evaluation } from '../training/evaluate';
 import { train, type StopSignal, type TaskBest, type TrainResult, type TrainState } from '../training/loop';
@@ -138,7 +138,7 @@ export async function trainCommand(
 
   const checkpointMeta: Omit<CheckpointMeta, 'epoch' | 'step' | 'logs'> = {
     format: 'mtl-checkpoint',
-    version: 1,
+    version: CHECKPOINT_VERSION,
     mtlVersion,
     config,
     configHash: hash,

@@ -74,6 +74,10 @@ export const inputSchema = z.discriminatedUnion('type', [
     channels: z.union([z.literal(1), z.literal(3)]).optional(),
     /** The ResNet encoding this image when the model has other inputs (alone, the backbone does). */
     encoder: imageEncoder.prefault({}),
+    /** Training-only augmentation, seeded: horizontal flips, a random crop of the image padded by `crop_padding`, shifts up to `translate` pixels. */
+    augment: z
+      .strictObject({ flip: z.boolean().default(false), crop_padding: z.int().min(0).default(0), translate: z.int().min(0).default(0) })
+      .optional(),
   }),
 ]);
 

@@ -1,5 +1,6 @@
 /** Mini-batches: a seeded order per epoch, and rows gathered into contiguous arrays. */
 import { deriveSeed, permutation } from './rng';
+import { augmentImage } from './augment';
 import type { Split } from './types';
 
 const EPOCH_STREAM = 0x45504f;
@@ -20,16 +21,20 @@ export function sampleSize(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Copies samples order[start..end) of `split` into fresh contiguous arrays. */
-export function gatherBatch(split: Split, order: ArrayLike<number>, start: number, end: number): Batch {
+/**
+ * Copies samples order[start..end) of `split` into fresh contiguous arrays; with
+ * `augmentSeed`, image inputs that ask for it are augmented (training batches).
+ */
+export function gatherBatch(split: Split, order: ArrayLike<number>, start: number, end: number, augmentSeed?: number): Batch {
   const n = end - start;
-  const inputs = split.inputs.map(({ shape, values }) => {
+  const inputs = split.inputs.map(({ shape, values, augment }) => {
     const size = sampleSize(shape);
     const out = new Float32Array(n * size);
     for (let i = 0; i < n; i++) {
       const row = order[start + i];
       if (size === 1) out[i] = values[row];
       else out.set(values.subarray(row * size, (row + 1) * size), i * size);
+      if (augment && augmentSeed !== undefined) augmentImage(out.subarray(i * size, (i + 1) * size), shape, augment, augmentSeed, row);
     }
     return out;
   });

@@ -122,6 +122,9 @@ function loadTable(config: Config): LoadedData {
   const unseen = { count: 0 };
   const encode = (rows: Row[], strictLabels: boolean) => encodeRows(rows, preprocessing, config.tasks, { strictLabels, unseen, rotate: true });
   const result = { train: encode(train, true), val: encode(val, !data.path), test: encode(test, !data.path), preprocessing, notes };
+  inputs.forEach((input, f) => {
+    if (input.type === 'image' && input.augment) result.train.inputs[f].augment = input.augment;
+  });
   const images = releaseDecodedImages();
   if (images.files) notes.push(`decoded ${images.files} image files in ${images.seconds.toFixed(1)}s (kept in memory for the run)`);
   if (preprocessing.rotation) notes.push(`rotated image input "${preprocessing.rotation.input}" of every row by a seeded random angle in ±${preprocessing.rotation.maxDegrees}° (target "${preprocessing.rotation.target}")`);

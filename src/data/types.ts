@@ -1,4 +1,5 @@
 import type { InputSpec } from '../inputs/types';
+import type { ImageAugment } from './augment';
 
 /**
  * What the data layer hands to training, eval and predict. Everything here is plain
@@ -31,6 +32,8 @@ export interface SplitInput {
   shape: number[];
   /** Row-major: size * prod(shape) values. */
   values: Float32Array;
+  /** Train splits of image inputs with `augment`: applied to each batch, never stored. */
+  augment?: ImageAugment;
 }
 
 /** How a task's target is encoded; fitted on the train split. */

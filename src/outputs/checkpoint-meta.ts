@@ -1,10 +1,13 @@
 import type { Config } from '../config/schema';
 import type { Preprocessing } from '../data/types';
 
+/** 2: typed inputs (one model input per data input, Preprocessing.inputs). */
+export const CHECKPOINT_VERSION = 2;
+
 /** What mtl stores in every checkpoint's model.json, so a checkpoint folder is self-contained. */
 export interface CheckpointMeta {
   format: 'mtl-checkpoint';
-  version: 1;
+  version: typeof CHECKPOINT_VERSION;
   mtlVersion: string;
   /** The resolved config the model was trained with. */
   config: Config;

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors';
 import { removeStaleTempFiles, writeFileAtomic } from './atomic';
+import { CHECKPOINT_VERSION } from './checkpoint-meta';
 
 export const MODEL_FILE = 'model.json';
 
@@ -95,6 +96,7 @@ export async function loadCheckpoint<M>(location: string): Promise<LoadedCheckpo
   const dir = location.endsWith('.json') ? path.dirname(location) : location;
   const file = location.endsWith('.json') ? location : path.join(dir, MODEL_FILE);
   const json = readModelJson(file);
+  checkVersion(json.userDefinedMetadata?.mtl ?? {}, file);
   const manifest = json.weightsManifest[0];
   const weightData = readWeights(dir, manifest.paths, manifest.weights, file);
   let model: tfl.LayersModel;
@@ -114,13 +116,25 @@ export async function loadCheckpoint<M>(location: string): Promise<LoadedCheckpo
     const map = tf.io.decodeWeights(data, entry.weights);
     extras[group] = entry.weights.map((w) => ({ name: w.name, tensor: map[w.name] }));
   }
-  return { model, meta: (json.userDefinedMetadata?.mtl ?? {}) as M, extras, dir };
+  return { model, meta: checkVersion((json.userDefinedMetadata?.mtl ?? {}) as M, file), extras, dir };
 }
 
 /** Only the metadata, without building the model. */
 export function readCheckpointMeta<M>(location: string): M {
   const file = location.endsWith('.json') ? location : path.join(location, MODEL_FILE);
-  return (readModelJson(file).userDefinedMetadata?.mtl ?? {}) as M;
+  return checkVersion((readModelJson(file).userDefinedMetadata?.mtl ?? {}) as M, file);
+}
+
+/** A checkpoint of an older layout (before typed inputs) cannot be read by this version. */
+function checkVersion<M>(meta: M, file: string): M {
+  const { format, version } = meta as { format?: string; version?: number };
+  if (format === 'mtl-checkpoint' && version !== undefined && version < CHECKPOINT_VERSION) {
+    throw new UserError(`${file}: written by an older mtl (checkpoint version ${version}; this mtl reads version ${CHECKPOINT_VERSION}, with typed inputs)`, {
+      exitCode: 2,
+      hint: 'train the model again with this version, or use the mtl that trained it',
+    });
+  }
+  return meta;
 }
 
 export function isCheckpointDir(dir: string): boolean {

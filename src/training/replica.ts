@@ -59,14 +59,17 @@ export function batchTensors(
   names: string[],
   tasks: TaskConfig[],
   denominators?: number[],
+  augmentSeed?: number,
 ): { x: tf.Tensor[]; targets: TaskTarget[] } {
-  const batch = gatherBatch(split, order, start, end);
+  const batch = gatherBatch(split, order, start, end, augmentSeed);
   const n = end - start;
   return {
     x: split.inputs.map((input, i) => tf.tensor(batch.inputs[i], [n, ...input.shape])),
     targets: names.map((t, i) => taskTarget(tasks[i], batch.targets[t], n, denominators?.[i])),
   };
 }
+
+const AUGMENT_STEP_STREAM = 0x415553;
 
 export interface StepPlace {
   split: Split;
@@ -96,7 +99,7 @@ export function replicaStep(replica: Replica, place: StepPlace): StepResult & { 
   if (place.reducer) place.reducer.share = share;
   // Each task's loss is the mean over the labelled rows of the whole batch, whichever shard holds them.
   const labelled = replica.names.map((t) => countLabelled(place.split.targets[t], place.split.size, place.order, place.start, place.end));
-  const { x, targets } = batchTensors(place.split, place.order, shard.start, shard.end, replica.names, replica.tasks, labelled.map((count) => count * share));
+  const { x, targets } = batchTensors(place.split, place.order, shard.start, shard.end, replica.names, replica.tasks, labelled.map((count) => count * share), deriveSeed(place.seed, AUGMENT_STEP_STREAM, place.globalStep));
   try {
     const result = replica.step.run(x, targets, place.skipNonFinite, place.reducer);
     if (result.applied) replica.weighting.afterStep({ losses: result.taskLosses, representationGradNorms: result.representationGradNorms });

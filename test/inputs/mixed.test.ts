@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
 import { trainCommand } from '../../src/cli/train';
-import { writePngTable } from '../../src/data/image-files';
-import { Rng } from '../../src/data/rng';
 import { silentProgress } from '../../src/training/progress';
+import { writeMixedTable } from '../helpers/mixed-table';
 import { captureOutput } from '../helpers/output';
 import { tempDir, writeFile } from '../helpers/tmp';
 
@@ -19,26 +18,6 @@ before(async () => {
 });
 
 const dir = tempDir();
-const N = 320;
-const S = 6;
-
-function mixedTable(): string {
-  const rng = new Rng(11);
-  const pixels = new Uint8Array(N * S * S);
-  const x: string[] = [];
-  const color: string[] = [];
-  const label: number[] = [];
-  for (let i = 0; i < N; i++) {
-    const [a, b, c] = [rng.int(2), rng.int(2), rng.int(2)];
-    // a: a bright block in the top half, else in the bottom half.
-    for (let p = 0; p < S * S; p++) pixels[i * S * S + p] = (p < (S * S) / 2) === (a === 1) ? 200 + rng.int(55) : rng.int(40);
-    x.push(((b ? 1 : -1) * rng.uniform(0.5, 2)).toFixed(3));
-    color.push(c ? 'red' : 'blue');
-    label.push(a + b + c);
-  }
-  return writePngTable(dir, pixels, { count: N, height: S, width: S, channels: 1 }, { x, color, label });
-}
-
 const inputs = {
   image: '{name: image, type: image, encoder: {filters: [4], blocks: [1]}}',
   x: '{name: x, type: numeric}',
@@ -62,7 +41,7 @@ training: {epochs: 25, batch_size: 32, optimizer: {type: adam, learning_rate: 0.
 }
 
 test('image + numeric + category together beat each input alone when each carries part of the answer', async () => {
-  const csv = mixedTable();
+  const csv = writeMixedTable(dir);
   const mix = await accuracy(csv, ['image', 'x', 'color']);
   const alone = { image: await accuracy(csv, ['image']), x: await accuracy(csv, ['x']), color: await accuracy(csv, ['color']) };
   for (const [name, value] of Object.entries(alone)) {

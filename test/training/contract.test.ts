@@ -14,6 +14,7 @@ import { sharingRegistry } from '../../src/models/sharing';
 import { weightingRegistry } from '../../src/weighting';
 import type { StopSignal } from '../../src/training/loop';
 import { silentProgress, type ProgressReporter } from '../../src/training/progress';
+import { writeMixedTable } from '../helpers/mixed-table';
 import { captureOutput } from '../helpers/output';
 import { checkpointWeights, maxAbsDiff, metricRows } from '../helpers/run';
 import { repoRoot, tempDir, writeFile } from '../helpers/tmp';
@@ -58,5 +59,45 @@ training: {epochs: 5, batch_size: 32, optimizer: {type: adam, learning_rate: 0.0
       assert.ok(maxAbsDiff(checkpointWeights(resumed), checkpointWeights(straight)) <= 1e-6, 'weights after resume');
       assert.deepEqual(metricRows(resumed), rows);
     });
+  }
+}
+
+// Every scheme and weighting with image inputs, alone (through a ResNet backbone) and
+// beside numeric and category inputs (image encoder + combiner + mlp), on partly
+// labelled targets (score is missing in every 3rd row).
+const inputMixes: Record<string, { inputs: string; backbone: string }> = {
+  image: { inputs: '[{name: image, type: image}]', backbone: '{type: resnet, filters: [4, 8], blocks: [1, 1]}' },
+  mixed: {
+    inputs: '[{name: image, type: image, encoder: {filters: [4], blocks: [1]}}, {name: x, type: numeric}, {name: color, type: category, encoder: embedding, dim: 2}]',
+    backbone: '{type: mlp, units: [16]}',
+  },
+};
+let mixedCsv: string | undefined;
+for (const [mix, { inputs, backbone }] of Object.entries(inputMixes)) {
+  for (const sharing of Object.keys(sharingRegistry)) {
+    for (const weighting of Object.keys(weightingRegistry)) {
+      test(`${mix} inputs x ${sharing} sharing x ${weighting} weighting: both losses fall and stay finite`, async () => {
+        mixedCsv ??= writeMixedTable(path.join(dir, 'mixed'), 96);
+        const config = writeFile(
+          dir,
+          `${mix}-${sharing}-${weighting}.yaml`,
+          `data: {format: csv, path: ${mixedCsv}, inputs: ${inputs}}
+model: {backbone: ${backbone}, sharing: ${sharingConfig[sharing]}}
+tasks:
+  total: {type: classification, target: label}
+  score: {type: regression, target: score}
+training: {epochs: 4, batch_size: 16, optimizer: {type: adam, learning_rate: 0.01}, weighting: {type: ${weighting}}}
+`,
+        );
+        const out = path.join(dir, `${mix}-${sharing}-${weighting}`);
+        const summary = await trainCommand({ config, out, threads: 1 }, captureOutput(), silentProgress);
+        const rows = metricRows(out);
+        for (const task of ['total', 'score']) {
+          assert.ok(rows.every((r) => Number.isFinite(r[`train/${task}/loss`]) && Number.isFinite(r[`weight/${task}`])), `${task}: finite`);
+          assert.ok(rows[3][`train/${task}/loss`] < rows[0][`train/${task}/loss`], `${task} loss falls`);
+        }
+        assert.ok(summary.test!.tasks.score.n < summary.test!.tasks.total.n, 'score is scored on its labelled rows only');
+      });
+    }
   }
 }

@@ -1,10 +1,11 @@
 import type { Config } from '../../config/schema';
 import type { BackendName } from '../../backends';
+import type { ImageAugment } from '../../data/augment';
 
 /** A split's arrays in shared memory, readable by every thread without copies. */
 export interface SharedSplit {
   size: number;
-  inputs: { name: string; shape: number[]; buffer: SharedArrayBuffer }[];
+  inputs: { name: string; shape: number[]; buffer: SharedArrayBuffer; augment?: ImageAugment }[];
   targets: Record<string, { buffer: SharedArrayBuffer; kind: 'int32' | 'float32' }>;
 }
 
