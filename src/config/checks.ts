@@ -5,6 +5,7 @@
 import type { Config } from './schema';
 import type { ConfigIssue } from './source';
 import { suggest } from './source';
+import { IMAGE_FOLDER_CLASS } from './schema';
 import { monitorableKeys } from '../training/metric-keys';
 
 export function crossFieldIssues(config: Config): ConfigIssue[] {
@@ -40,7 +41,7 @@ function dataIssues(config: Config): ConfigIssue[] {
 
   const single = data.format === 'idx' ? 'images' : 'path';
   const hasSingle = data.format === 'idx' ? data.images !== undefined : data.path !== undefined;
-  if (hasSingle === (data.splits !== undefined)) {
+  if (data.format !== 'image_folder' && hasSingle === (data.splits !== undefined)) {
     issues.push({
       path: ['data', hasSingle ? 'splits' : single],
       message: hasSingle
@@ -49,7 +50,14 @@ function dataIssues(config: Config): ConfigIssue[] {
     });
   }
 
-  if (data.format !== 'idx' && data.inputs) {
+  if (data.format === 'image_folder') {
+    for (const [name, task] of Object.entries(config.tasks)) {
+      if (task.type !== 'classification' || task.target !== IMAGE_FOLDER_CLASS) {
+        issues.push({ path: ['tasks', name], message: `an image folder holds one label, the subfolder of each image: give one classification task with target: ${IMAGE_FOLDER_CLASS}` });
+      }
+    }
+  }
+  if ((data.format === 'csv' || data.format === 'jsonl') && data.inputs) {
     if (data.features) issues.push({ path: ['data', 'features'], message: 'give data.inputs or data.features, not both (data.features is the short form of data.inputs)' });
     if (data.categorical) issues.push({ path: ['data', 'categorical'], message: 'with data.inputs, give a category column type: category instead' });
     const seen = new Set<string>();
@@ -58,7 +66,7 @@ function dataIssues(config: Config): ConfigIssue[] {
       seen.add(input.name);
     });
   }
-  if (data.format !== 'idx') {
+  if (data.format === 'csv' || data.format === 'jsonl') {
     const allTargets = new Set(Object.values(config.tasks).flatMap((t) => targetsOf(t.target)));
     data.features?.forEach((f, i) => {
       if (allTargets.has(f)) {
@@ -68,7 +76,7 @@ function dataIssues(config: Config): ConfigIssue[] {
     data.inputs?.forEach((input, i) => {
       if (allTargets.has(input.name)) issues.push({ path: ['data', 'inputs', i, 'name'], message: `"${input.name}" is a task target and cannot also be an input` });
     });
-  } else {
+  } else if (data.format === 'idx') {
     const available = new Set(Object.keys(data.splits?.train.targets ?? data.targets));
     if (data.rotation) available.add(data.rotation.target);
     for (const [name, task] of Object.entries(config.tasks)) {
@@ -100,12 +108,13 @@ function modelIssues(config: Config): ConfigIssue[] {
   const backbone = config.model.backbone;
   if (backbone.type === 'resnet') {
     const data = config.data;
-    const oneImage = data.format === 'idx' || (data.inputs?.length === 1 && data.inputs[0].type === 'image');
+    const inputs = data.format === 'csv' || data.format === 'jsonl' ? data.inputs : undefined;
+    const oneImage = data.format === 'idx' || data.format === 'image_folder' || (inputs?.length === 1 && inputs[0].type === 'image');
     if (!oneImage) {
       issues.push({
         path: ['model', 'backbone', 'type'],
         message:
-          data.inputs?.some((i) => i.type === 'image')
+          inputs?.some((i) => i.type === 'image')
             ? 'a resnet backbone takes one image input alone; beside other inputs each image gets its own ResNet (the input\'s encoder) and the backbone is the mlp after the combiner'
             : 'resnet needs image data (data.format: idx, or one input of type: image); use mlp for tables',
       });

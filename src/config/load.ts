@@ -116,7 +116,9 @@ function applyOverrides(source: ConfigSource, overrides: ConfigOverrides): void 
 function resolvePaths(config: Config, dir: string): void {
   const abs = (p: string) => path.resolve(dir, p);
   const data = config.data;
-  if (data.format !== 'idx') {
+  if (data.format === 'image_folder') {
+    data.path = abs(data.path);
+  } else if (data.format !== 'idx') {
     if (data.path) data.path = abs(data.path);
     if (data.splits) {
       data.splits.train = abs(data.splits.train);

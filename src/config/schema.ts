@@ -132,6 +132,21 @@ const jsonlData = z.strictObject({
   ...tableFields,
 });
 
+/** The columns an image folder reads as: each file's path, and the subfolder it is in. */
+export const IMAGE_FOLDER_IMAGE = 'image';
+export const IMAGE_FOLDER_CLASS = 'class';
+
+/** `path/<class>/*.png|jpg`: one image input named `image` and the class as column `class`. */
+const imageFolderData = z.strictObject({
+  format: z.literal('image_folder'),
+  /** The folder holding one subfolder of images per class. */
+  path: nonEmpty,
+  /** Options of the image input (as for `type: image` in data.inputs). */
+  image: inputSchema.options[2].omit({ name: true, type: true }).prefault({}),
+  rotation: rotationSchema.omit({ input: true }).optional(),
+  ...dataCommon,
+});
+
 const idxSource = z.strictObject({
   images: nonEmpty,
   targets: z.record(identifier, nonEmpty),
@@ -154,7 +169,7 @@ const idxData = z.strictObject({
   ...dataCommon,
 });
 
-export const dataSchema = z.discriminatedUnion('format', [csvData, jsonlData, idxData]);
+export const dataSchema = z.discriminatedUnion('format', [csvData, jsonlData, imageFolderData, idxData]);
 
 // ---------------------------------------------------------------- model
 
@@ -391,6 +406,7 @@ export type CsvDataConfig = Extract<DataConfig, { format: 'csv' }>;
 /** The table formats: one row per sample, columns by name. */
 export type InputConfig = z.infer<typeof inputSchema>;
 export type TableDataConfig = Extract<DataConfig, { format: 'csv' | 'jsonl' }>;
+export type ImageFolderDataConfig = Extract<DataConfig, { format: 'image_folder' }>;
 export type IdxDataConfig = Extract<DataConfig, { format: 'idx' }>;
 export type BackboneConfig = Config['model']['backbone'];
 export type MlpBackboneConfig = Extract<BackboneConfig, { type: 'mlp' }>;

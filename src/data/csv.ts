@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { closest } from 'fastest-levenshtein';
 import { DataError } from '../errors';
 import { readDataFile } from './files';
+import { readImageFolder } from './image-folder';
 import { readJsonl } from './jsonl';
 
 export interface CsvTable {
@@ -44,10 +45,13 @@ export function readCsv(file: string, key: string, delimiter: string, limit?: nu
   return { file, header, rows: body.map((r) => r.record), lines: body.map((r) => r.info.lines) };
 }
 
-/** A table file in its format: CSV (with the delimiter) or JSONL. */
-export function readTable(file: string, key: string, format: 'csv' | 'jsonl', delimiter: string, limit?: number): CsvTable {
+/** A table file in its format: CSV (with the delimiter), JSONL, or an image folder. */
+export function readTable(file: string, key: string, format: TableFormat, delimiter: string, limit?: number): CsvTable {
+  if (format === 'image_folder') return readImageFolder(file, key, limit);
   return format === 'jsonl' ? readJsonl(file, key, limit) : readCsv(file, key, delimiter, limit);
 }
+
+export type TableFormat = 'csv' | 'jsonl' | 'image_folder';
 
 /** Index of a column, or a DataError listing the columns and the nearest name. */
 export function columnIndex(table: CsvTable, name: string, key: string): number {

@@ -5,11 +5,12 @@
  * on the train split only and recorded in `Preprocessing`, so eval and predict
  * transform new files exactly as training did.
  */
-import type { Config, InputConfig, TableDataConfig, TaskConfig } from '../config/schema';
+import { IMAGE_FOLDER_IMAGE, type Config, type ImageFolderDataConfig, type InputConfig, type TableDataConfig, type TaskConfig } from '../config/schema';
 import { CellError, inputType, type InputSpec } from '../inputs';
 import { releaseDecodedImages } from '../inputs/image';
 import { DataError } from '../errors';
-import { columnIndex, numericCell, parseNumber, readTable, type CsvTable } from './csv';
+import { existsSync, statSync } from 'node:fs';
+import { columnIndex, numericCell, parseNumber, readTable, type CsvTable, type TableFormat } from './csv';
 import { MISSING_CELL } from './jsonl';
 import { UNLABELLED_CLASS } from './labels';
 import { carveFractions, splitIndices, type Fractions } from './split';
@@ -39,7 +40,7 @@ const lineList = (lines: number[]) => lines.slice(0, 5).join(', ') + (lines.leng
  * its models, so a single-task model never takes the other tasks' targets as inputs.
  */
 export function featureColumns(config: Config): string[] {
-  const data = config.data as TableDataConfig;
+  const data = asTable(config.data as TableDataConfig | ImageFolderDataConfig);
   if (data.inputs) return data.inputs.map((i) => i.name);
   if (data.features) return data.features;
   const table = readTable(data.path ?? data.splits!.train, data.path ? 'data.path' : 'data.splits.train', data.format, delimiterOf(data));
@@ -56,8 +57,29 @@ export function loadCsvData(config: Config): LoadedData {
   }
 }
 
+/** The settings a table loader reads, for every table format. */
+type TableData = Omit<TableDataConfig, 'format'> & { format: TableFormat };
+
+/** An image folder reads as a table of one image input and its class column. */
+function asTable(data: TableDataConfig | ImageFolderDataConfig): TableData {
+  if (data.format !== 'image_folder') return data;
+  return {
+    format: 'image_folder',
+    path: data.path,
+    inputs: [{ name: IMAGE_FOLDER_IMAGE, type: 'image', ...data.image }],
+    rotation: data.rotation,
+    split: data.split,
+    limit: data.limit,
+    standardize_targets: data.standardize_targets,
+    missing: 'drop',
+    missing_targets: 'mask',
+    na_values: [],
+    standardize: true,
+  };
+}
+
 function loadTable(config: Config): LoadedData {
-  const data = config.data as TableDataConfig;
+  const data = asTable(config.data as TableDataConfig | ImageFolderDataConfig);
   const naValues = new Set(data.na_values);
   const notes: string[] = [];
   const read = (file: string, key: string) => readTable(file, key, data.format, delimiterOf(data), data.limit);
@@ -406,12 +428,13 @@ function applyTable(
   return { split, unscorable, notes };
 }
 
-function delimiterOf(data: TableDataConfig): string {
-  return data.format === 'csv' ? data.delimiter : ',';
+function delimiterOf(data: TableData): string {
+  return 'delimiter' in data && typeof data.delimiter === 'string' ? data.delimiter : ',';
 }
 
-/** A new file for eval/predict: .jsonl/.ndjson or .csv by its name, else the training format. */
-function tableFormatOf(file: string, trained: 'csv' | 'jsonl'): 'csv' | 'jsonl' {
+/** A new file for eval/predict: a folder, .jsonl/.ndjson or .csv by its name, else the training format. */
+function tableFormatOf(file: string, trained: TableFormat): TableFormat {
+  if (existsSync(file) && statSync(file).isDirectory()) return 'image_folder';
   if (/\.(jsonl|ndjson)(\.gz)?$/i.test(file)) return 'jsonl';
   if (/\.csv(\.gz)?$/i.test(file)) return 'csv';
   return trained;

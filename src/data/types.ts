@@ -55,8 +55,8 @@ export interface Preprocessing {
   inputs: InputSpec[];
   /** CSV reading settings, so eval and predict parse files as training did. */
   csv?: {
-    /** The training file's format (absent in older checkpoints: csv). */
-    format?: 'csv' | 'jsonl';
+    /** The training data's format. */
+    format: 'csv' | 'jsonl' | 'image_folder';
     delimiter: string;
     naValues: string[];
     missing: 'drop' | 'impute';

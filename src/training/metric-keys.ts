@@ -11,7 +11,7 @@ export function taskMetricNames(task: TaskConfig): string[] {
 /** Whether the config yields a validation split. */
 export function hasValidation(config: Config): boolean {
   const data = config.data;
-  if (data.splits) return data.splits.val !== undefined || data.split.val > 0;
+  if ('splits' in data && data.splits) return data.splits.val !== undefined || data.split.val > 0;
   return data.split.val > 0;
 }
 

@@ -1,0 +1,36 @@
+/**
+ * An image folder as a table: `root/<class>/<file>.png|jpg|jpeg`, one row per file
+ * (classes and files in sorted order) with its absolute path and its subfolder's name.
+ * Files directly in `root` (a folder to predict on) have no class.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { IMAGE_FOLDER_CLASS, IMAGE_FOLDER_IMAGE } from '../config/schema';
+import { DataError } from '../errors';
+import type { CsvTable } from './csv';
+import { MISSING_CELL } from './jsonl';
+
+const IMAGE_FILE = /\.(png|jpe?g)$/i;
+
+export function readImageFolder(root: string, key: string, limit?: number): CsvTable {
+  let entries: string[];
+  try {
+    if (!statSync(root).isDirectory()) throw new DataError(`${root}: is a file; an image folder holds one subfolder of images per class (from ${key})`, `point ${key} at the folder, or use format: csv with a column of image paths`);
+    entries = readdirSync(root).sort();
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    throw new DataError(`${root}: no such folder (from ${key})`, `check ${key}; relative paths are relative to the config file`);
+  }
+  const rows: string[][] = [];
+  for (const entry of entries) {
+    const full = path.join(root, entry);
+    if (statSync(full).isDirectory()) {
+      for (const file of readdirSync(full).sort()) if (IMAGE_FILE.test(file)) rows.push([path.join(full, file), entry]);
+    } else if (IMAGE_FILE.test(entry)) {
+      rows.push([full, MISSING_CELL]);
+    }
+  }
+  if (rows.length === 0) throw new DataError(`${root}: holds no PNG or JPEG files, in subfolders or directly (from ${key})`, 'an image folder holds one subfolder of images per class: root/<class>/*.png');
+  const kept = limit === undefined ? rows : rows.slice(0, limit);
+  return { file: root, header: [IMAGE_FOLDER_IMAGE, IMAGE_FOLDER_CLASS], rows: kept, lines: kept.map((_, i) => i + 1) };
+}
