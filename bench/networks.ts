@@ -66,7 +66,7 @@ export function randomSplit(ref: Reference, batches: number): Split {
   const classes = (ref.preprocessing.targets.cls as { classes: string[] }).classes.length;
   return {
     size: n,
-    inputs: ref.preprocessing.inputs.map((input) => ({ name: input.name, shape: input.shape, values: Float32Array.from({ length: (n * size) / ref.preprocessing.inputs.length }, () => rng.normal()) })),
+    inputs: ref.preprocessing.inputs.map((input) => ({ name: input.name, shape: input.shape, packed: input.type !== 'image', values: Float32Array.from({ length: (n * size) / ref.preprocessing.inputs.length }, () => rng.normal()) })),
     targets: { cls: Int32Array.from({ length: n }, () => rng.int(classes)), reg: Float32Array.from({ length: n }, () => rng.normal()) },
     rows: Int32Array.from({ length: n }, (_, i) => i),
   };

@@ -51,3 +51,37 @@ export function gatherBatch(split: Split, order: ArrayLike<number>, start: numbe
   }
   return { inputs, targets };
 }
+
+/**
+ * The model's inputs as groups of data inputs: consecutive `packed` inputs (flat
+ * vectors whose encoder is the identity: numbers, one-hot categories) share one model
+ * input, side by side, so a table of many columns is one tensor per step, not one per
+ * column; every other input is a model input of its own.
+ */
+export function modelInputGroups(inputs: { packed: boolean }[]): number[][] {
+  const groups: number[][] = [];
+  inputs.forEach((input, i) => {
+    const last = groups[groups.length - 1];
+    if (input.packed && last && inputs[last[0]].packed) last.push(i);
+    else groups.push([i]);
+  });
+  return groups;
+}
+
+/** Per model input: the values of `n` samples (per data input: n * size values), packed as modelInputGroups says. */
+export function packModelInputs(inputs: { shape: number[]; packed: boolean }[], arrays: Float32Array[], n: number): { values: Float32Array; shape: number[] }[] {
+  return modelInputGroups(inputs).map((group) => {
+    if (group.length === 1) return { values: arrays[group[0]], shape: inputs[group[0]].shape };
+    const sizes = group.map((i) => sampleSize(inputs[i].shape));
+    const width = sizes.reduce((a, b) => a + b, 0);
+    const out = new Float32Array(n * width);
+    let offset = 0;
+    group.forEach((i, k) => {
+      const size = sizes[k];
+      const values = arrays[i];
+      for (let r = 0; r < n; r++) for (let j = 0; j < size; j++) out[r * width + offset + j] = values[r * size + j];
+      offset += size;
+    });
+    return { values: out, shape: [width] };
+  });
+}

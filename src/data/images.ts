@@ -261,7 +261,7 @@ function buildSplit(source: ImageSource, index: number[], pre: Preprocessing, ta
       targets[name] = out;
     }
   }
-  return { size: index.length, inputs: [{ name: IDX_INPUT, shape: [source.height, source.width, source.channels], values: features }], targets, rows: Int32Array.from(index) };
+  return { size: index.length, inputs: [{ name: IDX_INPUT, shape: [source.height, source.width, source.channels], packed: false, values: features }], targets, rows: Int32Array.from(index) };
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);

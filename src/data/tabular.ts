@@ -6,7 +6,7 @@
  * transform new files exactly as training did.
  */
 import { IMAGE_FOLDER_IMAGE, type Config, type ImageFolderDataConfig, type InputConfig, type TableDataConfig, type TaskConfig } from '../config/schema';
-import { CellError, inputType, type InputSpec } from '../inputs';
+import { CellError, inputType, isPacked, type InputSpec } from '../inputs';
 import { releaseDecodedImages } from '../inputs/image';
 import { DataError } from '../errors';
 import { existsSync, statSync } from 'node:fs';
@@ -339,7 +339,7 @@ function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskC
     kept.push(row);
   }
   const n = kept.length;
-  const inputs = specs.map((s, f) => ({ name: s.name, shape: s.shape, values: n === rows.length ? arrays[f] : arrays[f].slice(0, n * sizes[f]) }));
+  const inputs = specs.map((s, f) => ({ name: s.name, shape: s.shape, packed: isPacked(s), values: n === rows.length ? arrays[f] : arrays[f].slice(0, n * sizes[f]) }));
   const targets: Split['targets'] = {};
   if (options.requireTargets !== false) {
     for (const name of Object.keys(tasks)) {

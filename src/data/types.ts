@@ -32,6 +32,8 @@ export interface SplitInput {
   shape: number[];
   /** Row-major: size * prod(shape) values. */
   values: Float32Array;
+  /** A flat vector whose encoder is the identity: it may share a model input with its neighbours (see modelInputGroups). */
+  packed: boolean;
   /** Train splits of image inputs with `augment`: applied to each batch, never stored. */
   augment?: ImageAugment;
 }

@@ -29,6 +29,7 @@ export const categoryInput: InputType<CategoryOptions, CategoryState> = {
     const mode = categories.reduce((best, c) => (counts.get(c)! > counts.get(best)! ? c : best), categories[0]);
     return { categories, mode, encoder: options.encoder, dim: options.dim };
   },
+  packed: (state) => state.encoder !== 'embedding',
   shape: (state) => (state.encoder === 'embedding' ? [1] : [state.categories.length]),
   fill: (state) => state.mode,
   encode(cell, state, out, context) {

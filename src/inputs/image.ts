@@ -70,6 +70,7 @@ export const imageInput: InputType<ImageOptions, ImageState> = {
       encoder: options.encoder,
     };
   },
+  packed: () => false,
   shape: (state) => [state.height, state.width, state.channels],
   fill: () => {
     throw new CellError('is missing; an image cannot be imputed', 'give every row an image, or set data.missing: drop');

@@ -18,3 +18,9 @@ export function inputType(type: string): InputType<unknown, unknown> {
 }
 
 export { CellError, type InputSpec } from './types';
+import type { InputSpec } from './types';
+
+/** Whether a fitted input may share a model input with its neighbours. */
+export function isPacked(spec: InputSpec): boolean {
+  return inputType(spec.type).packed(spec.state);
+}

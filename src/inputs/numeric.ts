@@ -19,6 +19,7 @@ export const numericInput: InputType<NumericOptions, NumericState> = {
     const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
     return options.standardize ? { mean, std: std > 0 ? std : 1 } : { mean: 0, std: 1 };
   },
+  packed: () => true,
   shape: () => [1],
   fill: (state) => String(state.mean),
   encode(cell, state, out) {

@@ -51,6 +51,8 @@ export interface InputSpec<State = unknown> {
 }
 
 export interface InputType<Options, State> {
+  /** Whether the encoder is the identity on a flat vector (such inputs share one model input). */
+  packed(state: State): boolean;
   /** Fits on the train split's present cells (at least one). */
   fit(cells: string[], options: Options, context: FitContext): State;
   shape(state: State): number[];

@@ -2,7 +2,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { Config } from '../config/schema';
 import type { Preprocessing } from '../data/types';
 import { deriveSeed, Rng } from '../data/rng';
-import { inputType } from '../inputs';
+import { modelInputGroups } from '../data/batches';
+import { inputType, isPacked } from '../inputs';
 import { headRegistry } from './heads';
 import { buildSharing } from './sharing';
 
@@ -13,14 +14,15 @@ export function outputUnits(preprocessing: Preprocessing): Record<string, number
   );
 }
 
-/** The model input layer of a data input (prefixed, so a column name never clashes with a layer). */
+/** The model input layer of a data input, or of a packed group by its first input (prefixed, so a column name never clashes with a layer). */
 export function inputLayerName(input: string): string {
   return `input_${input.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
 /**
- * The multi-task network: one model input per data input (in preprocessing order),
- * each through its type's encoder, concatenated (the combiner), then the sharing
+ * The multi-task network: one model input per data input (in preprocessing order;
+ * neighbouring numbers and one-hot categories packed into one), each through its
+ * type's encoder, concatenated (the combiner), then the sharing
  * scheme's feature extractor(s) and one head per task. Outputs are in the order of
  * `Object.keys(config.tasks)`. Initial weights depend only on the config's seed.
  */
@@ -29,10 +31,15 @@ export function buildModel(config: Config, preprocessing: Preprocessing): tfl.La
   const tasks = Object.keys(config.tasks);
   const units = outputUnits(preprocessing);
   const specs = preprocessing.inputs;
-  const inputs = specs.map((spec) => tfl.input({ shape: spec.shape, name: inputLayerName(spec.name) }));
   const alone = specs.length === 1;
-  const encoded = specs.map((spec, i) => inputType(spec.type).encoder(inputs[i], spec, { rng, alone }));
-  const combined = alone ? encoded[0] : (tfl.layers.concatenate({ name: 'combiner' }).apply(encoded) as tfl.SymbolicTensor);
+  const groups = modelInputGroups(specs.map((spec) => ({ packed: isPacked(spec) })));
+  const inputs = groups.map((group) => {
+    const width = group.reduce((n, i) => n + specs[i].shape.reduce((a, b) => a * b, 1), 0);
+    return tfl.input({ shape: group.length === 1 ? specs[group[0]].shape : [width], name: inputLayerName(specs[group[0]].name) });
+  });
+  // A packed group is already the concatenation of its inputs' (identity) encodings.
+  const encoded = groups.map((group, g) => (group.length === 1 ? inputType(specs[group[0]].type).encoder(inputs[g], specs[group[0]], { rng, alone }) : inputs[g]));
+  const combined = encoded.length === 1 ? encoded[0] : (tfl.layers.concatenate({ name: 'combiner' }).apply(encoded) as tfl.SymbolicTensor);
   const inputShape = combined.shape.slice(1) as number[];
   const features = buildSharing(combined, config.model.sharing, { backbone: config.model.backbone, tasks, rng, inputShape });
   const outputs = tasks.map((task) => headRegistry[config.tasks[task].type](features[task], task, units[task], rng));

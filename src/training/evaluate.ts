@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TaskConfig } from '../config/schema';
 import type { Preprocessing, Split, TargetTransform } from '../data/types';
-import { sampleSize } from '../data/batches';
+import { packModelInputs, sampleSize } from '../data/batches';
 import { labelledRows, selectRows } from '../data/labels';
 import { taskLoss, taskTarget } from './losses';
 import { classificationMetrics, regressionMetrics } from './metrics';
@@ -48,7 +48,8 @@ export function runSplit(
     const n = end - start;
     // tidy must not return typed arrays (it walks them element by element): keep tensors, read after.
     const results = tf.tidy(() => {
-      const x = split.inputs.map(({ shape, values }) => tf.tensor(values.subarray(start * sampleSize(shape), end * sampleSize(shape)), [n, ...shape]));
+      const slices = split.inputs.map(({ shape, values }) => values.subarray(start * sampleSize(shape), end * sampleSize(shape)));
+      const x = packModelInputs(split.inputs, slices, n).map(({ values, shape }) => tf.tensor(values, [n, ...shape]));
       const ys = asArray(model.apply(x, { training: false }));
       // Without targets (predict) there is nothing to score: outputs only.
       return names.map((task, i) => {

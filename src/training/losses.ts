@@ -11,8 +11,8 @@ import { isLabelled, UNLABELLED_CLASS, type TaskTargets } from '../data/labels';
 export interface LossSpec {
   /** The task type this loss applies to. */
   taskType: TaskConfig['type'];
-  /** Per-sample losses, shape [n]. */
-  perSample(output: tf.Tensor, target: tf.Tensor, task: TaskConfig): tf.Tensor1D;
+  /** Losses per sample ([n]) or per sample and output column ([n, k]). */
+  perSample(output: tf.Tensor, target: tf.Tensor, task: TaskConfig): tf.Tensor;
 }
 
 function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, task: TaskConfig): tf.Tensor1D {
@@ -22,17 +22,15 @@ function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, task: TaskConfig): t
   return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, smoothing, tf.Reduction.NONE) as tf.Tensor1D;
 }
 
-const overColumns = (elementwise: tf.Tensor) => tf.mean(elementwise, -1) as tf.Tensor1D;
-
 export const lossRegistry: Record<string, LossSpec> = {
   sparse_categorical_crossentropy: { taskType: 'classification', perSample: crossEntropy },
   // Same value as the sparse form; the targets are one-hot encoded internally.
   categorical_crossentropy: { taskType: 'classification', perSample: crossEntropy },
-  mse: { taskType: 'regression', perSample: (y, t) => overColumns(tf.squaredDifference(y, t)) },
-  mae: { taskType: 'regression', perSample: (y, t) => overColumns(tf.abs(tf.sub(y, t))) },
+  mse: { taskType: 'regression', perSample: (y, t) => tf.squaredDifference(y, t) },
+  mae: { taskType: 'regression', perSample: (y, t) => tf.abs(tf.sub(y, t)) },
   huber: {
     taskType: 'regression',
-    perSample: (y, t, task) => overColumns(tf.losses.huberLoss(t, y, undefined, task.type === 'regression' ? task.huber_delta : 1, tf.Reduction.NONE)),
+    perSample: (y, t, task) => tf.losses.huberLoss(t, y, undefined, task.type === 'regression' ? task.huber_delta : 1, tf.Reduction.NONE),
   },
 };
 
@@ -53,8 +51,10 @@ export interface TaskTarget {
 }
 
 export function taskLoss(task: TaskConfig, output: tf.Tensor, target: TaskTarget): tf.Scalar {
-  const losses = lossRegistry[task.loss].perSample(output, target.values, task);
-  if (!target.mask && target.denominator === undefined) return tf.mean(losses) as tf.Scalar;
+  const elementwise = lossRegistry[task.loss].perSample(output, target.values, task);
+  // Every row labelled: the mean over all elements, as one reduction.
+  if (!target.mask && target.denominator === undefined) return tf.mean(elementwise) as tf.Scalar;
+  const losses = elementwise.rank > 1 ? tf.mean(elementwise, -1) : elementwise;
   const sum = tf.sum(target.mask ? tf.mul(losses, target.mask) : losses);
   // No labelled row: 0, still connected to the graph so the gradient is zero, not missing.
   return tf.div(sum, target.denominator || 1) as tf.Scalar;

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { epochOrder, gatherBatch } from '../../src/data/batches';
+import { epochOrder, gatherBatch, modelInputGroups, packModelInputs } from '../../src/data/batches';
 import type { Split } from '../../src/data/types';
 
 const split: Split = {
   size: 4,
   inputs: [
-    { name: 'x', shape: [2], values: Float32Array.from([0, 1, 10, 11, 20, 21, 30, 31]) },
-    { name: 'y', shape: [1], values: Float32Array.from([5, 6, 7, 8]) },
+    { name: 'x', shape: [2], packed: true, values: Float32Array.from([0, 1, 10, 11, 20, 21, 30, 31]) },
+    { name: 'y', shape: [1], packed: true, values: Float32Array.from([5, 6, 7, 8]) },
   ],
   targets: { c: Int32Array.from([0, 1, 2, 3]), r: Float32Array.from([0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5]) },
   rows: Int32Array.from([2, 3, 4, 5]),
@@ -32,7 +32,7 @@ test('epoch orders are permutations, reshuffled each epoch, fixed by the seed', 
 test('gatherBatch: image rows, a range in the middle of the order, fresh arrays', () => {
   const images: Split = {
     size: 3,
-    inputs: [{ name: 'image', shape: [2, 2, 1], values: Float32Array.from({ length: 12 }, (_, i) => i) }],
+    inputs: [{ name: 'image', shape: [2, 2, 1], packed: false, values: Float32Array.from({ length: 12 }, (_, i) => i) }],
     targets: { angle: Float32Array.from([0.1, 0.2, 0.3]) },
     rows: Int32Array.from([7, 8, 9]),
   };
@@ -48,4 +48,19 @@ test('gatherBatch: image rows, a range in the middle of the order, fresh arrays'
 test('epoch orders of tiny sets', () => {
   assert.deepEqual(Array.from(epochOrder(0, 1, 0)), []);
   assert.deepEqual(Array.from(epochOrder(1, 1, 0)), [0]);
+});
+
+test('neighbouring packed inputs share one model input, side by side; others stay alone', () => {
+  const inputs = [
+    { shape: [1], packed: true },
+    { shape: [2], packed: true },
+    { shape: [2, 2, 1], packed: false },
+    { shape: [1], packed: true },
+  ];
+  assert.deepEqual(modelInputGroups(inputs), [[0, 1], [2], [3]]);
+  const arrays = [Float32Array.from([1, 2]), Float32Array.from([10, 11, 20, 21]), Float32Array.from({ length: 8 }, (_, i) => i), Float32Array.from([7, 8])];
+  const packed = packModelInputs(inputs, arrays, 2);
+  assert.deepEqual(packed.map((p) => p.shape), [[3], [2, 2, 1], [1]]);
+  assert.deepEqual(Array.from(packed[0].values), [1, 10, 11, 2, 20, 21], 'row by row: input 0 then input 1');
+  assert.equal(packed[1].values, arrays[2], 'a lone input is passed as it is');
 });

@@ -29,7 +29,7 @@ function share(split: Split): SharedSplit {
   };
   const shared: SharedSplit = {
     size: split.size,
-    inputs: split.inputs.map((input) => ({ name: input.name, shape: input.shape, buffer: copy(input.values), augment: input.augment })),
+    inputs: split.inputs.map((input) => ({ name: input.name, shape: input.shape, packed: input.packed, buffer: copy(input.values), augment: input.augment })),
     targets: Object.fromEntries(Object.entries(split.targets).map(([k, v]) => [k, { buffer: copy(v), kind: v instanceof Int32Array ? 'int32' : 'float32' }])),
   };
   shared.inputs.forEach((input, i) => (split.inputs[i].values = new Float32Array(input.buffer)));

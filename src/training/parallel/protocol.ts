@@ -5,7 +5,7 @@ import type { ImageAugment } from '../../data/augment';
 /** A split's arrays in shared memory, readable by every thread without copies. */
 export interface SharedSplit {
   size: number;
-  inputs: { name: string; shape: number[]; buffer: SharedArrayBuffer; augment?: ImageAugment }[];
+  inputs: { name: string; shape: number[]; packed: boolean; buffer: SharedArrayBuffer; augment?: ImageAugment }[];
   targets: Record<string, { buffer: SharedArrayBuffer; kind: 'int32' | 'float32' }>;
 }
 

@@ -18,7 +18,7 @@ import '../../models/layers/cross-stitch';
 function sharedSplit(shared: SharedSplit): Split {
   return {
     size: shared.size,
-    inputs: shared.inputs.map((input) => ({ name: input.name, shape: input.shape, values: new Float32Array(input.buffer), augment: input.augment })),
+    inputs: shared.inputs.map((input) => ({ name: input.name, shape: input.shape, packed: input.packed, values: new Float32Array(input.buffer), augment: input.augment })),
     targets: Object.fromEntries(Object.entries(shared.targets).map(([k, t]) => [k, t.kind === 'int32' ? new Int32Array(t.buffer) : new Float32Array(t.buffer)])),
     rows: new Int32Array(0),
   };
