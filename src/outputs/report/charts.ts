@@ -96,7 +96,7 @@ export function comparisonBars(title: string, metric: string, rows: { model: str
   const values = rows.map((r) => ({ ...r, lo: r.mean - r.std, hi: r.mean + r.std }));
   return {
     title,
-    width: 220,
+    width: 100 * rows.length,
     height: HEIGHT,
     data: { values },
     encoding: { x: { field: 'model', type: 'nominal', title: null, sort: rows.map((r) => r.model), axis: { labelAngle: 0 } } },

@@ -14,19 +14,23 @@ export async function buildCompareReport(dir: string): Promise<{ html: string; c
     const spec = comparisonBars(`${task}: ${t.metric}`, t.metric, [
       { model: 'single-task', mean: t.stl.mean, std: t.stl.std },
       { model: 'multi-task', mean: t.mtl.mean, std: t.mtl.std },
+      // Comparisons written before test_rows and mtl_own_best existed lack them.
+      ...(t.mtl_own_best ? [{ model: 'multi-task, own best epoch', mean: t.mtl_own_best.mean, std: t.mtl_own_best.std }] : []),
     ]);
     charts.push({ id: `${task}-compare`, title: `${task}: test ${t.metric}, mean ± std over ${t.stl.values.length} seeds (${t.higher_is_better ? 'higher' : 'lower'} is better)`, svg: await renderSvg(spec) });
   }
   const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}%`;
   const table = htmlTable(
-    ['task', 'metric', 'single-task', 'multi-task', 'Δ', 'verdict'],
+    ['task', 'metric', 'test rows', 'single-task', 'multi-task', 'Δ', 'verdict', 'multi-task, own best epoch'],
     Object.entries(comparison.tasks).map(([task, t]) => [
       task,
       t.metric,
+      t.test_rows ? String(t.test_rows.stl) : '',
       `${formatNumber(t.stl.mean)} ± ${formatNumber(t.stl.std)}`,
       `${formatNumber(t.mtl.mean)} ± ${formatNumber(t.mtl.std)}`,
       signed(t.delta_pct),
       t.verdict,
+      t.mtl_own_best ? `${formatNumber(t.mtl_own_best.mean)} ± ${formatNumber(t.mtl_own_best.std)}` : '',
     ]),
   );
   const html = renderPage(
