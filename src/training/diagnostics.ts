@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TaskConfig } from '../config/schema';
 import type { MultiTaskNetwork } from '../models/network';
-import { asArray } from './evaluate';
+import { asArray, modelInput } from './evaluate';
 import { taskLoss, type TaskTarget } from './losses';
 
 export interface GradientProbe {
@@ -25,7 +25,7 @@ export function probeTaskGradients(network: MultiTaskNetwork, tasks: TaskConfig[
   const flat = tf.tidy(() =>
     tasks.map((task, i) => {
       const { grads } = tf.variableGrads(() => {
-        const outputs = asArray(network.model.apply(x, { training: false }));
+        const outputs = asArray(network.model.apply(modelInput(x), { training: false }));
         return taskLoss(task, outputs[i], targets[i]);
       }, network.shared);
       return tf.concat(network.shared.map((v) => tf.reshape(grads[v.name] ?? tf.zerosLike(v), [-1])));

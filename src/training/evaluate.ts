@@ -50,7 +50,7 @@ export function runSplit(
     const results = tf.tidy(() => {
       const slices = split.inputs.map(({ shape, values }) => values.subarray(start * sampleSize(shape), end * sampleSize(shape)));
       const x = packModelInputs(split.inputs, slices, n).map(({ values, shape }) => tf.tensor(values, [n, ...shape]));
-      const ys = asArray(model.apply(x, { training: false }));
+      const ys = asArray(model.apply(modelInput(x), { training: false }));
       // Without targets (predict) there is nothing to score: outputs only.
       return names.map((task, i) => {
         if (!split.targets[task]) return { y: ys[i] };
@@ -128,6 +128,11 @@ export function destandardize(values: Float32Array, mean: number[], std: number[
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = values[i] * std[i % k] + mean[i % k];
   return out;
+}
+
+/** What model.apply takes: a lone tensor for a one-input model (tfjs-layers runs that path faster than a list of one). */
+export function modelInput(x: tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+  return x.length === 1 ? x[0] : x;
 }
 
 export function asArray(output: tf.Tensor | tf.Tensor[] | unknown): tf.Tensor[] {

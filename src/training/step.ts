@@ -10,7 +10,7 @@ import type { TaskConfig } from '../config/schema';
 import type { MultiTaskNetwork } from '../models/network';
 import type { Weighting } from '../weighting';
 import type { TrainOptimizer } from './optimizers';
-import { asArray } from './evaluate';
+import { asArray, modelInput } from './evaluate';
 import { taskLoss, type TaskTarget } from './losses';
 
 export interface StepResult {
@@ -89,7 +89,7 @@ export class TrainStep {
     let penaltyValue: tf.Scalar | undefined;
     const repNormsSq: tf.Scalar[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const features = asArray(network.features.apply(x, { training: true }));
+      const features = asArray(network.features.apply(modelInput(x), { training: true }));
       const outputs = network.heads.map((head, i) => {
         const h = features[network.featureIndex[i]];
         return asArray(head.apply(capture ? captureGradNormSq(h, (normSq) => (repNormsSq[i] = normSq)) : h))[0];
