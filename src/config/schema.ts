@@ -81,6 +81,9 @@ export const inputSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** The text encoders (src/inputs/text-encoders/, one file each). */
+export const textEncoderNames = ['bag', 'cnn', 'transformer'] as const;
+
 /** The derived rotation target (see format: idx); for tables it rotates an image input. */
 const rotationSchema = z.strictObject({
   target: identifier.default('angle'),

@@ -2,7 +2,7 @@
 import { parse } from 'csv-parse/sync';
 import { closest } from 'fastest-levenshtein';
 import { DataError } from '../errors';
-import { readDataFile } from './files';
+import { decodeUtf8, readDataFile } from './files';
 import { readImageFolder } from './image-folder';
 import { readJsonl } from './jsonl';
 
@@ -15,7 +15,7 @@ export interface CsvTable {
 }
 
 export function readCsv(file: string, key: string, delimiter: string, limit?: number): CsvTable {
-  const text = readDataFile(file, key).toString('utf8');
+  const text = decodeUtf8(readDataFile(file, key), file);
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, { delimiter, bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true }) as unknown as typeof records;

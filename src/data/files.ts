@@ -33,3 +33,25 @@ export function maybeGunzip(bytes: Buffer, file: string): Buffer {
   }
   return bytes;
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A text file's bytes as a string; bytes that are not UTF-8 are an error naming the line. */
+export function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    let start = 0;
+    for (let line = 1; start <= bytes.length; line++) {
+      const end = bytes.indexOf(0x0a, start);
+      const stop = end < 0 ? bytes.length : end;
+      try {
+        utf8.decode(bytes.subarray(start, stop));
+      } catch {
+        throw new DataError(`${file}:${line}: holds bytes that are not UTF-8`, 'save the file as UTF-8 (for example: iconv -f latin1 -t utf-8 in.csv > out.csv)');
+      }
+      start = stop + 1;
+    }
+    throw new DataError(`${file}: holds bytes that are not UTF-8`, 'save the file as UTF-8');
+  }
+}

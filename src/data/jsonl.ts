@@ -1,13 +1,13 @@
 /** JSON Lines files as a table: the keys are the columns, in order of first appearance. */
 import { DataError } from '../errors';
 import type { CsvTable } from './csv';
-import { readDataFile } from './files';
+import { decodeUtf8, readDataFile } from './files';
 
 /** The cell of a null value or an absent key: always missing, whatever data.na_values says. */
 export const MISSING_CELL = '\u0000missing';
 
 export function readJsonl(file: string, key: string, limit?: number): CsvTable {
-  const text = readDataFile(file, key).toString('utf8').replace(/^\uFEFF/, '');
+  const text = decodeUtf8(readDataFile(file, key), file).replace(/^\uFEFF/, '');
   const objects: { line: number; value: Record<string, unknown> }[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length && (limit === undefined || objects.length < limit); i++) {

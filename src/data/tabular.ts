@@ -111,6 +111,7 @@ function loadTable(config: Config): LoadedData {
   [train, val, test] = setAside([train, val, test], unlabelled, data.missing_targets === 'drop' || taskCount === 1 ? 'a missing target' : 'no target of any task', notes);
 
   const inputs = data.inputs ?? detectInputs(features, trainFileRows, data.categorical);
+  emptyMissingCells([train, val, test].flat(), inputs, notes);
   for (const rows of [train, val, test]) checkNumericCells(rows, inputs, !data.inputs);
 
   if (data.missing === 'drop') {
@@ -142,11 +143,13 @@ function loadTable(config: Config): LoadedData {
   }
 
   const unseen = { count: 0 };
-  const encode = (rows: Row[], strictLabels: boolean) => encodeRows(rows, preprocessing, config.tasks, { strictLabels, unseen, rotate: true });
+  const tallies = new Map<string, number>();
+  const encode = (rows: Row[], strictLabels: boolean) => encodeRows(rows, preprocessing, config.tasks, { strictLabels, unseen, tallies, rotate: true });
   const result = { train: encode(train, true), val: encode(val, !data.path), test: encode(test, !data.path), preprocessing, notes };
   inputs.forEach((input, f) => {
     if (input.type === 'image' && input.augment) result.train.inputs[f].augment = input.augment;
   });
+  notes.push(...tallyNotes(tallies));
   const images = releaseDecodedImages();
   if (images.files) notes.push(`decoded ${images.files} image files in ${images.seconds.toFixed(1)}s (kept in memory for the run)`);
   if (preprocessing.rotation) notes.push(`rotated image input "${preprocessing.rotation.input}" of every row by a seeded random angle in ±${preprocessing.rotation.maxDegrees}° (target "${preprocessing.rotation.target}")`);
@@ -249,6 +252,28 @@ function fitInputs(inputs: InputConfig[], train: Row[], file: string, standardiz
   });
 }
 
+/** Inputs that read a missing cell as an empty value (text): their cells become '' and the log says how many. */
+function emptyMissingCells(rows: Row[], inputs: { name: string; type: string }[], notes: string[]): void {
+  inputs.forEach((input, f) => {
+    if (!inputType(input.type).readsMissingAsEmpty) return;
+    let count = 0;
+    for (const row of rows) {
+      if (row.features[f] === null) {
+        row.features[f] = '';
+        count++;
+      }
+    }
+    if (count) notes.push(`column "${input.name}": ${count} rows have no value; each reads as an empty ${input.type} (no tokens)`);
+  });
+}
+
+function tallyNotes(tallies: Map<string, number>): string[] {
+  return [...tallies].map(([key, count]) => {
+    const [input, what] = key.split('\0');
+    return `column "${input}": ${count} ${what}`;
+  });
+}
+
 /** The image input a table's rotation turns: the one named, or the only one. */
 function rotationInput(name: string | undefined, specs: InputSpec[]): string {
   const images = specs.filter((s) => s.type === 'image');
@@ -309,6 +334,8 @@ interface EncodeOptions {
   requireTargets?: boolean;
   /** Apply the rotation of Preprocessing.rotation (training, and eval with targets). */
   rotate: boolean;
+  /** Facts the input types count while encoding, by `input\0fact`. */
+  tallies?: Map<string, number>;
 }
 
 function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskConfig>, options: EncodeOptions): Split {
@@ -321,7 +348,10 @@ function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskC
   for (const row of rows) {
     const k = kept.length;
     try {
-      specs.forEach((spec, f) => encodeCell(row, f, spec, arrays[f].subarray(k * sizes[f], (k + 1) * sizes[f]), pre.csv!.missing, { ...context, file: row.table.file }, options));
+      specs.forEach((spec, f) => {
+        const tally = (what: string) => options.tallies?.set(`${spec.name}\0${what}`, (options.tallies.get(`${spec.name}\0${what}`) ?? 0) + 1);
+        encodeCell(row, f, spec, arrays[f].subarray(k * sizes[f], (k + 1) * sizes[f]), pre.csv!.missing, { ...context, file: row.table.file, tally }, options);
+      });
     } catch (e) {
       arrays.forEach((a, f) => a.fill(0, k * sizes[f], (k + 1) * sizes[f]));
       if (options.unscorable && e instanceof DataError) options.unscorable.push({ row: row.line, reason: e.message.replace(/^[^:]+:\d+: /, '') });
@@ -414,6 +444,7 @@ function applyTable(
   const byTarget = (r: Row) => Object.values(r.targets);
   const unlabelled = (csv.missingTargets ?? 'drop') === 'drop' ? (r: Row) => byTarget(r).some((t) => t === null) : (r: Row) => byTarget(r).length > 0 && byTarget(r).every((t) => t === null);
   [rows] = setAside([rows], unlabelled, 'no target to score', notes);
+  emptyMissingCells(rows, pre.inputs, notes);
   if (options.strict && csv.missing === 'drop') {
     [rows] = setAside([rows], (r) => r.features.some((c) => c === null), 'missing values (the model was trained with data.missing: drop)', notes);
   }

@@ -2,12 +2,14 @@
 import { categoryInput } from './category';
 import { imageInput } from './image';
 import { numericInput } from './numeric';
+import { textInput } from './text';
 import type { InputType } from './types';
 
 export const inputRegistry = {
   numeric: numericInput,
   category: categoryInput,
   image: imageInput,
+  text: textInput,
 } as const;
 
 export type InputTypeName = keyof typeof inputRegistry;

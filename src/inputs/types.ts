@@ -33,6 +33,8 @@ export interface EncodeContext {
    */
   strictCategories: boolean;
   unseen: { count: number };
+  /** Counts a fact worth one line of the log (`texts longer than ... were cut`). */
+  tally?: (what: string) => void;
 }
 
 export interface EncoderContext {
@@ -53,6 +55,8 @@ export interface InputSpec<State = unknown> {
 export interface InputType<Options, State> {
   /** Whether the encoder is the identity on a flat vector (such inputs share one model input). */
   packed(state: State): boolean;
+  /** A missing cell is an empty value (text: no tokens), never dropped or imputed. */
+  readsMissingAsEmpty?: boolean;
   /** Fits on the train split's present cells (at least one). */
   fit(cells: string[], options: Options, context: FitContext): State;
   shape(state: State): number[];

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors';
 import { removeStaleTempFiles, writeFileAtomic } from './atomic';
 import { CHECKPOINT_VERSION } from './checkpoint-meta';
+import '../models/layers';
 
 export const MODEL_FILE = 'model.json';
 

@@ -12,8 +12,7 @@ import { createReplica, replicaStep, type Replica } from '../replica';
 import { Collective, CollectiveAborted, Command } from './collective';
 import type { EpochMessage, SharedSplit, WorkerInit } from './protocol';
 import { DataParallelReducer, movingStatistics } from './reducer';
-import '../../models/layers/batch-norm';
-import '../../models/layers/cross-stitch';
+import '../../models/layers';
 
 function sharedSplit(shared: SharedSplit): Split {
   return {
