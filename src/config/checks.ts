@@ -62,6 +62,9 @@ function dataIssues(config: Config): ConfigIssue[] {
     if (data.categorical) issues.push({ path: ['data', 'categorical'], message: 'with data.inputs, give a category column type: category instead' });
     const seen = new Set<string>();
     data.inputs.forEach((input, i) => {
+      if (input.type === 'text' && input.encoder === 'transformer' && input.embedding_dim % input.heads !== 0) {
+        issues.push({ path: ['data', 'inputs', i, 'heads'], message: `embedding_dim ${input.embedding_dim} is not a multiple of heads ${input.heads}; choose heads that divide it` });
+      }
       if (seen.has(input.name)) issues.push({ path: ['data', 'inputs', i, 'name'], message: `input "${input.name}" is listed twice` });
       seen.add(input.name);
     });

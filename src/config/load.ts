@@ -119,6 +119,7 @@ function resolvePaths(config: Config, dir: string): void {
   if (data.format === 'image_folder') {
     data.path = abs(data.path);
   } else if (data.format !== 'idx') {
+    for (const input of data.inputs ?? []) if (input.type === 'text' && input.embeddings) input.embeddings = abs(input.embeddings);
     if (data.path) data.path = abs(data.path);
     if (data.splits) {
       data.splits.train = abs(data.splits.train);

@@ -49,6 +49,9 @@ const imageEncoder = z.strictObject({
 /** The image encoder's settings when the config gives none (IDX images, say). */
 export const defaultImageEncoder = (): z.infer<typeof imageEncoder> => imageEncoder.parse({});
 
+/** The text encoders (src/inputs/text-encoders/, one file each). */
+export const textEncoderNames = ['bag', 'cnn', 'transformer'] as const;
+
 /** One input column and its type (src/inputs/, one file per type). */
 export const inputSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -79,10 +82,31 @@ export const inputSchema = z.discriminatedUnion('type', [
       .strictObject({ flip: z.boolean().default(false), crop_padding: z.int().min(0).default(0), translate: z.int().min(0).default(0) })
       .optional(),
   }),
+  z.strictObject({
+    name: nonEmpty,
+    type: z.literal('text'),
+    /** `words` (Unicode letters and digits, lowercased by default) or `char_ngrams` (n-grams of `ngram` characters within words). */
+    tokenizer: z.enum(['words', 'char_ngrams']).default('words'),
+    ngram: z.int().min(1).max(8).default(3),
+    lowercase: z.boolean().default(true),
+    /** The vocabulary: the train split's tokens seen at least `min_count` times, the `max_vocab` most frequent. */
+    max_vocab: positiveInt.default(20000),
+    min_count: positiveInt.default(2),
+    /** Tokens per text; longer texts are cut, shorter ones padded. */
+    max_length: positiveInt.default(128),
+    encoder: z.enum(textEncoderNames).default('bag'),
+    embedding_dim: positiveInt.default(64),
+    /** cnn: convolution layers; transformer: attention blocks. */
+    layers: positiveInt.default(1),
+    /** transformer: attention heads (embedding_dim must be a multiple). */
+    heads: positiveInt.default(4),
+    dropout: z.number().min(0).lt(1).default(0),
+    /** cnn: width of each convolution. */
+    kernel_size: positiveInt.default(3),
+    /** Pretrained word vectors in the GloVe / word2vec text format (relative to the config file). */
+    embeddings: nonEmpty.optional(),
+  }),
 ]);
-
-/** The text encoders (src/inputs/text-encoders/, one file each). */
-export const textEncoderNames = ['bag', 'cnn', 'transformer'] as const;
 
 /** The derived rotation target (see format: idx); for tables it rotates an image input. */
 const rotationSchema = z.strictObject({

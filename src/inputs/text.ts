@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { InputConfig } from '../config/schema';
 import { textEncoderRegistry, type TextEncoderName } from './text-encoders';
-import { CellError, type InputType } from './types';
+import { DataError } from '../errors';
+import type { InputType } from './types';
 
 export type TextOptions = Omit<Extract<InputConfig, { type: 'text' }>, 'name' | 'type'>;
 
@@ -78,9 +79,6 @@ export const textInput: InputType<TextOptions, TextState> = {
   },
   encoder(input, spec, { rng }) {
     const s = spec.state;
-    if (s.heads > 0 && s.encoder === 'transformer' && s.embeddingDim % s.heads !== 0) {
-      throw new CellError(`embedding_dim ${s.embeddingDim} is not a multiple of heads ${s.heads}`, 'choose heads that divide embedding_dim');
-    }
     return textEncoderRegistry[s.encoder](input as SymbolicTensor, {
       prefix: `${spec.name}_`,
       vocabSize: s.vocab.length,
@@ -116,7 +114,7 @@ export function pretrainedRows(file: string, state: TextState, seed: number): Fl
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new CellError(`the embeddings file ${file} cannot be read`, 'check the path in embeddings: (relative to the config file)');
+    throw new DataError(`the embeddings file ${file} cannot be read`, 'check the path in embeddings: (relative to the config file)');
   }
   const dim = state.embeddingDim;
   const rows = new Float32Array(state.vocab.length * dim);
@@ -130,12 +128,12 @@ export function pretrainedRows(file: string, state: TextState, seed: number): Fl
   text.split('\n').forEach((line, n) => {
     const parts = line.trim().split(/\s+/);
     if (parts.length < 2 || (n === 0 && parts.length === 2)) return;
-    if (parts.length - 1 !== dim) throw new CellError(`${file}:${n + 1}: a vector of ${parts.length - 1} values, but embedding_dim is ${dim}`, `set embedding_dim: ${parts.length - 1}`);
+    if (parts.length - 1 !== dim) throw new DataError(`${file}:${n + 1}: a vector of ${parts.length - 1} values, but embedding_dim is ${dim}`, `set embedding_dim: ${parts.length - 1}`);
     const id = index.get(state.lowercase ? parts[0].toLowerCase() : parts[0]);
     if (id === undefined || id < 2) return;
     for (let j = 0; j < dim; j++) rows[id * dim + j] = Number(parts[j + 1]);
     found++;
   });
-  if (found === 0) throw new CellError(`the embeddings file ${file} holds none of the ${state.vocab.length - 2} vocabulary tokens`, 'check the file and the tokenizer settings');
+  if (found === 0) throw new DataError(`the embeddings file ${file} holds none of the ${state.vocab.length - 2} vocabulary tokens`, 'check the file and the tokenizer settings');
   return rows;
 }

@@ -139,6 +139,6 @@ test('bad config: an unknown input type or option names file, line, path and the
   const file = writeFile(dir, 'inputs.yaml', 'data:\n  format: csv\n  path: x.csv\n  inputs:\n    - {name: a, type: imag}\n    - {name: b, type: category, encodr: embedding}\nmodel: {backbone: {type: mlp}}\ntasks:\n  t: {type: classification, target: y}\n');
   assert.throws(() => loadConfig(file), (e: unknown) => {
     const message = (e as Error).message;
-    return /inputs\.yaml:5 data\.inputs\[0\]\.type: expected numeric \| category \| image, got "imag"; did you mean "image"\?/.test(message) && /inputs\.yaml:6 data\.inputs\[1\]\.encodr: unknown key "encodr"; did you mean "encoder"\?/.test(message);
+    return /inputs\.yaml:5 data\.inputs\[0\]\.type: expected numeric \| category \| image \| text, got "imag"; did you mean "image"\?/.test(message) && /inputs\.yaml:6 data\.inputs\[1\]\.encodr: unknown key "encodr"; did you mean "encoder"\?/.test(message);
   });
 });
