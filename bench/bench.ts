@@ -1,7 +1,8 @@
 /**
- * npm run bench [-- --json] [--seconds-cnn 20] [--seconds-mlp 10] [--models cnn,mlp]
+ * npm run bench [-- --json] [--seconds-cnn 20] [--seconds-mlp 10] [--seconds-text 10] [--models cnn,mlp,text-bag,text-cnn,text-transformer]
  *
- * Trains the two reference networks of ../shared/bench/README.md with mtl's own
+ * Trains the two reference networks of ../shared/bench/README.md, and the three text
+ * encoders against the project's own peer (bench/peer_text.py), with mtl's own
  * training loop on every engine that loads here (each in its own process), and the
  * PyTorch peer (../shared/bench/peer_torch.py, when /usr/bin/python3 has torch) in
  * the same run, right before and right after mtl's measurements of the same model:
@@ -14,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import Table from 'cli-table3';
 import { backendNames, type BackendName } from '../src/backends';
-import type { BenchModel } from './networks';
+import { textBenchModels, type BenchModel, type TextBenchModel } from './networks';
 import type { Measurement } from './run-one';
 
 interface Row {
@@ -36,7 +37,9 @@ function option(name: string, fallback: string): string {
 const json = process.argv.includes('--json');
 const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 const root = path.resolve(__dirname, '..', '..');
-const peerScript = process.env.MTL_PEER_TORCH ?? path.join(root, '..', 'shared', 'bench', 'peer_torch.py');
+const sharedPeer = process.env.MTL_PEER_TORCH ?? path.join(root, '..', 'shared', 'bench', 'peer_torch.py');
+/** The reference networks' peer is shared; the text encoders' is the project's own. */
+const peerScriptFor = (model: BenchModel) => (model.startsWith('text-') ? path.join(root, 'bench', 'peer_text.py') : sharedPeer);
 const python = '/usr/bin/python3';
 
 function loads(backend: BackendName): boolean {
@@ -46,12 +49,14 @@ function loads(backend: BackendName): boolean {
 }
 
 function hasTorch(): boolean {
-  if (!existsSync(python) || !existsSync(peerScript)) return false;
+  if (!existsSync(python)) return false;
   return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
 /** The peer, run through runpy so its peak RSS can be read after it finishes. */
-function peer(model: BenchModel, seconds: number, threads: number): Row {
+function peer(model: BenchModel, seconds: number, threads: number): Row | undefined {
+  const peerScript = peerScriptFor(model);
+  if (!existsSync(peerScript)) return undefined;
   const wrapper = [
     'import resource, runpy, sys',
     `sys.argv = [${JSON.stringify(peerScript)}, '--model', '${model}', '--threads', '${threads}', '--seconds', '${seconds}']`,
@@ -82,8 +87,13 @@ function mtl(backend: BackendName, model: BenchModel, seconds: number, threads: 
 }
 
 function main(): void {
-  const models = option('models', 'cnn,mlp').split(',') as BenchModel[];
-  const seconds: Record<BenchModel, number> = { cnn: Number(option('seconds-cnn', '20')), mlp: Number(option('seconds-mlp', '10')) };
+  const models = option('models', ['cnn', 'mlp', ...textBenchModels].join(',')).split(',') as BenchModel[];
+  const textSeconds = Number(option('seconds-text', '10'));
+  const seconds: Record<BenchModel, number> = {
+    cnn: Number(option('seconds-cnn', '20')),
+    mlp: Number(option('seconds-mlp', '10')),
+    ...(Object.fromEntries(textBenchModels.map((m) => [m, textSeconds])) as Record<TextBenchModel, number>),
+  };
   const cores = availableParallelism();
   const engines = backendNames.filter((b) => {
     const ok = loads(b);
@@ -91,7 +101,7 @@ function main(): void {
     return ok;
   });
   const torch = hasTorch();
-  if (!torch) say(`PyTorch peer: not available (${python} with torch and ${peerScript} are needed); ratios are left empty`);
+  if (!torch) say(`PyTorch peer: not available (${python} with torch is needed); ratios are left empty`);
   const rows: Row[] = [];
   for (const model of models) {
     const before = torch ? (say(`pytorch ${model} (${cores} threads, ${seconds[model]} s) ...`), peer(model, seconds[model], cores)) : undefined;
@@ -105,9 +115,8 @@ function main(): void {
         measured.push(mtl(backend, model, time, threads));
       }
     }
-    if (before) {
-      say(`pytorch ${model} again ...`);
-      const after = peer(model, seconds[model], cores);
+    const after = before && (say(`pytorch ${model} again ...`), peer(model, seconds[model], cores));
+    if (before && after) {
       const reference = { ...before, samples_per_s: (before.samples_per_s + after.samples_per_s) / 2 };
       say(`pytorch ${model}: ${round(before.samples_per_s)} before, ${round(after.samples_per_s)} after mtl's runs`);
       for (const row of measured) if (Number.isFinite(row.samples_per_s)) row.ratio_to_pytorch = row.samples_per_s / reference.samples_per_s;

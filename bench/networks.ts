@@ -17,7 +17,16 @@ import { activeBackend } from '../src/backends';
 import { createReplica, replicaStep } from '../src/training/replica';
 import { ReplicaPool } from '../src/training/parallel/pool';
 
-export type BenchModel = 'cnn' | 'mlp';
+export type BenchModel = 'cnn' | 'mlp' | TextBenchModel;
+
+/** The text encoders against bench/peer_text.py: vocabulary 10,000, 128 tokens, embedding 64, batch 64, trunk 64. */
+export const textBenchModels = ['text-bag', 'text-cnn', 'text-transformer'] as const;
+export type TextBenchModel = (typeof textBenchModels)[number];
+const TEXT = { vocab: 10000, length: 128, dim: 64, batch: 64 };
+
+function isText(model: BenchModel): model is TextBenchModel {
+  return (textBenchModels as readonly string[]).includes(model);
+}
 
 export interface Reference {
   batch: number;
@@ -29,6 +38,7 @@ export interface Reference {
 const tasks = { cls: { type: 'classification', target: 'c' }, reg: { type: 'regression', target: 'r' } };
 
 export function reference(model: BenchModel): Reference {
+  if (isText(model)) return textReference(model);
   const cnn = model === 'cnn';
   const classes = cnn ? 10 : 3;
   const config = configSchema.parse({
@@ -58,10 +68,49 @@ export function reference(model: BenchModel): Reference {
   return { batch: cnn ? 64 : 256, inputShape, config, preprocessing };
 }
 
+function textReference(model: TextBenchModel): Reference {
+  const encoder = model.slice('text-'.length);
+  const config = configSchema.parse({
+    data: { format: 'csv', path: 'x', inputs: [{ name: 'text', type: 'text', encoder, embedding_dim: TEXT.dim, max_length: TEXT.length, heads: 4 }] },
+    model: { backbone: { type: 'mlp', units: [64], activation: 'relu' } },
+    tasks,
+    training: { batch_size: TEXT.batch, optimizer: { type: 'adam', learning_rate: 0.001 }, diagnostics: { enabled: false } },
+  });
+  const vocab = ['', '<unk>', ...Array.from({ length: TEXT.vocab - 2 }, (_, i) => `w${i}`)];
+  const state = { tokenizer: 'words', ngram: 3, lowercase: true, maxLength: TEXT.length, vocab, encoder, embeddingDim: TEXT.dim, layers: 1, heads: 4, dropout: 0, kernelSize: 3 };
+  const preprocessing: Preprocessing = {
+    kind: 'table',
+    inputs: [{ name: 'text', type: 'text', shape: [TEXT.length], state }],
+    targets: {
+      cls: { kind: 'classification', column: 'c', classes: ['0', '1'] },
+      reg: { kind: 'regression', columns: ['r'], mean: [0], std: [1] },
+    },
+  };
+  return { batch: TEXT.batch, inputShape: [TEXT.length], config, preprocessing };
+}
+
+/** Token ids with a random number of real tokens (20-128) per text, the rest padding. */
+function randomTokens(n: number, rng: Rng): Float32Array {
+  const ids = new Float32Array(n * TEXT.length);
+  for (let r = 0; r < n; r++) {
+    const length = 20 + rng.int(TEXT.length - 19);
+    for (let t = 0; t < length; t++) ids[r * TEXT.length + t] = 1 + rng.int(TEXT.vocab - 1);
+  }
+  return ids;
+}
+
 /** Random samples (`batches` batches' worth) as a training split; the step shuffles them as training does. */
 export function randomSplit(ref: Reference, batches: number): Split {
   const rng = new Rng(1);
   const n = ref.batch * batches;
+  if (ref.preprocessing.inputs[0].type === 'text') {
+    return {
+      size: n,
+      inputs: [{ name: 'text', shape: [TEXT.length], packed: false, values: randomTokens(n, rng) }],
+      targets: { cls: Int32Array.from({ length: n }, () => rng.int(2)), reg: Float32Array.from({ length: n }, () => rng.normal()) },
+      rows: Int32Array.from({ length: n }, (_, i) => i),
+    };
+  }
   const size = ref.inputShape.reduce((a, b) => a * b, 1);
   const classes = (ref.preprocessing.targets.cls as { classes: string[] }).classes.length;
   return {
@@ -78,7 +127,7 @@ export async function benchStep(model: BenchModel, threads = 1): Promise<{ step:
   const net = buildModel(ref.config, ref.preprocessing);
   const backend = activeBackend()!;
   const replica = createReplica(ref.config, net, !backend.gpu);
-  const split = randomSplit(ref, model === 'cnn' ? 20 : 200);
+  const split = randomSplit(ref, model === 'mlp' ? 200 : 20);
   const pool = threads > 1 ? await ReplicaPool.start({ threads, backend: backend.name, config: ref.config, model: net, replica, train: split }) : undefined;
   const steps = split.size / ref.batch;
   let epoch = 0;

@@ -16,13 +16,14 @@ import { conv2dBackpropInputConfig } from './cpu/conv2d-backprop-input';
 import { padV2Config } from './cpu/pad';
 import { meanConfig, sumConfig } from './cpu/reduce';
 import { repeatConfig } from './cpu/repeat';
+import { unsortedSegmentSumConfig } from './cpu/unsorted-segment-sum';
 import { registerReduceGradients } from './reduce-gradients';
 import { replaceKernel } from './register';
 
 /** Registers the mtl training kernels on backend 'cpu'. Safe to call more than once. */
 export function registerCpuTrainingKernels(): void {
   const configs = [
-    conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchNormGradConfig, repeatConfig,
+    conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig, batchNormGradConfig, repeatConfig, unsortedSegmentSumConfig,
     meanConfig, sumConfig, reluConfig, stepConfig, padV2Config, ...binaryConfigs,
   ];
   for (const config of configs) {

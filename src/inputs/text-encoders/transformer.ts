@@ -4,7 +4,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { MaskedPooling, MultiHeadSelfAttention, PositionEmbedding } from '../../models/layers/text';
+import { LayerNorm, MaskedPooling, MultiHeadSelfAttention, PositionEmbedding } from '../../models/layers/text';
 import { dropout, tokenEmbedding } from './embedding';
 import type { TextEncoder } from './types';
 
@@ -12,7 +12,7 @@ export const transformerEncoder: TextEncoder = (ids, c) => {
   const dense = (x: SymbolicTensor, units: number, activation: 'relu' | 'linear', name: string) =>
     tfl.layers.dense({ units, activation, kernelInitializer: tfl.initializers.glorotUniform({ seed: c.rng.seed() }), name: `${c.prefix}${name}` }).apply(x) as SymbolicTensor;
   const add = (a: SymbolicTensor, b: SymbolicTensor, name: string) => tfl.layers.add({ name: `${c.prefix}${name}` }).apply([a, b]) as SymbolicTensor;
-  const norm = (x: SymbolicTensor, name: string) => tfl.layers.layerNormalization({ name: `${c.prefix}${name}` }).apply(x) as SymbolicTensor;
+  const norm = (x: SymbolicTensor, name: string) => new LayerNorm({ name: `${c.prefix}${name}` }).apply(x) as SymbolicTensor;
   let h = new PositionEmbedding({ maxLength: c.maxLength, dim: c.embeddingDim, seed: c.rng.seed(), name: `${c.prefix}positions` }).apply(tokenEmbedding(ids, c)) as SymbolicTensor;
   h = dropout(h, c, 'embedding_dropout');
   for (let l = 1; l <= c.layers; l++) {

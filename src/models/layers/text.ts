@@ -164,3 +164,48 @@ export class MultiHeadSelfAttention extends tfl.layers.Layer {
   }
 }
 register(MultiHeadSelfAttention);
+
+export interface LayerNormArgs {
+  epsilon?: number;
+  name?: string;
+}
+
+/**
+ * Layer normalization over the last axis with a learned scale and offset, in plain
+ * ops: tfjs-layers' own goes through FusedBatchNorm with per-position statistics, whose
+ * stock gradient slices the batch row by row (thousands of kernels a step on wasm).
+ */
+export class LayerNorm extends tfl.layers.Layer {
+  static className = 'MtlLayerNorm';
+  private readonly epsilon: number;
+  private gamma?: tfl.LayerVariable;
+  private beta?: tfl.LayerVariable;
+
+  constructor(args: LayerNormArgs = {}) {
+    super({ name: args.name });
+    this.epsilon = args.epsilon ?? 1e-3;
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const dim = shape[shape.length - 1] as number;
+    this.gamma = this.addWeight('gamma', [dim], 'float32', tfl.initializers.ones());
+    this.beta = this.addWeight('beta', [dim], 'float32', tfl.initializers.zeros());
+    this.built = true;
+  }
+
+  override call(inputs: Inputs, _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const mean = tf.mean(x, -1, true);
+      const centered = tf.sub(x, mean);
+      const variance = tf.mean(tf.square(centered), -1, true);
+      return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, this.epsilon))), this.gamma!.read()), this.beta!.read());
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), epsilon: this.epsilon };
+  }
+}
+register(LayerNorm);

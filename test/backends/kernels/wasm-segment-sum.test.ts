@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from '../../../src/backends/kernels/wasm';
+import { registerCpuTrainingKernels } from '../../../src/backends/kernels/cpu';
 import { assertClose, on, randomTensor } from './helpers';
 
 registerWasmTrainingKernels();
@@ -22,4 +23,14 @@ test('UnsortedSegmentSum and the Gather (embedding) gradient on wasm match cpu, 
   const ref = await run('cpu');
   const got = await run('wasm');
   ref.forEach((r, i) => assertClose(got[i], r, `case ${i}`));
+});
+
+test('the one-pass UnsortedSegmentSum on cpu matches the stock reference (tf ops per segment)', async () => {
+  const x = randomTensor([9, 4], 4);
+  const ids = tf.tensor1d([3, 0, 3, 7, -2, 1, 3, 0, 9], 'int32');
+  // The reference: a masked sum per segment, in ops.
+  const ref = tf.stack(Array.from({ length: 8 }, (_, s) => tf.sum(tf.mul(x, tf.expandDims(tf.cast(tf.equal(ids, s), 'float32'), 1)), 0)));
+  registerCpuTrainingKernels();
+  const got = await on('cpu', () => [tf.unsortedSegmentSum(x, ids, 8)]);
+  assertClose(got[0], await ref.data() as Float32Array, 'cpu segment sum');
 });
