@@ -26,13 +26,14 @@ import { padV2Config } from './wasm/pad';
 import { meanConfig, sumConfig } from './wasm/reduce';
 import { sliceConfig } from './wasm/slice';
 import { unsortedSegmentSumConfig } from './wasm/unsorted-segment-sum';
+import { gatherConfig } from './wasm/gather';
 
 /** Registers the mtl training kernels on backend 'wasm'. Safe to call more than once. */
 export function registerWasmTrainingKernels(): void {
   const configs = [
     conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig,
     fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, repeatConfig,
-    maxPoolGradConfig, sliceConfig, padV2Config, batchMatMulConfig, unsortedSegmentSumConfig, ...binaryConfigs,
+    maxPoolGradConfig, sliceConfig, padV2Config, batchMatMulConfig, unsortedSegmentSumConfig, gatherConfig, ...binaryConfigs,
   ];
   for (const config of configs) {
     replaceKernel(config);

@@ -8,13 +8,16 @@ import { assertClose, on, randomTensor } from './helpers';
 
 registerWasmTrainingKernels();
 
-test('UnsortedSegmentSum and the Gather (embedding) gradient on wasm match cpu, repeated and out-of-range ids included', async () => {
+test('Gather (axis 0 and others), UnsortedSegmentSum and the Gather (embedding) gradient on wasm match cpu, repeated and out-of-range ids included', async () => {
   const run = (backend: string) => on(backend, () => {
     const x = randomTensor([7, 3, 2], 1);
     const ids = tf.tensor1d([2, 0, 2, 5, -1, 1, 2], 'int32');
     const table = randomTensor([6, 4], 2);
     const lookups = tf.tensor2d([[0, 3, 3], [5, 0, 1]], [2, 3], 'int32');
     return [
+      tf.gather(table, lookups),
+      tf.gather(x, tf.tensor1d([6, 0, 0, 3], 'int32')),
+      tf.gather(x, tf.tensor1d([1, 0], 'int32'), 1),
       tf.unsortedSegmentSum(x, ids, 5),
       tf.unsortedSegmentSum(tf.cast(tf.mul(x, 10), 'int32'), ids, 6),
       tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, lookups), randomTensor([2, 3, 4], 3))))(table),
