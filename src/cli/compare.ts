@@ -107,7 +107,7 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
   const { config, file } = loadConfig(args.config, args);
   // Every model reads the same input columns: without this a single-task model would
   // take the other tasks' target columns as features.
-  if (config.data.format === 'csv' || config.data.format === 'jsonl') config.data.features = featureColumns(config);
+  if ((config.data.format === 'csv' || config.data.format === 'jsonl') && !config.data.inputs) config.data.features = featureColumns(config);
   const seedsCount = args.seeds ?? 3;
   const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
   out.log(describeBackend(backend));

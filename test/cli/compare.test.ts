@@ -136,3 +136,25 @@ test('compare stops when the two sides of a task were scored on different test r
   assert.throws(() => sameTestRows('a', [run('stl', [2, 5, 9]), run('mtl', [2, 5])]), (e: unknown) => e instanceof UserError && /task a was tested on 3 rows by the single-task model .* and on 2 other rows by the multi-task model/.test(e.message));
   assert.throws(() => sameTestRows('a', [run('stl', [2, 5, 9]), run('mtl', [2, 5, 8])]), UserError);
 });
+
+test('compare with typed inputs: every run folder holds a config that loads again (report, resume)', async () => {
+  const dir = tempDir();
+  const data = writeFile(dir, 'cars.csv', carsLikeCsv());
+  const config = writeFile(
+    dir,
+    'typed.yaml',
+    `data: {format: csv, path: ${data}, inputs: [{name: x, type: numeric}, {name: y, type: numeric}]}
+model: {backbone: {type: mlp, units: [4]}}
+tasks:
+  origin: {type: classification, target: origin}
+  mpg: {type: regression, target: mpg}
+training: {epochs: 1}
+`,
+  );
+  const out = path.join(dir, 'cmp');
+  await compareCommand({ config, seeds: 1, out }, captureOutput(), false);
+  for (const run of ['stl-origin-seed42', 'stl-mpg-seed42', 'mtl-seed42']) {
+    const reloaded = loadConfig(path.join(out, run, 'config.yaml')).config;
+    assert.deepEqual(reloaded.data.format === 'csv' && reloaded.data.inputs?.map((i) => i.name), ['x', 'y']);
+  }
+});
