@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { sampleSize } from '../data/batches';
 import type { InputSpec } from '../inputs';
 import { formatNumber } from '../training/progress';
 
@@ -19,7 +20,7 @@ export function metricsTable(tasks: Record<string, { loss: number; metrics: Reco
 /** `island (category, 3), bill_length_mm (numeric), image (image 28x28x1)` */
 export function describeInputs(inputs: InputSpec[]): string {
   if (inputs.length > 6 && inputs.every((i) => i.type !== 'image')) {
-    const width = inputs.reduce((n, i) => n + i.shape.reduce((a, b) => a * b, 1), 0);
+    const width = inputs.reduce((n, i) => n + sampleSize(i.shape), 0);
     const counts = ['numeric', 'category'].map((t) => `${inputs.filter((i) => i.type === t).length} ${t}`).join(', ');
     return `${inputs.length} columns (${counts}), ${width} values per sample`;
   }

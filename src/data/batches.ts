@@ -11,45 +11,14 @@ export function epochOrder(size: number, seed: number, epoch: number): Uint32Arr
 }
 
 export interface Batch {
-  /** Per input, in the split's order: n * prod(shape) values. */
-  inputs: Float32Array[];
+  /** Per model input (see modelInputGroups): n * its width values, and the shape of one sample. */
+  inputs: { values: Float32Array; shape: number[] }[];
   targets: Record<string, Int32Array | Float32Array>;
 }
 
 /** Values per sample of an input of this shape. */
 export function sampleSize(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-/**
- * Copies samples order[start..end) of `split` into fresh contiguous arrays; with
- * `augmentSeed`, image inputs that ask for it are augmented (training batches).
- */
-export function gatherBatch(split: Split, order: ArrayLike<number>, start: number, end: number, augmentSeed?: number): Batch {
-  const n = end - start;
-  const inputs = split.inputs.map(({ shape, values, augment }) => {
-    const size = sampleSize(shape);
-    const out = new Float32Array(n * size);
-    for (let i = 0; i < n; i++) {
-      const row = order[start + i];
-      if (size === 1) out[i] = values[row];
-      else out.set(values.subarray(row * size, (row + 1) * size), i * size);
-      if (augment && augmentSeed !== undefined) augmentImage(out.subarray(i * size, (i + 1) * size), shape, augment, augmentSeed, row);
-    }
-    return out;
-  });
-  const targets: Batch['targets'] = {};
-  for (const [task, values] of Object.entries(split.targets)) {
-    const k = values.length / split.size;
-    const out = values instanceof Int32Array ? new Int32Array(n * k) : new Float32Array(n * k);
-    for (let i = 0; i < n; i++) {
-      const row = order[start + i];
-      if (k === 1) out[i] = values[row];
-      else out.set(values.subarray(row * k, (row + 1) * k), i * k);
-    }
-    targets[task] = out;
-  }
-  return { inputs, targets };
 }
 
 /**
@@ -68,20 +37,42 @@ export function modelInputGroups(inputs: { packed: boolean }[]): number[][] {
   return groups;
 }
 
-/** Per model input: the values of `n` samples (per data input: n * size values), packed as modelInputGroups says. */
-export function packModelInputs(inputs: { shape: number[]; packed: boolean }[], arrays: Float32Array[], n: number): { values: Float32Array; shape: number[] }[] {
-  return modelInputGroups(inputs).map((group) => {
-    if (group.length === 1) return { values: arrays[group[0]], shape: inputs[group[0]].shape };
-    const sizes = group.map((i) => sampleSize(inputs[i].shape));
+/**
+ * Copies samples order[start..end) of `split` into fresh contiguous arrays, one per
+ * model input (packed inputs side by side); with `augmentSeed`, image inputs that ask
+ * for it are augmented (training batches).
+ */
+export function gatherBatch(split: Split, order: ArrayLike<number>, start: number, end: number, augmentSeed?: number): Batch {
+  const n = end - start;
+  const inputs = modelInputGroups(split.inputs).map((group) => {
+    const members = group.map((i) => split.inputs[i]);
+    const sizes = members.map((m) => sampleSize(m.shape));
     const width = sizes.reduce((a, b) => a + b, 0);
     const out = new Float32Array(n * width);
     let offset = 0;
-    group.forEach((i, k) => {
+    members.forEach(({ values, shape, augment }, k) => {
       const size = sizes[k];
-      const values = arrays[i];
-      for (let r = 0; r < n; r++) for (let j = 0; j < size; j++) out[r * width + offset + j] = values[r * size + j];
+      for (let r = 0; r < n; r++) {
+        const row = order[start + r];
+        const at = r * width + offset;
+        if (size === 1) out[at] = values[row];
+        else out.set(values.subarray(row * size, (row + 1) * size), at);
+        if (augment && augmentSeed !== undefined) augmentImage(out.subarray(at, at + size), shape, augment, augmentSeed, row);
+      }
       offset += size;
     });
-    return { values: out, shape: [width] };
+    return { values: out, shape: group.length === 1 ? members[0].shape : [width] };
   });
+  const targets: Batch['targets'] = {};
+  for (const [task, values] of Object.entries(split.targets)) {
+    const k = values.length / split.size;
+    const out = values instanceof Int32Array ? new Int32Array(n * k) : new Float32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const row = order[start + i];
+      if (k === 1) out[i] = values[row];
+      else out.set(values.subarray(row * k, (row + 1) * k), i * k);
+    }
+    targets[task] = out;
+  }
+  return { inputs, targets };
 }

@@ -10,6 +10,7 @@ import { CellError, inputType, isPacked, type InputSpec } from '../inputs';
 import { releaseDecodedImages } from '../inputs/image';
 import { DataError } from '../errors';
 import { existsSync, statSync } from 'node:fs';
+import { sampleSize } from './batches';
 import { columnIndex, numericCell, parseNumber, readTable, type CsvTable, type TableFormat } from './csv';
 import { MISSING_CELL } from './jsonl';
 import { UNLABELLED_CLASS } from './labels';
@@ -41,11 +42,15 @@ const lineList = (lines: number[]) => lines.slice(0, 5).join(', ') + (lines.leng
  */
 export function featureColumns(config: Config): string[] {
   const data = asTable(config.data as TableDataConfig | ImageFolderDataConfig);
+  const header = () => readTable(data.path ?? data.splits!.train, data.path ? 'data.path' : 'data.splits.train', data.format, delimiterOf(data)).header;
+  return inputColumns(data, header, config.tasks);
+}
+
+function inputColumns(data: TableData, header: () => string[], tasks: Record<string, TaskConfig>): string[] {
   if (data.inputs) return data.inputs.map((i) => i.name);
   if (data.features) return data.features;
-  const table = readTable(data.path ?? data.splits!.train, data.path ? 'data.path' : 'data.splits.train', data.format, delimiterOf(data));
-  const allTargets = new Set(Object.values(config.tasks).flatMap(targetColumns));
-  return table.header.filter((c) => !allTargets.has(c));
+  const allTargets = new Set(Object.values(tasks).flatMap(targetColumns));
+  return header().filter((c) => !allTargets.has(c));
 }
 
 export function loadCsvData(config: Config): LoadedData {
@@ -87,8 +92,7 @@ function loadTable(config: Config): LoadedData {
   const valTable = data.splits?.val ? read(data.splits.val, 'data.splits.val') : undefined;
   const testTable = data.splits?.test ? read(data.splits.test, 'data.splits.test') : undefined;
 
-  const allTargets = new Set(Object.values(config.tasks).flatMap(targetColumns));
-  const features = data.inputs?.map((i) => i.name) ?? data.features ?? trainTable.header.filter((c) => !allTargets.has(c));
+  const features = inputColumns(data, () => trainTable.header, config.tasks);
   if (features.length === 0) throw new DataError(`${trainTable.file}: no feature columns left besides the targets`, 'add feature columns or list them in data.features');
   const rotation = data.rotation ? { ...data.rotation, seed: data.split.seed ?? config.seed } : undefined;
 
@@ -340,18 +344,21 @@ interface EncodeOptions {
 
 function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskConfig>, options: EncodeOptions): Split {
   const specs = pre.inputs;
-  const sizes = specs.map((s) => s.shape.reduce((a, b) => a * b, 1));
+  const sizes = specs.map((s) => sampleSize(s.shape));
   const arrays = sizes.map((size) => new Float32Array(rows.length * size));
   const context = { strictCategories: options.strictLabels || options.unscorable !== undefined, unseen: options.unseen, file: '' };
   const rotation = options.rotate && pre.rotation?.input ? pre.rotation : undefined;
+  const rotatedInput = rotation ? specs.findIndex((s) => s.name === rotation.input) : -1;
+  const tallies = specs.map((spec) => (what: string) => {
+    const key = `${spec.name}\0${what}`;
+    options.tallies?.set(key, (options.tallies.get(key) ?? 0) + 1);
+  });
   const kept: Row[] = [];
   for (const row of rows) {
     const k = kept.length;
     try {
-      specs.forEach((spec, f) => {
-        const tally = (what: string) => options.tallies?.set(`${spec.name}\0${what}`, (options.tallies.get(`${spec.name}\0${what}`) ?? 0) + 1);
-        encodeCell(row, f, spec, arrays[f].subarray(k * sizes[f], (k + 1) * sizes[f]), pre.csv!.missing, { ...context, file: row.table.file, tally }, options);
-      });
+      const rowContext = { ...context, file: row.table.file };
+      specs.forEach((spec, f) => encodeCell(row, f, spec, arrays[f].subarray(k * sizes[f], (k + 1) * sizes[f]), pre.csv!.missing, { ...rowContext, tally: tallies[f] }, options));
     } catch (e) {
       arrays.forEach((a, f) => a.fill(0, k * sizes[f], (k + 1) * sizes[f]));
       if (options.unscorable && e instanceof DataError) options.unscorable.push({ row: row.line, reason: e.message.replace(/^[^:]+:\d+: /, '') });
@@ -359,9 +366,8 @@ function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskC
       continue;
     }
     if (rotation) {
-      const f = specs.findIndex((s) => s.name === rotation.input);
-      const [h, w, c] = specs[f].shape;
-      const image = arrays[f].subarray(k * sizes[f], (k + 1) * sizes[f]);
+      const [h, w, c] = specs[rotatedInput].shape;
+      const image = arrays[rotatedInput].subarray(k * sizes[rotatedInput], (k + 1) * sizes[rotatedInput]);
       const rotated = new Float32Array(image.length);
       rotateImage(image, rotated, h, w, c, rotationAngle(rotation.seed, row.index, rotation.maxDegrees));
       image.set(rotated);
@@ -434,15 +440,14 @@ function applyTable(
   options: { requireTargets: boolean; strict: boolean },
 ): { split: Split; unscorable: UnscorableRow[]; notes: string[] } {
   const csv = pre.csv!;
-  const table = readTable(file, '--data', tableFormatOf(file, csv.format ?? 'csv'), csv.delimiter);
+  const table = readTable(file, '--data', tableFormatOf(file, csv.format), csv.delimiter);
   const features = pre.inputs.map((c) => c.name);
   const notes: string[] = [];
   const rotation = pre.rotation?.input && options.requireTargets ? { target: pre.rotation.target, max_degrees: pre.rotation.maxDegrees, seed: pre.rotation.seed } : undefined;
   let rows = readRows(table, features, options.requireTargets ? tasks : {}, new Set(csv.naValues), 'the training data', rotation);
-  // Rows are dropped as training dropped them (models of older versions dropped any row
-  // missing a target); predict reports rows it cannot score instead.
+  // Rows are dropped as training dropped them; predict reports rows it cannot score instead.
   const byTarget = (r: Row) => Object.values(r.targets);
-  const unlabelled = (csv.missingTargets ?? 'drop') === 'drop' ? (r: Row) => byTarget(r).some((t) => t === null) : (r: Row) => byTarget(r).length > 0 && byTarget(r).every((t) => t === null);
+  const unlabelled = csv.missingTargets === 'drop' ? (r: Row) => byTarget(r).some((t) => t === null) : (r: Row) => byTarget(r).length > 0 && byTarget(r).every((t) => t === null);
   [rows] = setAside([rows], unlabelled, 'no target to score', notes);
   emptyMissingCells(rows, pre.inputs, notes);
   if (options.strict && csv.missing === 'drop') {

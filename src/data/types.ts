@@ -62,8 +62,8 @@ export interface Preprocessing {
     delimiter: string;
     naValues: string[];
     missing: 'drop' | 'impute';
-    /** Rows missing some task's label: masked out of that task (kept), or dropped. Absent in older checkpoints: drop. */
-    missingTargets?: 'mask' | 'drop';
+    /** Rows missing some task's label: masked out of that task (kept), or dropped. */
+    missingTargets: 'mask' | 'drop';
   };
   /** Images: pixels are scaled by `scale` (1/255). */
   image?: { height: number; width: number; channels: number; scale: number };

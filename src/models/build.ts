@@ -2,7 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { Config } from '../config/schema';
 import type { Preprocessing } from '../data/types';
 import { deriveSeed, Rng } from '../data/rng';
-import { modelInputGroups } from '../data/batches';
+import { modelInputGroups, sampleSize } from '../data/batches';
 import { inputType, isPacked } from '../inputs';
 import { headRegistry } from './heads';
 import { buildSharing } from './sharing';
@@ -34,7 +34,7 @@ export function buildModel(config: Config, preprocessing: Preprocessing): tfl.La
   const alone = specs.length === 1;
   const groups = modelInputGroups(specs.map((spec) => ({ packed: isPacked(spec) })));
   const inputs = groups.map((group) => {
-    const width = group.reduce((n, i) => n + specs[i].shape.reduce((a, b) => a * b, 1), 0);
+    const width = group.reduce((n, i) => n + sampleSize(specs[i].shape), 0);
     return tfl.input({ shape: group.length === 1 ? specs[group[0]].shape : [width], name: inputLayerName(specs[group[0]].name) });
   });
   // A packed group is already the concatenation of its inputs' (identity) encodings.

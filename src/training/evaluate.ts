@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TaskConfig } from '../config/schema';
 import type { Preprocessing, Split, TargetTransform } from '../data/types';
-import { packModelInputs, sampleSize } from '../data/batches';
+import { gatherBatch } from '../data/batches';
 import { labelledRows, selectRows } from '../data/labels';
 import { taskLoss, taskTarget } from './losses';
 import { classificationMetrics, regressionMetrics } from './metrics';
@@ -43,20 +43,19 @@ export function runSplit(
   const outputs: RawOutputs = Object.fromEntries(names.map((t, i) => [t, new Float32Array(split.size * units[i])]));
   const lossSums = Object.fromEntries(names.map((t) => [t, 0]));
   const labelled = Object.fromEntries(names.map((t) => [t, 0]));
+  const inOrder = Uint32Array.from({ length: split.size }, (_, i) => i);
   for (let start = 0; start < split.size; start += INFERENCE_BATCH) {
     const end = Math.min(split.size, start + INFERENCE_BATCH);
     const n = end - start;
+    const batch = gatherBatch(split, inOrder, start, end);
     // tidy must not return typed arrays (it walks them element by element): keep tensors, read after.
     const results = tf.tidy(() => {
-      const slices = split.inputs.map(({ shape, values }) => values.subarray(start * sampleSize(shape), end * sampleSize(shape)));
-      const x = packModelInputs(split.inputs, slices, n).map(({ values, shape }) => tf.tensor(values, [n, ...shape]));
+      const x = batch.inputs.map(({ values, shape }) => tf.tensor(values, [n, ...shape]));
       const ys = asArray(model.apply(modelInput(x), { training: false }));
       // Without targets (predict) there is nothing to score: outputs only.
       return names.map((task, i) => {
-        if (!split.targets[task]) return { y: ys[i] };
-        const values = split.targets[task];
-        const k = values.length / split.size;
-        const target = taskTarget(tasks[task], values.subarray(start * k, end * k), n, 1);
+        if (!batch.targets[task]) return { y: ys[i] };
+        const target = taskTarget(tasks[task], batch.targets[task], n, 1);
         return { y: ys[i], lossSum: taskLoss(tasks[task], ys[i], target), labelled: target.labelled };
       });
     });

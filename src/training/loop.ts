@@ -38,8 +38,8 @@ export interface TrainState {
   /** Per-task loss sums (weighted by labelled rows) of the unfinished epoch, then the total, then the penalty. */
   sums: number[];
   seen: number;
-  /** Per task: labelled rows seen in the unfinished epoch (absent in checkpoints of older versions: every row). */
-  taskSeen?: number[];
+  /** Per task: labelled rows seen in the unfinished epoch. */
+  taskSeen: number[];
   bestEpoch: number;
   checkpointMonitor: { best: number | null; wait: number };
   earlyMonitor?: { best: number | null; wait: number };
@@ -210,7 +210,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       state.seen = 0;
       state.taskSeen = new Array(taskNames.length).fill(0);
     }
-    const taskSeen = (state.taskSeen ??= new Array(taskNames.length).fill(state.seen));
+    const taskSeen = state.taskSeen;
     const lr = schedule.rateFor(epoch);
     optimizer.setLearningRate(lr);
     pool?.startEpoch({ epoch, learningRate: lr, weighting: weighting.getState(), fromStep: state.stepInEpoch, globalStep: state.globalStep, batchSize });

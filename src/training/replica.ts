@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Config, TaskConfig } from '../config/schema';
-import { gatherBatch, packModelInputs } from '../data/batches';
+import { gatherBatch } from '../data/batches';
 import { deriveSeed } from '../data/rng';
 import { countLabelled } from '../data/labels';
 import type { Split } from '../data/types';
@@ -64,7 +64,7 @@ export function batchTensors(
   const batch = gatherBatch(split, order, start, end, augmentSeed);
   const n = end - start;
   return {
-    x: packModelInputs(split.inputs, batch.inputs, n).map(({ values, shape }) => tf.tensor(values, [n, ...shape])),
+    x: batch.inputs.map(({ values, shape }) => tf.tensor(values, [n, ...shape])),
     targets: names.map((t, i) => taskTarget(tasks[i], batch.targets[t], n, denominators?.[i])),
   };
 }

@@ -53,10 +53,10 @@ training: {epochs: 2, batch_size: 16}
   const data = await loadData(configFrom(yaml));
   assert.ok(data.train.inputs[0].augment && !data.val.inputs[0].augment && !data.test.inputs[0].augment);
   const order = Array.from({ length: data.train.size }, (_, i) => i);
-  const plain = gatherBatch(data.train, order, 0, 8).inputs[0];
-  const augmented = gatherBatch(data.train, order, 0, 8, 123).inputs[0];
+  const plain = gatherBatch(data.train, order, 0, 8).inputs[0].values;
+  const augmented = gatherBatch(data.train, order, 0, 8, 123).inputs[0].values;
   assert.notDeepEqual(Array.from(augmented), Array.from(plain));
-  assert.deepEqual(Array.from(gatherBatch(data.train, order, 0, 8, 123).inputs[0]), Array.from(augmented));
+  assert.deepEqual(Array.from(gatherBatch(data.train, order, 0, 8, 123).inputs[0].values), Array.from(augmented));
   const config = writeFile(dir, 'aug.yaml', yaml);
   await trainCommand({ config, out: path.join(dir, 'one'), threads: 1 }, captureOutput(), silentProgress);
   await trainCommand({ config, out: path.join(dir, 'two'), threads: 2 }, captureOutput(), silentProgress);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { epochOrder, gatherBatch, modelInputGroups, packModelInputs } from '../../src/data/batches';
+import { epochOrder, gatherBatch, modelInputGroups } from '../../src/data/batches';
 import type { Split } from '../../src/data/types';
 
 const split: Split = {
@@ -15,8 +15,9 @@ const split: Split = {
 
 test('gatherBatch copies the chosen rows with their targets', () => {
   const b = gatherBatch(split, [3, 1, 0, 2], 0, 2);
-  assert.deepEqual(Array.from(b.inputs[0]), [30, 31, 10, 11]);
-  assert.deepEqual(Array.from(b.inputs[1]), [8, 6], 'every input, by the same rows');
+  assert.equal(b.inputs.length, 1, 'x and y are packed into one model input');
+  assert.deepEqual(b.inputs[0].shape, [3]);
+  assert.deepEqual(Array.from(b.inputs[0].values), [30, 31, 8, 10, 11, 6], 'every input, by the same rows');
   assert.deepEqual(Array.from(b.targets.c), [3, 1]);
   assert.deepEqual(Array.from(b.targets.r), [3, 3.5, 1, 1.5]);
 });
@@ -37,12 +38,13 @@ test('gatherBatch: image rows, a range in the middle of the order, fresh arrays'
     rows: Int32Array.from([7, 8, 9]),
   };
   const b = gatherBatch(images, Uint32Array.from([2, 0, 1]), 1, 3);
-  assert.deepEqual(Array.from(b.inputs[0]), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(Array.from(b.inputs[0].values), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(b.inputs[0].shape, [2, 2, 1]);
   assert.deepEqual(Array.from(b.targets.angle), [Math.fround(0.1), Math.fround(0.2)]);
   assert.ok(b.targets.angle instanceof Float32Array);
-  b.inputs[0][0] = 99;
+  b.inputs[0].values[0] = 99;
   assert.equal(images.inputs[0].values[0], 0, 'the split is not touched');
-  assert.equal(gatherBatch(images, [0, 1, 2], 3, 3).inputs[0].length, 0);
+  assert.equal(gatherBatch(images, [0, 1, 2], 3, 3).inputs[0].values.length, 0);
 });
 
 test('epoch orders of tiny sets', () => {
@@ -59,8 +61,9 @@ test('neighbouring packed inputs share one model input, side by side; others sta
   ];
   assert.deepEqual(modelInputGroups(inputs), [[0, 1], [2], [3]]);
   const arrays = [Float32Array.from([1, 2]), Float32Array.from([10, 11, 20, 21]), Float32Array.from({ length: 8 }, (_, i) => i), Float32Array.from([7, 8])];
-  const packed = packModelInputs(inputs, arrays, 2);
+  const split: Split = { size: 2, inputs: inputs.map((input, i) => ({ name: `in${i}`, ...input, values: arrays[i] })), targets: {}, rows: Int32Array.from([2, 3]) };
+  const packed = gatherBatch(split, [0, 1], 0, 2).inputs;
   assert.deepEqual(packed.map((p) => p.shape), [[3], [2, 2, 1], [1]]);
   assert.deepEqual(Array.from(packed[0].values), [1, 10, 11, 2, 20, 21], 'row by row: input 0 then input 1');
-  assert.equal(packed[1].values, arrays[2], 'a lone input is passed as it is');
+  assert.deepEqual(Array.from(packed[1].values), Array.from(arrays[2]), 'a lone input keeps its values');
 });

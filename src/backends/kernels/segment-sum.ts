@@ -1,3 +1,5 @@
+import { util } from '@tensorflow/tfjs-core';
+
 /**
  * out[s] = Σ_{i: ids[i] = s} x[i] over rows of `inner` values; ids outside
  * [0, numSegments) are dropped, as in TensorFlow. The gradient of Gather (every
@@ -15,7 +17,7 @@ export function segmentSumInto(values: ArrayLike<number>, ids: ArrayLike<number>
 }
 
 export function segmentGeometry(xShape: number[], idsShape: number[]): { rows: number; inner: number; outShape: (numSegments: number) => number[] } {
-  const rows = idsShape.reduce((a, b) => a * b, 1);
-  const total = xShape.reduce((a, b) => a * b, 1);
+  const rows = util.sizeFromShape(idsShape);
+  const total = util.sizeFromShape(xShape);
   return { rows, inner: rows > 0 ? total / rows : 0, outShape: (numSegments) => [numSegments, ...xShape.slice(idsShape.length)] };
 }
