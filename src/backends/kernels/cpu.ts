@@ -6,7 +6,9 @@
  * broadcasts for batch norm's moments.
  */
 import { registerBatchNormGradient } from './batch-norm-gradient';
+import { registerAdamKernel } from './adam';
 import { registerBatchNormKernels } from './batch-norm';
+import { registerMaskedPoolKernels } from './masked-pool';
 import { reluConfig, stepConfig } from './cpu/activation';
 import { batchNormGradConfig } from './cpu/batch-norm-grad';
 import { binaryConfigs } from './cpu/binary';
@@ -33,4 +35,6 @@ export function registerCpuTrainingKernels(): void {
   registerReduceGradients();
   // mtl's own batch-norm layer trains through these (one kernel forward, one backward).
   registerBatchNormKernels('cpu');
+  registerAdamKernel('cpu');
+  registerMaskedPoolKernels('cpu');
 }

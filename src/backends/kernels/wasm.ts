@@ -9,7 +9,9 @@
  * embedding gradient). Cases a kernel does not handle go to the stock kernel.
  */
 import { registerBatchNormGradient } from './batch-norm-gradient';
+import { registerAdamKernel } from './adam';
 import { registerBatchNormKernels } from './batch-norm';
+import { registerMaskedPoolKernels } from './masked-pool';
 import { registerReduceGradients } from './reduce-gradients';
 import { replaceKernel } from './register';
 import { repeatConfig } from './wasm/repeat';
@@ -20,7 +22,7 @@ import { binaryConfigs } from './wasm/binary';
 import { conv2dConfig, fusedConv2dConfig } from './wasm/conv2d';
 import { conv2dBackpropFilterConfig } from './wasm/conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './wasm/conv2d-backprop-input';
-import { castConfig, identityConfig } from './wasm/identity';
+import { castConfig, identityConfig, transposeConfig } from './wasm/identity';
 import { maxPoolGradConfig } from './wasm/max-pool-grad';
 import { padV2Config } from './wasm/pad';
 import { meanConfig, sumConfig } from './wasm/reduce';
@@ -32,7 +34,7 @@ import { gatherConfig } from './wasm/gather';
 export function registerWasmTrainingKernels(): void {
   const configs = [
     conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig,
-    fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, repeatConfig,
+    fusedBatchNormConfig, batchNormGradConfig, meanConfig, sumConfig, identityConfig, castConfig, transposeConfig, repeatConfig,
     maxPoolGradConfig, sliceConfig, padV2Config, batchMatMulConfig, unsortedSegmentSumConfig, gatherConfig, ...binaryConfigs,
   ];
   for (const config of configs) {
@@ -42,4 +44,6 @@ export function registerWasmTrainingKernels(): void {
   registerReduceGradients();
   // mtl's own batch-norm layer trains through these (one kernel forward, one backward).
   registerBatchNormKernels('wasm');
+  registerAdamKernel('wasm');
+  registerMaskedPoolKernels('wasm');
 }

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { maskedPoolKernel } from '../../backends/kernels/masked-pool';
 
 type Kwargs = Record<string, unknown>;
 type Inputs = tf.Tensor | tf.Tensor[];
@@ -43,6 +44,8 @@ export class MaskedPooling extends tfl.layers.Layer {
   override call(inputs: Inputs, _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const [x, ids] = inputs as tf.Tensor[];
+      const pooled = maskedPoolKernel(x, ids, this.mode);
+      if (pooled) return pooled;
       const mask = tf.expandDims(tokenMask(ids), -1);
       if (this.mode === 'mean') return tf.div(tf.sum(tf.mul(x, mask), 1), tf.maximum(tf.sum(mask, 1), 1));
       const any = tf.cast(tf.greater(tf.sum(mask, 1), 0), 'float32');

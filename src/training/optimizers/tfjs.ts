@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerConfig } from '../../config/schema';
 import { getOptimizerState, setOptimizerState } from './tfjs-state';
-import type { TrainOptimizer } from './types';
+import { gradientNormSq, type TrainOptimizer } from './types';
 
 function create(config: OptimizerConfig): tf.Optimizer {
   switch (config.type) {
@@ -34,9 +34,7 @@ export class TfjsOptimizer implements TrainOptimizer {
   }
 
   gradNormSq(grads: tf.NamedTensorMap): number {
-    const list = Object.values(grads);
-    if (list.length === 0) return 0;
-    return tf.tidy(() => tf.addN(list.map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
+    return gradientNormSq(grads);
   }
 
   apply(grads: tf.NamedTensorMap): void {

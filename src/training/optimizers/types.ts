@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensor } from '../../outputs/checkpoint';
 
 /** What the training step needs from an optimizer; two implementations sit behind it. */
@@ -12,4 +12,11 @@ export interface TrainOptimizer {
   getState(): Promise<NamedTensor[]>;
   setState(state: NamedTensor[]): Promise<void>;
   dispose(): void;
+}
+
+/** Σ‖g‖² over every gradient, read back once. */
+export function gradientNormSq(grads: tf.NamedTensorMap): number {
+  const list = Object.values(grads);
+  if (list.length === 0) return 0;
+  return tf.tidy(() => tf.addN(list.map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
 }

@@ -48,10 +48,12 @@ export class Collective {
     this.parity ^= 1;
     this.slots.set(values, base + this.rank * this.length);
     this.barrier();
-    const sum = new Float32Array(values.length);
-    for (let r = 0; r < this.size; r++) {
-      const offset = base + r * this.length;
-      for (let i = 0; i < values.length; i++) sum[i] += this.slots[offset + i];
+    const n = values.length;
+    const slot = (r: number) => this.slots.subarray(base + r * this.length, base + r * this.length + n);
+    const sum = slot(0).slice();
+    for (let r = 1; r < this.size; r++) {
+      const part = slot(r);
+      for (let i = 0; i < n; i++) sum[i] += part[i];
     }
     return sum;
   }

@@ -64,11 +64,11 @@ export class DataParallelReducer implements StepReducer {
     const hasGrad = Array.from(sum.subarray(o, (o += variables.length)), (f) => f > 0);
     const grads: tf.NamedTensorMap = {};
     variables.forEach((v, k) => {
-      if (hasGrad[k]) grads[v.name] = tf.tensor(sum.slice(o, o + v.size), v.shape, 'float32');
+      if (hasGrad[k]) grads[v.name] = tf.tensor(sum.subarray(o, o + v.size), v.shape, 'float32');
       o += v.size;
     });
     for (const s of this.statistics) {
-      s.assign(tf.tensor(sum.slice(o, o + s.size), s.shape, 'float32'));
+      s.assign(tf.tensor(sum.subarray(o, o + s.size), s.shape, 'float32'));
       o += s.size;
     }
     return { taskLosses, total, penalty, representationGradNormsSq: repNormsSq.some((v) => v > 0) ? repNormsSq : local.representationGradNormsSq, grads };

@@ -97,6 +97,8 @@ export class Func {
   ne(): this { return this.op(0x47); }
 
   f32Load(offset = 0): this { return this.op(0x2a).mem(2, offset); }
+  i32Load(offset = 0): this { return this.op(0x28).mem(2, offset); }
+  i32Store(offset = 0): this { return this.op(0x36).mem(2, offset); }
   f32Store(offset = 0): this { return this.op(0x38).mem(2, offset); }
   f64Load(offset = 0): this { return this.op(0x2b).mem(3, offset); }
   f64Store(offset = 0): this { return this.op(0x39).mem(3, offset); }
@@ -105,6 +107,7 @@ export class Func {
   f32Mul(): this { return this.op(0x94); }
   f32Div(): this { return this.op(0x95); }
   f32Gt(): this { return this.op(0x5e); }
+  f32Max(): this { return this.op(0x97); }
   f64Add(): this { return this.op(0xa0); }
   f64Sub(): this { return this.op(0xa1); }
   f64Mul(): this { return this.op(0xa2); }
@@ -121,6 +124,7 @@ export class Func {
   f32x4Mul(): this { return this.simd(0xe6); }
   f32x4Div(): this { return this.simd(0xe7); }
   f32x4Max(): this { return this.simd(0xe9); }
+  f32x4Sqrt(): this { return this.simd(0xe3); }
   f32x4Gt(): this { return this.simd(0x44); }
   /** v128.bitselect(a, b, mask): bits of a where mask is 1, of b elsewhere. */
   v128Bitselect(): this { return this.simd(0x52); }
@@ -139,6 +143,11 @@ export class Func {
   v128LaneMask(lanes: number): this {
     return this.simd(0x0c, ...Array.from({ length: 16 }, (_, i) => (i < 4 * lanes ? 0xff : 0)));
   }
+
+  /** memory.copy(dest, src, bytes) with the three on the stack (bulk memory). */
+  memoryCopy(): this { return this.op(0xfc, 0x0a, 0x00, 0x00); }
+  /** memory.fill(dest, byte, bytes) with the three on the stack (bulk memory). */
+  memoryFill(): this { return this.op(0xfc, 0x0b, 0x00); }
 
   /** local += delta (i32). */
   inc(l: Local, delta: number): this {
