@@ -219,6 +219,8 @@ export async function trainCommand(
 export function resolveThreads(config: Config, backend: BackendInfo): number {
   if (backend.name !== 'wasm' && backend.name !== 'cpu') return 1;
   if (config.threads !== 'auto') return config.threads;
+  const weighting = config.training.weighting;
+  if ('on' in weighting && weighting.on === 'representation') return 1;
   return config.model.backbone.type === 'resnet' ? Math.min(availableParallelism(), 4) : 1;
 }
 

@@ -9,7 +9,7 @@ import { IMAGE_FOLDER_CLASS } from './schema';
 import { monitorableKeys } from '../training/metric-keys';
 
 export function crossFieldIssues(config: Config): ConfigIssue[] {
-  return [...dataIssues(config), ...modelIssues(config), ...monitorIssues(config)];
+  return [...dataIssues(config), ...modelIssues(config), ...weightingIssues(config), ...monitorIssues(config)];
 }
 
 function targetsOf(target: string | string[]): string[] {
@@ -101,6 +101,30 @@ function dataIssues(config: Config): ConfigIssue[] {
           message: `the rotation angle "${task.target}" is continuous; use type: regression`,
         });
       }
+    }
+  }
+  return issues;
+}
+
+/** Gradient methods need tasks to combine, and `on: representation` one shared representation. */
+function weightingIssues(config: Config): ConfigIssue[] {
+  const weighting = config.training.weighting;
+  if (!('on' in weighting)) return [];
+  const issues: ConfigIssue[] = [];
+  const tasks = Object.keys(config.tasks).length;
+  if (tasks < 2) {
+    issues.push({ path: ['training', 'weighting', 'type'], message: `${weighting.type} combines the gradients of several tasks; with ${tasks} task there is nothing to combine: use type: fixed` });
+  }
+  if (weighting.on === 'representation') {
+    const sharing = config.model.sharing.type;
+    if (sharing !== 'hard') {
+      issues.push({
+        path: ['training', 'weighting', 'on'],
+        message: `${sharing} sharing gives each task its own features, so there is no single shared representation to take gradients on: use on: parameters, or hard sharing`,
+      });
+    }
+    if (config.threads !== 'auto' && config.threads > 1) {
+      issues.push({ path: ['threads'], message: 'on: representation combines the whole batch\'s features in one place and trains on one thread: set threads: 1 (or auto), or use on: parameters' });
     }
   }
   return issues;

@@ -4,6 +4,8 @@
  * `checks.ts`; this file only says what each key may hold.
  */
 import { z } from 'zod';
+import { gradientMethodDefaults, type GradientMethodName } from '../weighting/gradient';
+import { mgdaNormalizations } from '../weighting/gradient/mgda';
 
 const identifier = z
   .string()
@@ -236,7 +238,28 @@ const resnetBackbone = z.strictObject({
   weights: nonEmpty.optional(),
 });
 
-export const backboneSchema = z.discriminatedUnion('type', [mlpBackbone, resnetBackbone]);
+/**
+ * A small LeNet-style conv net (the MultiLeNet trunk of Sener and Koltun 2018): per entry of
+ * `filters` a conv (kernel_size x kernel_size) -> ReLU -> 2x2 max pooling, then flatten and
+ * the dense layers of `units`, each -> ReLU (-> dropout).
+ */
+const cnnBackbone = z.strictObject({
+  type: z.literal('cnn'),
+  /** Filters of each convolution block (conv -> ReLU -> max-pool 2). */
+  filters: z.array(positiveInt).min(1).default([10, 20]),
+  /** Width and height of every convolution kernel. */
+  kernel_size: positiveInt.default(5),
+  /** `valid` (no padding: each conv shrinks the image by kernel_size - 1, as in LeNet) or `same`. */
+  padding: z.enum(['valid', 'same']).default('valid'),
+  /** Width of each dense layer after the flatten. */
+  units: z.array(positiveInt).min(1).default([50]),
+  /** Dropout rate after each dense layer (0 = none). */
+  dropout: z.number().min(0).lt(1).default(0),
+  /** Initialize from a saved tfjs model.json (weights matched by layer name). */
+  weights: nonEmpty.optional(),
+});
+
+export const backboneSchema = z.discriminatedUnion('type', [mlpBackbone, resnetBackbone, cnnBackbone]);
 
 export const sharingSchema = z.discriminatedUnion('type', [
   /** One backbone, every task's head on its features. */
@@ -258,6 +281,26 @@ export const sharingSchema = z.discriminatedUnion('type', [
     /** Initial weight of a task's own activations; the rest is shared equally among the others. */
     init_self: z.number().gt(0).max(1).default(0.9),
   }),
+  /**
+   * Multi-gate mixture of experts (Ma et al. 2018): `experts` copies of the backbone shared
+   * by every task, and per task a softmax gate (a dense layer on the input) that mixes them.
+   */
+  z.strictObject({
+    type: z.literal('mmoe'),
+    experts: positiveInt.default(3),
+  }),
+  /**
+   * Progressive layered extraction (Tang et al. 2020): `levels` CGC layers, each with
+   * `shared_experts` experts for all tasks and `task_experts` per task, a gate per task over
+   * its own and the shared experts, and at inner levels a shared gate over all of them.
+   * The backbone's stages are divided among the levels; default: one level per stage.
+   */
+  z.strictObject({
+    type: z.literal('ple'),
+    shared_experts: positiveInt.default(1),
+    task_experts: positiveInt.default(1),
+    levels: positiveInt.optional(),
+  }),
 ]);
 
 const modelSchema = z.strictObject({
@@ -267,10 +310,18 @@ const modelSchema = z.strictObject({
 
 // ---------------------------------------------------------------- tasks
 
-export const classificationLosses = ['sparse_categorical_crossentropy', 'categorical_crossentropy'] as const;
+export const classificationLosses = ['sparse_categorical_crossentropy', 'categorical_crossentropy', 'focal'] as const;
 export const regressionLosses = ['mse', 'mae', 'huber'] as const;
-export const classificationMetrics = ['accuracy', 'macro_f1', 'cross_entropy'] as const;
+export const multilabelLosses = ['binary_crossentropy', 'focal'] as const;
+export const classificationMetrics = ['accuracy', 'macro_f1', 'cross_entropy', 'roc_auc', 'precision', 'recall', 'top_k_accuracy'] as const;
 export const regressionMetrics = ['mae', 'rmse', 'r2'] as const;
+/** `per_label` stands for precision.<label>, recall.<label> and f1.<label> of every label. */
+export const multilabelMetrics = ['micro_f1', 'macro_f1', 'micro_precision', 'micro_recall', 'macro_precision', 'macro_recall', 'subset_accuracy', 'roc_auc', 'binary_cross_entropy', 'per_label'] as const;
+
+/** Focusing parameter γ of the focal loss (Lin et al. 2017): (1 − p_t)^γ scales each term; 0 is cross-entropy. */
+const focalGamma = z.number().min(0).optional();
+/** Focal loss α: the weight of the positive class (binary classification: the second class), 1 − α of the negative. */
+const focalAlpha = fraction.optional();
 
 const classificationTask = z.strictObject({
   type: z.literal('classification'),
@@ -282,8 +333,20 @@ const classificationTask = z.strictObject({
   metrics: z.array(z.enum(classificationMetrics)).min(1).default(['accuracy', 'macro_f1', 'cross_entropy']),
   /** Number of classes; default: the classes found in the training data. */
   num_classes: z.int().min(2).optional(),
-  /** Label smoothing for categorical_crossentropy. */
+  /** Label smoothing for categorical_crossentropy (and focal). */
   label_smoothing: z.number().min(0).lt(1).default(0),
+  /**
+   * Per-class loss weights: `balanced` (n_samples / (n_classes · count_c) over the train
+   * split, as scikit-learn) or `{class: weight}` (unlisted classes 1). The task's loss is
+   * Σ w_i · ℓ_i / Σ w_i over the batch's labelled rows, as PyTorch's weighted mean.
+   */
+  class_weight: z.union([z.literal('balanced'), z.record(nonEmpty, z.number().min(0))]).optional(),
+  /** loss: focal: the focusing parameter γ; default 2. */
+  focal_gamma: focalGamma,
+  /** loss: focal, two classes: α for the second class, 1 − α for the first; default none (1 for both). */
+  focal_alpha: focalAlpha,
+  /** k of top_k_accuracy (the label among the k most probable classes); default 5; needs more than k classes. */
+  top_k: positiveInt.optional(),
 });
 
 const regressionTask = z.strictObject({
@@ -297,7 +360,35 @@ const regressionTask = z.strictObject({
   metrics: z.array(z.enum(regressionMetrics)).min(1).default(['mae', 'rmse', 'r2']),
 });
 
-export const taskSchema = z.discriminatedUnion('type', [classificationTask, regressionTask]);
+/** A set-valued column: any number of labels per row, one sigmoid output and a binary cross-entropy per label. */
+const multilabelTask = z.strictObject({
+  type: z.literal('multilabel'),
+  /** Column holding each row's labels: in CSV one cell split at `delimiter` (`a|b`), in JSONL also a JSON array. */
+  target: nonEmpty,
+  /** The labels, in output order; default: the sorted labels found in the training data. */
+  labels: z.array(nonEmpty).min(1).optional(),
+  /** What separates the labels in a cell. */
+  delimiter: nonEmpty.default('|'),
+  /** An empty cell: `missing` (the row has no label for this task; masked) or `no_labels` (the empty set). */
+  empty_cell: z.enum(['missing', 'no_labels']).default('missing'),
+  /** A label is predicted when its probability is at least this (predictions and F1, precision, recall, subset accuracy). */
+  threshold: z.number().gt(0).lt(1).default(0.5),
+  loss: z.enum(multilabelLosses).default('binary_crossentropy'),
+  /** loss: focal: the focusing parameter γ; default 2. */
+  focal_gamma: focalGamma,
+  /** loss: focal: α for the positive terms, 1 − α for the negative ones; default none (1 for both). */
+  focal_alpha: focalAlpha,
+  /**
+   * Weight of each label's positive term, as PyTorch's BCEWithLogitsLoss pos_weight: one
+   * number, `{label: weight}` (unlisted labels 1) or `balanced` (negatives / positives per
+   * label over the train split).
+   */
+  pos_weight: z.union([z.literal('balanced'), z.number().gt(0), z.record(nonEmpty, z.number().gt(0))]).optional(),
+  weight: z.number().min(0).default(1),
+  metrics: z.array(z.enum(multilabelMetrics)).min(1).default(['micro_f1', 'macro_f1', 'micro_precision', 'micro_recall', 'subset_accuracy', 'roc_auc', 'per_label']),
+});
+
+export const taskSchema = z.discriminatedUnion('type', [classificationTask, regressionTask, multilabelTask]);
 
 // ---------------------------------------------------------------- training
 
@@ -368,6 +459,15 @@ const checkpointSchema = z.strictObject({
   mode: monitorMode.default('auto'),
 });
 
+/**
+ * A gradient method's config: its options, and `on`: take each task's gradient on the
+ * shared parameters (one backward pass per task) or on the shared features the heads
+ * see (one backward pass; hard sharing only).
+ */
+function gradientMethod<N extends GradientMethodName, S extends z.ZodRawShape>(type: N, options: S) {
+  return z.strictObject({ type: z.literal(type), on: z.enum(['parameters', 'representation']).default('parameters'), ...options });
+}
+
 const weightingSchema = z.discriminatedUnion('type', [
   /** L = Σ w_t L_t with each task's `weight`. */
   z.strictObject({ type: z.literal('fixed') }),
@@ -383,7 +483,42 @@ const weightingSchema = z.discriminatedUnion('type', [
     /** Step size of the weights' own gradient descent. */
     learning_rate: z.number().gt(0).default(0.025),
   }),
+  // Gradient methods (src/weighting/gradient/): they combine the task gradients of the shared part.
+  /** MGDA-UB (Sener and Koltun 2018): the min-norm point of the task gradients' convex hull. */
+  gradientMethod('mgda', { normalization: z.enum(mgdaNormalizations).default(gradientMethodDefaults.mgda.normalization) }),
+  /** PCGrad (Yu et al. 2020): each task gradient projected off the ones it conflicts with, in a random order. */
+  gradientMethod('pcgrad', {}),
+  /** CAGrad (Liu et al. 2021): the best worst-task improvement within radius c·|g0| of the mean gradient. */
+  gradientMethod('cagrad', {
+    c: z.number().min(0).default(gradientMethodDefaults.cagrad.c),
+    /** 0: none, 1: divide by 1 + c², 2: divide by 1 + c. */
+    rescale: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(gradientMethodDefaults.cagrad.rescale),
+  }),
+  /** IMTL-G (Liu et al. 2021): the direction with equal projections on every unit task gradient. */
+  gradientMethod('imtl', {}),
+  /** Nash-MTL (Navon et al. 2022): the Nash bargaining solution α_t(Gα)_t = 1. */
+  gradientMethod('nash_mtl', {
+    /** Clip the direction to this norm; 0: no clipping. */
+    max_norm: z.number().min(0).default(gradientMethodDefaults.nash_mtl.max_norm),
+    /** Solve for α every this many steps and reuse it in between. */
+    update_weights_every: positiveInt.default(gradientMethodDefaults.nash_mtl.update_weights_every),
+    /** Most solver iterations per solve. */
+    optim_niter: positiveInt.default(gradientMethodDefaults.nash_mtl.optim_niter),
+  }),
+  /** Aligned-MTL (Senushkin et al. 2023): the task gradients' Gram matrix made well-conditioned. */
+  gradientMethod('aligned_mtl', {}),
+  /** UPGrad (Quinton and Rey, TorchJD): each task gradient projected onto the dual cone of all, averaged. */
+  gradientMethod('upgrad', {
+    /** Weights of the projected gradients; default: their mean. */
+    pref_vector: z.array(z.number().min(0)).min(2).nullable().default(gradientMethodDefaults.upgrad.pref_vector),
+    norm_eps: z.number().gt(0).default(gradientMethodDefaults.upgrad.norm_eps),
+    reg_eps: z.number().gt(0).default(gradientMethodDefaults.upgrad.reg_eps),
+  }),
+  /** Random loss weighting (Lin et al. 2022): weights drawn as softmax(N(0, 1)) at every step. */
+  gradientMethod('rlw', {}),
 ]);
+
+export type GradientWeightingConfig = Extract<z.infer<typeof weightingSchema>, { on: unknown }>;
 
 const trainingSchema = z.strictObject({
   epochs: positiveInt.default(20),
@@ -438,10 +573,12 @@ export type IdxDataConfig = Extract<DataConfig, { format: 'idx' }>;
 export type BackboneConfig = Config['model']['backbone'];
 export type MlpBackboneConfig = Extract<BackboneConfig, { type: 'mlp' }>;
 export type ResnetBackboneConfig = Extract<BackboneConfig, { type: 'resnet' }>;
+export type CnnBackboneConfig = Extract<BackboneConfig, { type: 'cnn' }>;
 export type SharingConfig = Config['model']['sharing'];
 export type TaskConfig = Config['tasks'][string];
 export type ClassificationTaskConfig = Extract<TaskConfig, { type: 'classification' }>;
 export type RegressionTaskConfig = Extract<TaskConfig, { type: 'regression' }>;
+export type MultilabelTaskConfig = Extract<TaskConfig, { type: 'multilabel' }>;
 export type TrainingConfig = Config['training'];
 export type OptimizerConfig = TrainingConfig['optimizer'];
 export type LrScheduleConfig = TrainingConfig['lr_schedule'];

@@ -12,6 +12,7 @@ import type { Config, TaskConfig } from '../config/schema';
 import { epochOrder } from '../data/batches';
 import type { LoadedData, Split } from '../data/types';
 import { UserError } from '../errors';
+import { lossTermNames } from '../models/loss-terms';
 import { saveCheckpoint, type NamedTensor } from '../outputs/checkpoint';
 import { MetricsWriter, type MetricsRow } from '../outputs/metrics-writer';
 import { RUN_FILES, type RunDir } from '../outputs/run-dir';
@@ -35,7 +36,7 @@ export interface TrainState {
   stepInEpoch: number;
   epochComplete: boolean;
   globalStep: number;
-  /** Per-task loss sums (weighted by labelled rows) of the unfinished epoch, then the total, then the penalty. */
+  /** Per-task loss sums (weighted by labelled rows) of the unfinished epoch, then the total, then each loss term. */
   sums: number[];
   seen: number;
   /** Per task: labelled rows seen in the unfinished epoch. */
@@ -114,7 +115,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const onHost = !backend?.gpu;
   const replica = createReplica(config, model, onHost);
   const { network, optimizer, weighting } = replica;
-  const penalty = config.model.sharing.type === 'soft';
+  const termNames = lossTermNames(config.model.sharing);
   const diagnose = training.diagnostics.enabled && hasSharedParameters(config) && network.shared.length > 0;
   const conflicts = new ConflictTracker(training.diagnostics.conflict_epochs);
   const checkpointKey = training.checkpoint.monitor;
@@ -143,7 +144,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     stepInEpoch: 0,
     epochComplete: true,
     globalStep: 0,
-    sums: new Array(taskNames.length + 2).fill(0),
+    sums: new Array(taskNames.length + 1 + termNames.length).fill(0),
     seen: 0,
     taskSeen: new Array(taskNames.length).fill(0),
     bestEpoch: 0,
@@ -265,7 +266,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         taskSeen[i] += result.labelled[i];
       }
       state.sums[taskNames.length] += result.total * n;
-      state.sums[taskNames.length + 1] += result.penalty * n;
+      result.terms.forEach((value, k) => (state.sums[taskNames.length + 1 + k] += value * n));
       state.seen += n;
       progress.step(s + 1, Object.fromEntries(taskNames.map((t, i) => [t, state.sums[i] / Math.max(taskSeen[i], 1)])));
     }
@@ -276,7 +277,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const logs: MetricsRow = { epoch, lr };
     logs['train/loss'] = state.sums[taskNames.length] / state.seen;
     taskNames.forEach((t, i) => (logs[`train/${t}/loss`] = taskSeen[i] ? state.sums[i] / taskSeen[i] : NaN));
-    if (penalty) logs['train/penalty'] = state.sums[taskNames.length + 1] / state.seen;
+    termNames.forEach((name, k) => (logs[`train/${name}`] = state.sums[taskNames.length + 1 + k] / state.seen));
     // Weights in force during this epoch, before DWA moves them for the next one.
     weighting.weights().forEach((w, i) => (logs[`weight/${taskNames[i]}`] = w));
     weighting.afterEpoch(taskNames.map((t) => logs[`train/${t}/loss`]));

@@ -3,6 +3,7 @@
  * `train/loss`, `train/<task>/loss`, `val/loss`, `val/<task>/loss`, `val/<task>/<metric>`.
  */
 import type { Config, MonitorMode, TaskConfig } from '../config/schema';
+import { lossTermNames } from '../models/loss-terms';
 
 export function taskMetricNames(task: TaskConfig): string[] {
   return [...task.metrics];
@@ -42,11 +43,11 @@ export function hasSharedParameters(config: Config): boolean {
   return config.model.sharing.type !== 'soft' && Object.keys(config.tasks).length > 1;
 }
 
-/** Columns of metrics.csv beyond the monitorable ones: penalty, weights, gradient diagnostics. */
+/** Columns of metrics.csv beyond the monitorable ones: the sharing scheme's loss terms, weights, gradient diagnostics. */
 export function extraColumns(config: Config): string[] {
   const tasks = Object.keys(config.tasks);
   const columns: string[] = [];
-  if (config.model.sharing.type === 'soft') columns.push('train/penalty');
+  for (const name of lossTermNames(config.model.sharing)) columns.push(`train/${name}`);
   columns.push(...tasks.map((t) => `weight/${t}`));
   if (config.training.diagnostics.enabled && hasSharedParameters(config)) {
     columns.push(...tasks.map((t) => `grad_norm/${t}`));

@@ -12,7 +12,7 @@ import { deriveSeed } from '../data/rng';
 import { countLabelled } from '../data/labels';
 import type { Split } from '../data/types';
 import { asNetwork, type MultiTaskNetwork } from '../models/network';
-import { penalizedGroups, softPenalty } from '../models/penalty';
+import { lossTerms } from '../models/loss-terms';
 import { createWeighting, type Weighting } from '../weighting';
 import { createOptimizer, type TrainOptimizer } from './optimizers';
 import { disposeTargets, taskTarget, type TaskTarget } from './losses';
@@ -34,9 +34,7 @@ export function createReplica(config: Config, model: tfl.LayersModel, tensorsOnH
   const network = asNetwork(model, names);
   const optimizer = createOptimizer(config.training.optimizer, tensorsOnHost);
   const weighting = createWeighting(config.training.weighting, config.tasks);
-  const sharing = config.model.sharing;
-  const penalty = sharing.type === 'soft' ? ((groups) => () => softPenalty(groups, sharing))(penalizedGroups(network.copies, sharing.layers)) : undefined;
-  const step = new TrainStep({ network, tasks, optimizer, weighting, penalty });
+  const step = new TrainStep({ network, tasks, optimizer, weighting, lossTerms: lossTerms(config.model.sharing, network) });
   const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'Dropout');
   return { names, tasks, network, optimizer, weighting, step, dropoutLayers };
 }
@@ -101,7 +99,7 @@ export function replicaStep(replica: Replica, place: StepPlace): StepResult & { 
   const labelled = replica.names.map((t) => countLabelled(place.split.targets[t], place.split.size, place.order, place.start, place.end));
   const { x, targets } = batchTensors(place.split, place.order, shard.start, shard.end, replica.names, replica.tasks, labelled.map((count) => count * share), deriveSeed(place.seed, AUGMENT_STEP_STREAM, place.globalStep));
   try {
-    const result = replica.step.run(x, targets, place.skipNonFinite, place.reducer);
+    const result = replica.step.run(x, targets, { globalStep: place.globalStep, seed: place.seed }, place.skipNonFinite, place.reducer);
     if (result.applied) replica.weighting.afterStep({ losses: result.taskLosses, representationGradNorms: result.representationGradNorms });
     return { ...result, labelled };
   } finally {

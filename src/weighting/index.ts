@@ -1,18 +1,30 @@
 import type { TaskConfig, WeightingConfig } from '../config/schema';
 import { dwaWeighting } from './dwa';
 import { fixedWeighting } from './fixed';
+import { gradientWeighting } from './gradient-weighting';
 import { gradNormWeighting } from './gradnorm';
 import type { Weighting, WeightingFactory } from './types';
 import { uncertaintyWeighting } from './uncertainty';
 
 type FactoryFor<T extends WeightingConfig['type']> = WeightingFactory<Extract<WeightingConfig, { type: T }>>;
 
-/** Loss weighting methods by `training.weighting.type`. Adding one: a file plus a line here. */
+/**
+ * Weighting methods by `training.weighting.type`. Adding one: a file plus a line here;
+ * a gradient method: a file in gradient/ and a line in gradient/index.ts, here and in the schema.
+ */
 export const weightingRegistry: { [T in WeightingConfig['type']]: FactoryFor<T> } = {
   fixed: fixedWeighting,
   uncertainty: uncertaintyWeighting,
   dwa: dwaWeighting,
   gradnorm: gradNormWeighting,
+  mgda: gradientWeighting,
+  pcgrad: gradientWeighting,
+  cagrad: gradientWeighting,
+  imtl: gradientWeighting,
+  nash_mtl: gradientWeighting,
+  aligned_mtl: gradientWeighting,
+  upgrad: gradientWeighting,
+  rlw: gradientWeighting,
 };
 
 export function createWeighting(config: WeightingConfig, tasks: Record<string, TaskConfig>): Weighting {

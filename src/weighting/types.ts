@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { TaskConfig } from '../config/schema';
+import type { Aggregation, GradientSet } from './gradient/types';
 
 /** What a weighting method is told after each training step. */
 export interface StepInfo {
@@ -18,6 +19,8 @@ export interface Weighting {
   readonly variables: tf.Variable[];
   /** The step must measure per-task gradient norms at the shared representation. */
   readonly needsRepresentationGrads: boolean;
+  /** Gradient methods only: the step gives them the task gradients of the shared part (see gradient-weighting.ts). */
+  readonly gradient?: GradientAggregation;
   /** The objective of one step from the task losses; runs inside the gradient tape. */
   objective(losses: tf.Scalar[]): tf.Scalar;
   /** The weight each task's loss currently gets (logged as weight/<task>). */
@@ -32,3 +35,11 @@ export interface Weighting {
 }
 
 export type WeightingFactory<C> = (config: C, tasks: TaskConfig[], names: string[]) => Weighting;
+
+/** How a gradient method takes part in a step: where the task gradients are taken, and their combination. */
+export interface GradientAggregation {
+  /** `parameters`: each task's gradient on the shared weights; `representation`: on the shared features. */
+  readonly on: 'parameters' | 'representation';
+  /** The direction for the shared part; randomness is seeded by the run's seed and the step. */
+  aggregate(set: GradientSet, step: { globalStep: number; seed: number }): Aggregation;
+}

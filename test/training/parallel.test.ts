@@ -56,6 +56,10 @@ test('two threads compute the same steps as one when nothing depends on the shar
   await assertOneEqualsTwo(config('plain', '{type: mlp, units: [16, 16]}', 'gradnorm'), 'plain', ['train/loss', 'val/loss', 'weight/species']);
 });
 
+test('a gradient method on the parameters: two threads all-reduce each task\'s gradients, then combine them as one thread does', async () => {
+  await assertOneEqualsTwo(config('pcgrad', '{type: mlp, units: [16, 16]}', 'pcgrad'), 'pcgrad', ['train/loss', 'val/loss', 'weight/species', 'weight/mass']);
+});
+
 test('partly labelled tasks: two threads compute the same masked steps as one (each loss a mean over the batch rows that carry its label)', async () => {
   const file = config('partly', '{type: mlp, units: [16, 16]}', 'uncertainty', partlyLabelledPenguins(dir));
   await assertOneEqualsTwo(file, 'partly', ['train/loss', 'train/species/loss', 'train/mass/loss', 'val/loss']);

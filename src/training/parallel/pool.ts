@@ -59,7 +59,7 @@ export class ReplicaPool {
   }): Promise<ReplicaPool> {
     const { threads, config, model, replica } = options;
     const statistics = movingStatistics(model);
-    const length = reduceLength(replica.names.length, replica.step.trainable, statistics);
+    const length = reduceLength(replica.names.length, replica.step.lossTermCount, replica.step.trainable, statistics, replica.step.taskGradientLength);
     const buffer = Collective.allocate(threads, length);
     let artifacts: tf.io.ModelArtifacts | undefined;
     await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));

@@ -14,9 +14,13 @@ export function movingStatistics(model: tfl.LayersModel): tf.Variable[] {
   return model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
 }
 
-/** Floats one reduce carries: 2 + 2 per task (losses, representation norms), a has-gradient flag per weight, every weight and moving statistic. */
-export function reduceLength(tasks: number, variables: tf.Variable[], statistics: tf.Variable[]): number {
-  return 2 + 2 * tasks + variables.length + variables.reduce((n, v) => n + v.size, 0) + statistics.reduce((n, v) => n + v.size, 0);
+/**
+ * Floats one reduce carries: the total, 2 per task (losses, representation norms), one
+ * per loss term, a has-gradient flag per weight, every weight and moving statistic, and
+ * a gradient method's per-task gradients of the shared weights.
+ */
+export function reduceLength(tasks: number, terms: number, variables: tf.Variable[], statistics: tf.Variable[], taskGradients: number): number {
+  return 1 + 2 * tasks + terms + variables.length + variables.reduce((n, v) => n + v.size, 0) + statistics.reduce((n, v) => n + v.size, 0) + taskGradients;
 }
 
 export class DataParallelReducer implements StepReducer {
@@ -31,11 +35,13 @@ export class DataParallelReducer implements StepReducer {
   reduce(local: LocalStep, variables: tf.Variable[]): LocalStep {
     const tasks = local.taskLosses.length;
     const w = this.share;
-    const out = new Float32Array(reduceLength(tasks, variables, this.statistics));
+    const terms = local.terms.length;
+    const taskGradients = local.taskGrads ? tasks * local.taskGrads[0].length : 0;
+    const out = new Float32Array(reduceLength(tasks, terms, variables, this.statistics, taskGradients));
     let o = 0;
     for (const l of local.taskLosses) out[o++] = w * l;
     out[o++] = w * local.total;
-    out[o++] = w * local.penalty;
+    for (const value of local.terms) out[o++] = w * value;
     // ‖∂L/∂h‖² of the whole batch is Σ over shards of (share · shard norm)², h being per sample.
     for (let t = 0; t < tasks; t++) out[o++] = w * w * (local.representationGradNormsSq?.[t] ?? 0);
     // A replica whose shard is empty has no gradients; the flags tell it which weights the others update.
@@ -54,12 +60,16 @@ export class DataParallelReducer implements StepReducer {
       for (let i = 0; i < values.length; i++) out[o + i] = values[i] / replicas;
       o += s.size;
     }
+    for (const g of local.taskGrads ?? []) {
+      for (let i = 0; i < g.length; i++) out[o + i] = w * g[i];
+      o += g.length;
+    }
 
     const sum = this.collective.allReduceSum(out);
     o = 0;
     const taskLosses = Array.from(sum.subarray(o, (o += tasks)));
     const total = sum[o++];
-    const penalty = sum[o++];
+    const termValues = Array.from(sum.subarray(o, (o += terms)));
     const repNormsSq = Array.from(sum.subarray(o, (o += tasks)));
     const hasGrad = Array.from(sum.subarray(o, (o += variables.length)), (f) => f > 0);
     const grads: tf.NamedTensorMap = {};
@@ -71,6 +81,7 @@ export class DataParallelReducer implements StepReducer {
       s.assign(tf.tensor(sum.subarray(o, o + s.size), s.shape, 'float32'));
       o += s.size;
     }
-    return { taskLosses, total, penalty, representationGradNormsSq: repNormsSq.some((v) => v > 0) ? repNormsSq : local.representationGradNormsSq, grads };
+    const taskGrads = local.taskGrads?.map((g) => sum.subarray(o, (o += g.length)));
+    return { taskLosses, total, terms: termValues, representationGradNormsSq: repNormsSq.some((v) => v > 0) ? repNormsSq : local.representationGradNormsSq, grads, taskGrads };
   }
 }
