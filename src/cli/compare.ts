@@ -13,7 +13,10 @@ import { describeBackend, initBackend, type BackendName, type Device } from '../
 import { loadConfig, type ConfigOverrides } from '../config/load';
 import type { Config } from '../config/schema';
 import { featureColumns } from '../data/tabular';
-import { UserError } from '../errors';
+import { ConfigError, UserError } from '../errors';
+import { suggest } from '../config/source';
+import { sharingRegistry } from '../models/sharing';
+import { weightingRegistry } from '../weighting';
 import { writeFileAtomic } from '../outputs/atomic';
 import { monitorableKeys, resolveMode } from '../training/metric-keys';
 import { formatNumber, silentProgress, type ProgressReporter } from '../training/progress';
@@ -41,18 +44,39 @@ export interface TaskComparison {
   mtl_own_best: { mean: number; std: number; values: number[]; epochs: number[]; monitor: string };
 }
 
+/** One multi-task method of `mtl compare --methods` against the same single-task models. */
+export interface MethodComparison {
+  /** As given: `<weighting>` or `<sharing>+<weighting>`. */
+  method: string;
+  sharing: string;
+  weighting: string;
+  tasks: Record<string, TaskComparison>;
+  delta_m_pct: number;
+  /** 1 = the highest Δm. */
+  rank: number;
+  /** Mean seconds per training epoch (validation included) over the seeds. */
+  epoch_seconds: number;
+  /** epoch_seconds / that of `fixed` with the config's sharing (or of the first method without one). */
+  time_vs_fixed: number;
+}
+
 export interface Comparison {
   config: string;
   seeds: number[];
+  /** The multi-task model as configured (with --methods: the first method). */
   tasks: Record<string, TaskComparison>;
   delta_m_pct: number;
+  /** With --methods: every method, best Δm first. */
+  methods?: MethodComparison[];
   seconds: number;
-  runs: { kind: 'stl' | 'mtl'; task?: string; seed: number; run_dir: string; seconds: number }[];
+  runs: { kind: 'stl' | 'mtl'; task?: string; method?: string; seed: number; run_dir: string; seconds: number }[];
 }
 
 export interface CompareArgs extends ConfigOverrides {
   config: string;
   seeds?: number;
+  /** Comma-separated `<weighting>` or `<sharing>+<weighting>` specs, each a multi-task model of its own. */
+  methods?: string;
   out?: string;
   device?: Device;
   backend?: BackendName;
@@ -103,11 +127,55 @@ export function compareTask(metric: string, stlValues: number[], mtlValues: numb
   return { metric, higher_is_better: higher, stl, mtl, delta_pct: delta * 100, verdict };
 }
 
+interface MethodSpec {
+  method: string;
+  sharing: string;
+  weighting: string;
+  config: Config;
+}
+
+/**
+ * `fixed,pcgrad,mmoe+uncertainty` -> one validated config per method: the given sharing
+ * and weighting replace the config's (whose options are kept when the type is the same).
+ */
+export function methodConfigs(args: CompareArgs, config: Config): MethodSpec[] {
+  if (!args.methods) return [{ method: `${config.model.sharing.type}+${config.training.weighting.type}`, sharing: config.model.sharing.type, weighting: config.training.weighting.type, config }];
+  const specs = args.methods.split(',').map((m) => m.trim()).filter(Boolean);
+  if (specs.length === 0) throw new ConfigError('--methods: no method given', 'for example --methods fixed,uncertainty,pcgrad or --methods hard+fixed,mmoe+pcgrad');
+  return specs.map((method) => {
+    const parts = method.split('+');
+    if (parts.length > 2) throw new ConfigError(`--methods ${method}: expected <weighting> or <sharing>+<weighting>`, 'for example mmoe+pcgrad');
+    const [sharing, weighting] = parts.length === 2 ? parts : [config.model.sharing.type, parts[0]];
+    const known = (name: string, registry: object, what: string) => {
+      if (!(name in registry)) {
+        const near = suggest(name, Object.keys(registry));
+        throw new ConfigError(`--methods ${method}: unknown ${what} "${name}"${near ? `; did you mean "${near}"?` : ''}`, `${what}s: ${Object.keys(registry).join(', ')}`);
+      }
+    };
+    known(sharing, sharingRegistry, 'sharing scheme');
+    known(weighting, weightingRegistry, 'weighting method');
+    const set = [...(args.set ?? [])];
+    if (sharing !== config.model.sharing.type) set.push(`model.sharing={type: ${sharing}}`);
+    if (weighting !== config.training.weighting.type) set.push(`training.weighting={type: ${weighting}}`);
+    try {
+      return { method, sharing, weighting, config: loadConfig(args.config, { ...args, set }).config };
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError(`--methods ${method}: ${e.message}`, e.hint);
+      throw e;
+    }
+  });
+}
+
 export async function compareCommand(args: CompareArgs, out: Output, tty = Boolean(process.stdout.isTTY) && !process.env.CI): Promise<Comparison> {
   const { config, file } = loadConfig(args.config, args);
   // Every model reads the same input columns: without this a single-task model would
   // take the other tasks' target columns as features.
-  if ((config.data.format === 'csv' || config.data.format === 'jsonl') && !config.data.inputs) config.data.features = featureColumns(config);
+  const columns = (c: Config) => {
+    if ((c.data.format === 'csv' || c.data.format === 'jsonl') && !c.data.inputs) c.data.features = featureColumns(config);
+    return c;
+  };
+  columns(config);
+  const methods = methodConfigs(args, config).map((m) => ({ ...m, config: columns(m.config) }));
   const seedsCount = args.seeds ?? 3;
   const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
   out.log(describeBackend(backend));
@@ -116,25 +184,27 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
   const tasks = Object.keys(config.tasks);
   const splitSeed = config.data.split.seed ?? config.seed;
   const seeds = Array.from({ length: seedsCount }, (_, k) => config.seed + k);
+  const withSeed = (c: Config, seed: number) => ({ ...structuredClone(c), seed, data: { ...structuredClone(c.data), split: { ...c.data.split, seed: splitSeed } } }) as Config;
   const plan = seeds.flatMap((seed) => [
-    ...tasks.map((task) => ({ kind: 'stl' as const, task, seed, config: singleTaskConfig(config, task, seed, splitSeed) })),
-    { kind: 'mtl' as const, task: undefined, seed, config: { ...structuredClone(config), seed, data: { ...structuredClone(config.data), split: { ...config.data.split, seed: splitSeed } } } as Config },
+    ...tasks.map((task) => ({ kind: 'stl' as const, task, method: undefined, seed, config: singleTaskConfig(config, task, seed, splitSeed) })),
+    ...methods.map((m) => ({ kind: 'mtl' as const, task: undefined, method: args.methods ? m.method : undefined, seed, config: withSeed(m.config, seed) })),
   ]);
   const taskMonitors = Object.fromEntries(tasks.map((t) => [t, ownMonitor(config, t)]));
-  out.log(`comparing on ${file}: ${tasks.length} single-task models and the multi-task model, ${seedsCount} seed${seedsCount === 1 ? '' : 's'} each (${plan.length} runs) -> ${dir}`);
+  const models = args.methods ? `${methods.length} multi-task methods (${methods.map((m) => m.method).join(', ')})` : 'the multi-task model';
+  out.log(`comparing on ${file}: ${tasks.length} single-task models and ${models}, ${seedsCount} seed${seedsCount === 1 ? '' : 's'} each (${plan.length} runs) -> ${dir}`);
 
   const bar = tty ? new cliProgress.SingleBar({ format: 'compare |{bar}| {value}/{total} epochs | {run} | ETA {eta_formatted}', hideCursor: true, etaBuffer: 200 }, cliProgress.Presets.shades_classic) : undefined;
   const totalEpochs = plan.reduce((n, p) => n + p.config.training.epochs, 0);
   let doneEpochs = 0;
   bar?.start(totalEpochs, 0, { run: '' });
   const started = Date.now();
-  const results: { kind: 'stl' | 'mtl'; task?: string; seed: number; summary: TrainSummary }[] = [];
+  const results: { kind: 'stl' | 'mtl'; task?: string; method?: string; seed: number; summary: TrainSummary }[] = [];
   for (const [i, run] of plan.entries()) {
-    const label = `${run.kind === 'stl' ? `single-task ${run.task}` : 'multi-task'} seed ${run.seed}`;
+    const label = `${run.kind === 'stl' ? `single-task ${run.task}` : `multi-task${run.method ? ` ${run.method}` : ''}`} seed ${run.seed}`;
     const before = doneEpochs;
     const progress: ProgressReporter = { ...silentProgress, endEpoch: () => bar?.update(++doneEpochs, { run: `${i + 1}/${plan.length} ${label}` }) };
     bar?.update(doneEpochs, { run: `${i + 1}/${plan.length} ${label}` });
-    const runDir = path.join(dir, run.kind === 'stl' ? `stl-${run.task}-seed${run.seed}` : `mtl-seed${run.seed}`);
+    const runDir = path.join(dir, run.kind === 'stl' ? `stl-${run.task}-seed${run.seed}` : `mtl-${run.method ? `${run.method}-` : ''}seed${run.seed}`);
     const summary = await trainCommand(
       { resolvedConfig: run.config, out: runDir, device: args.device, backend: args.backend, taskMonitors: run.kind === 'mtl' ? taskMonitors : undefined },
       { log: () => undefined },
@@ -142,7 +212,7 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
     );
     doneEpochs = before + run.config.training.epochs;
     bar?.update(doneEpochs);
-    results.push({ kind: run.kind, task: run.task, seed: run.seed, summary });
+    results.push({ kind: run.kind, task: run.task, method: run.method, seed: run.seed, summary });
     if (!bar) {
       const metrics = (run.kind === 'stl' ? [run.task!] : tasks)
         .map((t) => `${t}/${config.tasks[t].metrics[0]} ${formatNumber(summary.test?.tasks[t].metrics[config.tasks[t].metrics[0]] ?? NaN)}`)
@@ -152,32 +222,60 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
   }
   bar?.stop();
 
+  const methodResults = methods.map((m) => {
+    const mtlRuns = results.filter((r) => r.kind === 'mtl' && r.method === (args.methods ? m.method : undefined));
+    const taskResults: Record<string, TaskComparison> = {};
+    for (const task of tasks) {
+      const metric = config.tasks[task].metrics[0];
+      const value = (s: TrainSummary) => s.test?.tasks[task].metrics[metric] ?? NaN;
+      const stlRuns = results.filter((r) => r.kind === 'stl' && r.task === task);
+      const rows = sameTestRows(task, [...stlRuns, ...mtlRuns]);
+      const ownBest = mtlRuns.map((r) => r.summary.task_best![task]);
+      taskResults[task] = {
+        ...compareTask(metric, stlRuns.map((r) => value(r.summary)), mtlRuns.map((r) => value(r.summary))),
+        test_rows: { stl: rows, mtl: rows },
+        mtl_own_best: { ...summarize(ownBest.map((b) => b.test?.metrics[metric] ?? NaN)), epochs: ownBest.map((b) => b.epoch), monitor: taskMonitors[task].key },
+      };
+    }
+    const deltaM = tasks.reduce((a, t) => a + taskResults[t].delta_pct, 0) / tasks.length;
+    const epochSeconds = summarize(mtlRuns.map((r) => r.summary.seconds / Math.max(1, r.summary.epochs))).mean;
+    return { method: m.method, sharing: m.sharing, weighting: m.weighting, tasks: taskResults, delta_m_pct: deltaM, rank: 0, epoch_seconds: epochSeconds, time_vs_fixed: NaN };
+  });
+  const baseline = methodResults.find((m) => m.weighting === 'fixed' && m.sharing === config.model.sharing.type) ?? methodResults[0];
+  for (const m of methodResults) m.time_vs_fixed = m.epoch_seconds / baseline.epoch_seconds;
+  [...methodResults].sort((a, b) => b.delta_m_pct - a.delta_m_pct).forEach((m, k) => (m.rank = k + 1));
+
   const comparison: Comparison = {
     config: path.resolve(file),
     seeds,
-    tasks: {},
-    delta_m_pct: 0,
+    tasks: methodResults[0].tasks,
+    delta_m_pct: methodResults[0].delta_m_pct,
+    ...(args.methods ? { methods: [...methodResults].sort((a, b) => a.rank - b.rank) } : {}),
     seconds: (Date.now() - started) / 1000,
-    runs: results.map((r) => ({ kind: r.kind, task: r.task, seed: r.seed, run_dir: r.summary.run_dir, seconds: r.summary.seconds })),
+    runs: results.map((r) => ({ kind: r.kind, task: r.task, method: r.method, seed: r.seed, run_dir: r.summary.run_dir, seconds: r.summary.seconds })),
   };
-  for (const task of tasks) {
-    const metric = config.tasks[task].metrics[0];
-    const value = (s: TrainSummary) => s.test?.tasks[task].metrics[metric] ?? NaN;
-    const stlRuns = results.filter((r) => r.kind === 'stl' && r.task === task);
-    const mtlRuns = results.filter((r) => r.kind === 'mtl');
-    const rows = sameTestRows(task, [...stlRuns, ...mtlRuns]);
-    const ownBest = mtlRuns.map((r) => r.summary.task_best![task]);
-    comparison.tasks[task] = {
-      ...compareTask(metric, stlRuns.map((r) => value(r.summary)), mtlRuns.map((r) => value(r.summary))),
-      test_rows: { stl: rows, mtl: rows },
-      mtl_own_best: { ...summarize(ownBest.map((b) => b.test?.metrics[metric] ?? NaN)), epochs: ownBest.map((b) => b.epoch), monitor: taskMonitors[task].key },
-    };
-  }
-  comparison.delta_m_pct = tasks.reduce((a, t) => a + comparison.tasks[t].delta_pct, 0) / tasks.length;
   writeFileAtomic(path.join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
-  out.log(comparisonTable(comparison));
-  out.log(`Δm = ${signed(comparison.delta_m_pct)}% (mean over tasks; positive: multi-task is better)   ${comparison.seconds.toFixed(1)}s   ${path.join(dir, 'comparison.json')}`);
+  if (comparison.methods) {
+    out.log(methodsTable(comparison.methods, tasks));
+    out.log(`Δm: mean over tasks of the change against single-task models (positive: multi-task is better); time per epoch relative to ${baseline.method}   ${comparison.seconds.toFixed(1)}s   ${path.join(dir, 'comparison.json')}`);
+  } else {
+    out.log(comparisonTable(comparison));
+    out.log(`Δm = ${signed(comparison.delta_m_pct)}% (mean over tasks; positive: multi-task is better)   ${comparison.seconds.toFixed(1)}s   ${path.join(dir, 'comparison.json')}`);
+  }
   return comparison;
+}
+
+/** One row per method: each task's mean ± std (single-task first), Δm, rank and relative time. */
+export function methodsTable(methods: MethodComparison[], tasks: string[]): string {
+  const pm = (s: { mean: number; std: number }) => `${formatNumber(s.mean)} ± ${formatNumber(s.std)}`;
+  const first = methods[0].tasks;
+  const table = new Table({
+    head: ['method', ...tasks.map((t) => `${t} ${first[t].metric} (${first[t].higher_is_better ? '↑' : '↓'})`), 'Δm %', 'rank', 'time / epoch vs fixed'],
+    style: { head: [], border: [], compact: true },
+  });
+  table.push(['single-task', ...tasks.map((t) => pm(first[t].stl)), '', '', '']);
+  for (const m of methods) table.push([m.method, ...tasks.map((t) => pm(m.tasks[t].mtl)), signed(m.delta_m_pct), String(m.rank), `${m.time_vs_fixed.toFixed(2)}x`]);
+  return table.toString();
 }
 
 /**
@@ -222,6 +320,7 @@ export function registerCompare(program: Command, out: Output): void {
       .description('train single-task and multi-task models over several seeds and report whether sharing helps each task')
       .argument('<config>', 'experiment file (YAML) of the multi-task model')
       .option('--seeds <n>', 'seeds per model', parseIntOption, 3)
+      .option('--methods <list>', 'compare several multi-task methods: <weighting> or <sharing>+<weighting>, comma-separated (e.g. fixed,pcgrad,mmoe+uncertainty)')
       .option('--out <dir>', 'folder for the runs and comparison.json')
       .option('--epochs <n>', 'override training.epochs', parseIntOption)
       .option('--threads <n>', 'data-parallel training threads per run on the wasm/cpu engines (default: auto)', parseIntOption)

@@ -6,6 +6,7 @@ import { initBackend } from '../../src/backends';
 import { compareCommand, compareTask, sameTestRows, singleTaskConfig } from '../../src/cli/compare';
 import type { TrainSummary } from '../../src/cli/train';
 import { UserError } from '../../src/errors';
+import { buildCompareReport } from '../../src/outputs/report/compare-report';
 import { loadConfig } from '../../src/config/load';
 import { captureOutput } from '../helpers/output';
 import { loadData } from '../../src/data/load';
@@ -157,4 +158,37 @@ training: {epochs: 1}
     const reloaded = loadConfig(path.join(out, run, 'config.yaml')).config;
     assert.deepEqual(reloaded.data.format === 'csv' && reloaded.data.inputs?.map((i) => i.name), ['x', 'y']);
   }
+});
+
+test('mtl compare --methods: every method against the same single-task models, with Δm, rank and time relative to fixed; the report draws them', async () => {
+  const out = path.join(tempDir(), 'methods');
+  const output = captureOutput();
+  const result = await compareCommand({ config: path.join(repoRoot, 'configs', 'penguins.yaml'), seeds: 1, epochs: 3, out, methods: 'fixed,pcgrad,soft+mgda' }, output, false);
+  assert.equal(result.runs.length, 5, 'two single-task models, three multi-task methods');
+  const json = JSON.parse(readFileSync(path.join(out, 'comparison.json'), 'utf8'));
+  assert.deepEqual(json.methods.map((m: { method: string }) => m.method).sort(), ['fixed', 'pcgrad', 'soft+mgda']);
+  assert.deepEqual(json.methods.map((m: { rank: number }) => m.rank), [1, 2, 3], 'listed best first');
+  for (let k = 1; k < json.methods.length; k++) assert.ok(json.methods[k - 1].delta_m_pct >= json.methods[k].delta_m_pct);
+  const fixed = json.methods.find((m: { method: string }) => m.method === 'fixed');
+  assert.equal(fixed.time_vs_fixed, 1);
+  const soft = json.methods.find((m: { method: string }) => m.method === 'soft+mgda');
+  assert.equal(soft.sharing, 'soft');
+  assert.equal(soft.weighting, 'mgda');
+  for (const m of json.methods) {
+    assert.ok(Number.isFinite(m.epoch_seconds) && m.epoch_seconds > 0);
+    assert.deepEqual(m.tasks.species.stl.values, fixed.tasks.species.stl.values, 'one set of single-task models');
+  }
+  const config = JSON.parse(readFileSync(path.join(out, 'mtl-soft+mgda-seed42', 'summary.json'), 'utf8'));
+  assert.ok(config.run_dir);
+  assert.match(output.text(), /single-task.*\n(.*\n)*.*pcgrad/);
+  const report = await buildCompareReport(out);
+  assert.equal(report.charts, 3, 'one chart per task and Δm');
+  assert.match(report.html, /soft\+mgda/);
+});
+
+test('mtl compare --methods names an unknown method with a suggestion, before training anything', async () => {
+  await assert.rejects(
+    compareCommand({ config: path.join(repoRoot, 'configs', 'penguins.yaml'), seeds: 1, epochs: 1, out: path.join(tempDir(), 'bad'), methods: 'fixed,pcgrd' }, captureOutput(), false),
+    (e: unknown) => e instanceof UserError && /--methods pcgrd: unknown weighting method "pcgrd"; did you mean "pcgrad"\?/.test(e.message),
+  );
 });
