@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from '../errors';
 import { mtlVersion } from '../version';
+import { registerAffinity } from './affinity';
 import { registerCompare } from './compare';
 import { registerDoctor } from './doctor';
 import { registerEval } from './eval';
@@ -26,6 +27,7 @@ export function buildProgram(out: Output = consoleOutput): Command {
   registerEval(program, out);
   registerValidate(program, out);
   registerCompare(program, out);
+  registerAffinity(program, out);
   registerPredict(program, out);
   registerDoctor(program, out);
   registerReport(program, out);

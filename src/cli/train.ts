@@ -16,7 +16,7 @@ import { loadCheckpoint, readCheckpointMeta, type NamedTensor } from '../outputs
 import { CHECKPOINT_VERSION, type CheckpointMeta } from '../outputs/checkpoint-meta';
 import { RUN_FILES, RunDir } from '../outputs/run-dir';
 import { evaluate, type Evaluation } from '../training/evaluate';
-import { train, type StopSignal, type TaskBest, type TrainResult, type TrainState } from '../training/loop';
+import { train, type StopSignal, type TaskBest, type TrainOptions, type TrainResult, type TrainState } from '../training/loop';
 import { labelledRows } from '../data/labels';
 import { createProgress, formatNumber, type ProgressReporter } from '../training/progress';
 import { mtlVersion } from '../version';
@@ -44,6 +44,8 @@ export interface TrainArgs extends ConfigOverrides {
   device?: Device;
   /** Per task, a monitor whose best epoch's test scores are kept (see TrainOptions.taskMonitors). */
   taskMonitors?: Record<string, { key: string; mode: 'min' | 'max' }>;
+  /** See TrainOptions.beforeStep. */
+  beforeStep?: TrainOptions['beforeStep'];
 }
 
 export interface TrainSummary {
@@ -160,6 +162,7 @@ export async function trainCommand(
       stop,
       threads,
       taskMonitors: args.taskMonitors,
+      beforeStep: args.beforeStep,
       resume: resumed ? { state: resumed.state, optimizer: resumed.optimizer } : undefined,
       onEpochEnd: tensorboard ? ({ epoch, ...scalars }) => tensorboard.writeScalars(epoch, scalars) : undefined,
     });

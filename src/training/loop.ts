@@ -23,7 +23,7 @@ import { Monitor } from './monitor';
 import { optimizerKind } from './optimizers';
 import { activeBackend } from '../backends';
 import { formatNumber, type ProgressReporter } from './progress';
-import { createReplica, replicaStep, batchTensors } from './replica';
+import { createReplica, replicaStep, batchTensors, type Replica } from './replica';
 import { disposeTargets } from './losses';
 import { ReplicaPool } from './parallel/pool';
 import { ConflictTracker, probeTaskGradients } from './diagnostics';
@@ -81,6 +81,8 @@ export interface TrainOptions {
    * epoch's weights, so each task's score at its own best epoch is known.
    */
   taskMonitors?: Record<string, { key: string; mode: 'min' | 'max' }>;
+  /** Called before every training step with the batch it is about to take (mtl affinity's measurement). */
+  beforeStep?: (replica: Replica, batch: { split: Split; order: ArrayLike<number>; start: number; end: number; globalStep: number }) => void;
 }
 
 export type StopReason = 'completed' | 'early_stopping' | 'interrupted';
@@ -236,6 +238,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const n = end - start;
       state.globalStep++;
       state.stepInEpoch = s + 1;
+      options.beforeStep?.(replica, { split: train, order, start, end, globalStep: state.globalStep });
       pool?.step();
       const result = replicaStep(replica, {
         split: train,

@@ -34,6 +34,7 @@ test('every registered backbone yields one output per task with the right widths
   const backbones: Record<string, string> = {
     mlp: `{type: mlp, units: [16, 8], batch_norm: true, dropout: 0.2}`,
     resnet: `{type: resnet, filters: [4, 8], blocks: [1, 1]}`,
+    cnn: `{type: cnn, filters: [4, 8], kernel_size: 3, units: [8]}`,
   };
   assert.deepEqual(Object.keys(backbones).sort(), Object.keys(backboneRegistry).sort(), 'a backbone without a shape test');
   for (const [type, backbone] of Object.entries(backbones)) {

@@ -1,4 +1,5 @@
 import type { BackboneConfig } from '../../config/schema';
+import { buildCnn } from './cnn';
 import { buildMlp } from './mlp';
 import { buildResnet } from './resnet';
 import type { Backbone, BackboneBuilder, BackboneContext } from './types';
@@ -9,6 +10,7 @@ type BuilderFor<T extends BackboneConfig['type']> = BackboneBuilder<Extract<Back
 export const backboneRegistry: { [T in BackboneConfig['type']]: BuilderFor<T> } = {
   mlp: buildMlp,
   resnet: buildResnet,
+  cnn: buildCnn,
 };
 
 export function buildBackbone(config: BackboneConfig, context: BackboneContext): Backbone {

@@ -50,6 +50,28 @@ export function confusionMatrix(title: string, classes: string[], counts: number
   };
 }
 
+/** Inter-task affinity Z_{a→b}: rows the task of the lookahead step, columns the task whose loss moved; diverging colors around 0. */
+export function affinityHeatmap(title: string, tasks: string[], affinity: Record<string, Record<string, number>>): ChartSpec {
+  const values: Row[] = [];
+  for (const a of tasks) for (const b of tasks) values.push({ from: a, to: b, affinity: affinity[a][b], label: affinity[a][b].toPrecision(2) });
+  const extent = Math.max(1e-12, ...values.map((v) => Math.abs(v.affinity as number)));
+  const size = Math.max(160, Math.min(420, tasks.length * 60));
+  return {
+    title,
+    width: size,
+    height: size,
+    data: { values },
+    encoding: {
+      x: { field: 'to', type: 'ordinal', sort: tasks, title: 'loss of' },
+      y: { field: 'from', type: 'ordinal', sort: tasks, title: 'lookahead step on' },
+    },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'affinity', type: 'quantitative', scale: { scheme: 'redblue', domain: [-extent, extent] }, title: 'affinity' } } },
+      { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'label', type: 'nominal' } } },
+    ],
+  };
+}
+
 /** Predicted against true values with the y = x line. */
 export function predictedVsTrue(title: string, points: { truth: number; predicted: number }[], unit: string): ChartSpec {
   const all = points.flatMap((p) => [p.truth, p.predicted]);
@@ -87,6 +109,24 @@ export function residualHistogram(title: string, residuals: number[], unit: stri
     encoding: {
       x: { field: 'residual', type: 'quantitative', bin: { maxbins: 30 }, title: `predicted − true ${unit}` },
       y: { aggregate: 'count', type: 'quantitative', title: 'samples' },
+    },
+  };
+}
+
+/** One group of bars per label (a multilabel task's precision, recall and F1 on the test split). */
+export function labelBars(title: string, rows: { label: string; metric: string; value: number }[]): ChartSpec {
+  const labels = [...new Set(rows.map((r) => r.label))];
+  return {
+    title,
+    width: Math.max(160, Math.min(720, labels.length * 54)),
+    height: HEIGHT,
+    data: { values: rows.filter((r) => Number.isFinite(r.value)) },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'label', type: 'nominal', sort: labels, title: 'label', axis: { labelAngle: labels.length > 8 ? -45 : 0 } },
+      xOffset: { field: 'metric', type: 'nominal', sort: ['precision', 'recall', 'f1'] },
+      y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] } },
+      color: { field: 'metric', type: 'nominal', title: null, sort: ['precision', 'recall', 'f1'] },
     },
   };
 }

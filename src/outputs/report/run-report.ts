@@ -1,23 +1,26 @@
 /**
  * The report of one run: its curves from metrics.jsonl, and, from checkpoints/best
- * on the test split, a confusion matrix per classification task and predicted-vs-true
- * and residual charts per regression task.
+ * on the test split, a confusion matrix per classification task, precision, recall and
+ * F1 per label of each multilabel task, and predicted-vs-true and residual charts per
+ * regression task.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../../backends';
 import { configToYaml, loadConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
-import { labelledRows, selectRows } from '../../data/labels';
+import { classColumn, labelledRows, selectRows } from '../../data/labels';
 import { loadData } from '../../data/load';
 import type { Preprocessing, Split } from '../../data/types';
+import { AFFINITY_FILE, type AffinityReport } from '../../cli/affinity';
 import { UserError } from '../../errors';
 import { argmaxRows } from '../../training/metrics';
-import { destandardize, runSplit } from '../../training/evaluate';
+import { destandardize, runSplit, taskMetrics } from '../../training/evaluate';
+import { perLabelMetrics } from '../../training/metric-keys';
 import { formatNumber } from '../../training/progress';
 import { loadCheckpoint } from '../checkpoint';
 import { RUN_FILES, RunDir } from '../run-dir';
-import { confusionMatrix, lineChart, predictedVsTrue, residualHistogram } from './charts';
+import { affinityHeatmap, confusionMatrix, labelBars, lineChart, predictedVsTrue, residualHistogram } from './charts';
 import { escapeHtml, htmlTable, renderPage, type ReportChart, type ReportSection } from './page';
 import { renderSvg, type ChartSpec } from './render';
 
@@ -30,6 +33,13 @@ interface Summary {
   best_epoch: number;
   samples_per_s: number;
   test: { loss: number; tasks: Record<string, { loss: number; metrics: Record<string, number> }> } | null;
+}
+
+/** mtl affinity's measurement: the heatmap and the best groupings. */
+async function affinitySection(report: AffinityReport): Promise<ReportSection> {
+  const heatmap = await chart('affinity', `Inter-task affinity over ${report.steps} lookahead steps (positive: a step on the row's task lowers the column's loss)`, affinityHeatmap('Inter-task affinity', report.tasks, report.affinity));
+  const table = htmlTable(['groups', 'best split', 'score'], report.groupings.map((g) => [String(g.k), g.groups.map((group) => `{${group.join(', ')}}`).join(' '), formatNumber(g.score)]));
+  return { title: 'Task grouping (mtl affinity)', html: table, charts: [heatmap] };
 }
 
 async function chart(id: string, title: string, spec: ChartSpec): Promise<ReportChart> {
@@ -60,6 +70,16 @@ export async function buildRunReport(location: string): Promise<{ html: string; 
   curves.push(await chart('total-loss', 'Total loss', lineChart('Total loss', [...series(rows, 'train/loss', 'train'), ...series(rows, 'val/loss', 'val')], 'loss')));
   for (const task of tasks) {
     for (const metric of config.tasks[task].metrics) {
+      if (metric === 'per_label') {
+        // One chart per per-label metric, a line per label.
+        for (const name of perLabelMetrics) {
+          const prefix = `val/${task}/${name}.`;
+          const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k.startsWith(prefix));
+          const lines = keys.flatMap((k) => series(rows, k, k.slice(prefix.length)));
+          if (lines.length) curves.push(await chart(`${task}-${name}-per-label`, `val/${task}/${name}.<label>`, lineChart(`${task}: ${name} per label (validation)`, lines, name)));
+        }
+        continue;
+      }
       const key = `val/${task}/${metric}`;
       if (rows.some((r) => r[key] !== undefined)) curves.push(await chart(`${task}-${metric}`, key, lineChart(`${task}: ${metric} (validation)`, series(rows, key, metric), metric)));
     }
@@ -81,6 +101,7 @@ export async function buildRunReport(location: string): Promise<{ html: string; 
     weighting.push(await chart('grad-norm', 'Task gradient norms on the shared parameters', lineChart('Task gradient norm', tasks.flatMap((t) => series(rows, `grad_norm/${t}`, t)), 'L2 norm')));
   }
   if (weighting.length) sections.push({ title: 'Task weights and gradients', charts: weighting });
+  if (run.exists(AFFINITY_FILE)) sections.push(await affinitySection(JSON.parse(readFileSync(run.file(AFFINITY_FILE), 'utf8')) as AffinityReport));
 
   const test = await testSplitCharts(config, run);
   sections.push(test);
@@ -133,10 +154,14 @@ async function testSplitCharts(config: Config, run: RunDir): Promise<ReportSecti
     if (t.kind === 'classification') {
       const k = t.classes.length;
       const predicted = argmaxRows(raw, k);
-      const truth = selectRows(split.targets[task] as Int32Array, split.size, rows);
+      const truth = classColumn(selectRows(split.targets[task] as Int32Array, split.size, rows), n);
       const counts = t.classes.map(() => new Array<number>(k).fill(0));
       truth.forEach((c, i) => counts[c][predicted[i]]++);
       charts.push(await chart(`${task}-confusion`, `${task}: confusion matrix (${n} test samples)`, confusionMatrix(`${task}: confusion matrix`, t.classes, counts)));
+    } else if (t.kind === 'multilabel') {
+      const scores = taskMetrics(t, raw, selectRows(split.targets[task] as Float32Array, split.size, rows), config.tasks[task]);
+      const bars = t.labels.flatMap((label) => perLabelMetrics.map((metric) => ({ label, metric, value: scores[`${metric}.${label}`] })));
+      charts.push(await chart(`${task}-per-label`, `${task}: precision, recall and F1 per label (${n} test samples)`, labelBars(`${task}: per label`, bars)));
     } else {
       const k = t.columns.length;
       const predicted = destandardize(raw, t.mean, t.std);
