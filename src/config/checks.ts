@@ -6,10 +6,11 @@ import type { Config } from './schema';
 import type { ConfigIssue } from './source';
 import { suggest } from './source';
 import { IMAGE_FOLDER_CLASS } from './schema';
-import { monitorableKeys } from '../training/metric-keys';
+import { isPerLabelKey, monitorableKeys } from '../training/metric-keys';
+import { DEFAULT_TOP_K } from '../data/targets';
 
 export function crossFieldIssues(config: Config): ConfigIssue[] {
-  return [...dataIssues(config), ...modelIssues(config), ...weightingIssues(config), ...monitorIssues(config)];
+  return [...dataIssues(config), ...modelIssues(config), ...weightingIssues(config), ...topKIssues(config), ...taskIssues(config), ...monitorIssues(config)];
 }
 
 function targetsOf(target: string | string[]): string[] {
@@ -32,7 +33,7 @@ function dataIssues(config: Config): ConfigIssue[] {
     issues.push({
       path: ['data', 'split', 'stratify'],
       message: config.tasks[stratify]
-        ? `task ${stratify} is a regression; stratify by a classification task (${classification.join(', ') || 'none'})`
+        ? `task ${stratify} is a ${config.tasks[stratify].type}; stratify by a classification task (${classification.join(', ') || 'none'})`
         : `no classification task "${stratify}"${near ? `; did you mean "${near}"?` : `; classification tasks: ${classification.join(', ') || 'none'}`}`,
     });
   }
@@ -115,7 +116,12 @@ function weightingIssues(config: Config): ConfigIssue[] {
   if (tasks < 2) {
     issues.push({ path: ['training', 'weighting', 'type'], message: `${weighting.type} combines the gradients of several tasks; with ${tasks} task there is nothing to combine: use type: fixed` });
   }
-  if (weighting.on === 'representation') {
+  if (config.model.sharing.type === 'soft') {
+    issues.push({
+      path: ['training', 'weighting', 'type'],
+      message: `soft sharing gives every task its own copy of the backbone, so no weight is shared and ${weighting.type} has no task gradients to combine: use hard, cross_stitch, mmoe or ple sharing, or a loss weighting`,
+    });
+  } else if (weighting.on === 'representation') {
     const sharing = config.model.sharing.type;
     if (sharing !== 'hard') {
       issues.push({
@@ -125,6 +131,57 @@ function weightingIssues(config: Config): ConfigIssue[] {
     }
     if (config.threads !== 'auto' && config.threads > 1) {
       issues.push({ path: ['threads'], message: 'on: representation combines the whole batch\'s features in one place and trains on one thread: set threads: 1 (or auto), or use on: parameters' });
+    }
+  }
+  return issues;
+}
+
+/** top_k_accuracy needs more classes than k: known here when num_classes is given (else checked on the data). */
+function topKIssues(config: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [name, task] of Object.entries(config.tasks)) {
+    if (task.type !== 'classification' || !task.metrics.includes('top_k_accuracy') || task.num_classes === undefined) continue;
+    const k = task.top_k ?? DEFAULT_TOP_K;
+    if (task.num_classes <= k) {
+      issues.push({
+        path: ['tasks', name, task.top_k === undefined ? 'metrics' : 'top_k'],
+        message: `top_k_accuracy with top_k ${k}${task.top_k === undefined ? ' (the default)' : ''} needs more than ${k} classes, and num_classes is ${task.num_classes}: set top_k below ${task.num_classes}, or remove top_k_accuracy`,
+      });
+    }
+  }
+  return issues;
+}
+
+/** Options of one loss that another loss would ignore, and what a multilabel task needs. */
+function taskIssues(config: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [name, task] of Object.entries(config.tasks)) {
+    if (task.type === 'regression') continue;
+    for (const key of ['focal_gamma', 'focal_alpha'] as const) {
+      if (task[key] !== undefined && task.loss !== 'focal') issues.push({ path: ['tasks', name, key], message: `${key} applies to loss: focal, and the loss is ${task.loss}; set loss: focal or remove ${key}` });
+    }
+    if (task.type === 'classification') {
+      if (task.focal_alpha !== undefined && task.num_classes !== undefined && task.num_classes !== 2) {
+        issues.push({ path: ['tasks', name, 'focal_alpha'], message: `focal_alpha weighs the two classes of a binary task, and num_classes is ${task.num_classes}; give per-class weights with class_weight instead` });
+      }
+      if (task.top_k !== undefined && !task.metrics.includes('top_k_accuracy')) {
+        issues.push({ path: ['tasks', name, 'top_k'], message: 'top_k is the k of top_k_accuracy, which tasks.' + name + '.metrics does not list; add it or remove top_k' });
+      }
+      continue;
+    }
+    if (config.data.format !== 'csv' && config.data.format !== 'jsonl') {
+      issues.push({ path: ['tasks', name, 'type'], message: `a multilabel task reads a set-valued column of a table; ${config.data.format} data has none (use data.format: csv or jsonl)` });
+    }
+    if (task.metrics[0] === 'per_label') {
+      issues.push({ path: ['tasks', name, 'metrics', 0], message: 'the first metric is the task\'s main one (shown every epoch, compared by mtl compare) and must be a single number: list per_label after another metric' });
+    }
+    const labels = task.labels ?? [];
+    const repeated = labels.find((l, i) => labels.indexOf(l) !== i);
+    if (repeated !== undefined) issues.push({ path: ['tasks', name, 'labels'], message: `label "${repeated}" is listed twice` });
+    if (task.labels && task.pos_weight !== undefined && typeof task.pos_weight === 'object') {
+      for (const label of Object.keys(task.pos_weight)) {
+        if (!labels.includes(label)) issues.push({ path: ['tasks', name, 'pos_weight', label], atKey: true, message: `pos_weight names label "${label}", which tasks.${name}.labels does not list (${labels.join(', ')})` });
+      }
     }
   }
   return issues;
@@ -170,7 +227,7 @@ function monitorIssues(config: Config): ConfigIssue[] {
   const keys = monitorableKeys(config);
   const issues: ConfigIssue[] = [];
   const check = (value: string | undefined, path: (string | number)[]) => {
-    if (value === undefined || keys.includes(value)) return;
+    if (value === undefined || keys.includes(value) || isPerLabelKey(config, value)) return;
     const near = suggest(value, keys);
     const why = value.startsWith('val/') && !keys.includes('val/loss') ? ' (there is no validation split)' : '';
     issues.push({

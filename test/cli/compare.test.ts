@@ -163,27 +163,27 @@ training: {epochs: 1}
 test('mtl compare --methods: every method against the same single-task models, with Δm, rank and time relative to fixed; the report draws them', async () => {
   const out = path.join(tempDir(), 'methods');
   const output = captureOutput();
-  const result = await compareCommand({ config: path.join(repoRoot, 'configs', 'penguins.yaml'), seeds: 1, epochs: 3, out, methods: 'fixed,pcgrad,soft+mgda' }, output, false);
+  const result = await compareCommand({ config: path.join(repoRoot, 'configs', 'penguins.yaml'), seeds: 1, epochs: 3, out, methods: 'fixed,pcgrad,cross_stitch+mgda' }, output, false);
   assert.equal(result.runs.length, 5, 'two single-task models, three multi-task methods');
   const json = JSON.parse(readFileSync(path.join(out, 'comparison.json'), 'utf8'));
-  assert.deepEqual(json.methods.map((m: { method: string }) => m.method).sort(), ['fixed', 'pcgrad', 'soft+mgda']);
+  assert.deepEqual(json.methods.map((m: { method: string }) => m.method).sort(), ['cross_stitch+mgda', 'fixed', 'pcgrad']);
   assert.deepEqual(json.methods.map((m: { rank: number }) => m.rank), [1, 2, 3], 'listed best first');
   for (let k = 1; k < json.methods.length; k++) assert.ok(json.methods[k - 1].delta_m_pct >= json.methods[k].delta_m_pct);
   const fixed = json.methods.find((m: { method: string }) => m.method === 'fixed');
   assert.equal(fixed.time_vs_fixed, 1);
-  const soft = json.methods.find((m: { method: string }) => m.method === 'soft+mgda');
-  assert.equal(soft.sharing, 'soft');
-  assert.equal(soft.weighting, 'mgda');
+  const stitched = json.methods.find((m: { method: string }) => m.method === 'cross_stitch+mgda');
+  assert.equal(stitched.sharing, 'cross_stitch');
+  assert.equal(stitched.weighting, 'mgda');
   for (const m of json.methods) {
     assert.ok(Number.isFinite(m.epoch_seconds) && m.epoch_seconds > 0);
     assert.deepEqual(m.tasks.species.stl.values, fixed.tasks.species.stl.values, 'one set of single-task models');
   }
-  const config = JSON.parse(readFileSync(path.join(out, 'mtl-soft+mgda-seed42', 'summary.json'), 'utf8'));
+  const config = JSON.parse(readFileSync(path.join(out, 'mtl-cross_stitch+mgda-seed42', 'summary.json'), 'utf8'));
   assert.ok(config.run_dir);
   assert.match(output.text(), /single-task.*\n(.*\n)*.*pcgrad/);
   const report = await buildCompareReport(out);
   assert.equal(report.charts, 3, 'one chart per task and Δm');
-  assert.match(report.html, /soft\+mgda/);
+  assert.match(report.html, /cross_stitch\+mgda/);
 });
 
 test('mtl compare --methods names an unknown method with a suggestion, before training anything', async () => {
