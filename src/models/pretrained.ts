@@ -8,12 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors';
 import { readWeightMap } from '../outputs/checkpoint';
+import { isSharingLayer } from './sharing/types';
 
 /** Prefix that soft sharing gives each task's copy of the backbone. */
 export const TASK_COPY_SEPARATOR = '__';
 
 function isBackboneLayer(layer: tfl.layers.Layer): boolean {
-  return !layer.name.startsWith('head_') && layer.getClassName() !== 'InputLayer';
+  return !layer.name.startsWith('head_') && layer.getClassName() !== 'InputLayer' && !isSharingLayer(layer.name);
 }
 
 /** Copies matching weights into every backbone layer; returns a line saying what was loaded. */

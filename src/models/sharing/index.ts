@@ -2,6 +2,8 @@ import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { SharingConfig } from '../../config/schema';
 import { buildCrossStitchSharing } from './cross-stitch';
 import { buildHardSharing } from './hard';
+import { buildMmoeSharing } from './mmoe';
+import { buildPleSharing } from './ple';
 import { buildSoftSharing } from './soft';
 import type { SharingBuilder, SharingContext } from './types';
 
@@ -12,6 +14,8 @@ export const sharingRegistry: { [T in SharingConfig['type']]: BuilderFor<T> } = 
   hard: buildHardSharing,
   soft: buildSoftSharing,
   cross_stitch: buildCrossStitchSharing,
+  mmoe: buildMmoeSharing,
+  ple: buildPleSharing,
 };
 
 export function buildSharing(input: SymbolicTensor, config: SharingConfig, context: SharingContext): Record<string, SymbolicTensor> {
