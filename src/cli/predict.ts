@@ -1,7 +1,9 @@
 /**
  * `mtl predict <run-dir> --data <file> [--out preds.csv|preds.jsonl]`: predictions for
  * every task with the preprocessing saved at training. Classification gives the
- * class and the probability of each class; regression gives values in the target's
+ * class and the probability of each class; multilabel the set of labels whose
+ * probability reaches the task's threshold (in CSV joined by the task's delimiter, in
+ * JSONL an array) and every label's probability; regression gives values in the target's
  * own units. Every input row appears in the output; rows that cannot be scored carry
  * their reason in `error` and are listed on stderr, never dropped silently.
  */
@@ -10,13 +12,14 @@ import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
 import { loadWithPreprocessing } from '../data/load';
+import type { TaskConfig } from '../config/schema';
 import type { Preprocessing, UnscorableRow } from '../data/types';
 import { DataError, UserError } from '../errors';
 import { writeFileAtomic } from '../outputs/atomic';
 import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
 import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { resolveCheckpoint } from '../outputs/run-dir';
-import { destandardize, runSplit, softmaxRows } from '../training/evaluate';
+import { destandardize, runSplit, sigmoid, softmaxRows } from '../training/evaluate';
 import { commonOptions, type Output } from './options';
 
 export interface PredictArgs {
@@ -28,7 +31,7 @@ export interface PredictArgs {
 }
 
 /** One output row: the input row number, then per task its prediction; `error` when it could not be scored. */
-export type PredictionRow = Record<string, string | number | Record<string, number> | null>;
+export type PredictionRow = Record<string, string | number | string[] | Record<string, number> | null>;
 
 export interface PredictResult {
   rows: PredictionRow[];
@@ -54,15 +57,15 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
 
   const scored = new Map<number, PredictionRow>();
   for (let i = 0; i < split.size; i++) scored.set(split.rows[i], { row: split.rows[i] });
-  for (const task of meta.tasks) addPredictions(task, pre, outputs[task], split.rows, scored);
+  for (const task of meta.tasks) addPredictions(task, pre, meta.config.tasks[task], outputs[task], split.rows, scored);
   const rows = [...scored.values(), ...unscorable.map((u) => ({ row: u.row, error: u.reason }))].sort((a, b) => (a.row as number) - (b.row as number));
   const columns = csvColumns(meta.tasks, pre);
 
   if (args.out) {
-    writeFileAtomic(args.out, args.out.endsWith('.jsonl') ? rows.map((r) => JSON.stringify(r)).join('\n') + '\n' : toCsv(rows, columns));
+    writeFileAtomic(args.out, args.out.endsWith('.jsonl') ? rows.map((r) => JSON.stringify(r)).join('\n') + '\n' : toCsv(rows, columns, meta.config.tasks));
     out.log(`wrote ${rows.length} rows (${split.size} scored) to ${args.out}`);
   } else {
-    process.stdout.write(toCsv(rows, columns));
+    process.stdout.write(toCsv(rows, columns, meta.config.tasks));
   }
   if (unscorable.length > 0) {
     err.log(`warning: ${unscorable.length} row${unscorable.length === 1 ? '' : 's'} could not be scored (kept with an error):`);
@@ -72,9 +75,18 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
   return { rows, unscorable, columns };
 }
 
-function addPredictions(task: string, pre: Preprocessing, raw: Float32Array, rowIds: Int32Array, rows: Map<number, PredictionRow>): void {
+export function addPredictions(task: string, pre: Preprocessing, config: TaskConfig, raw: Float32Array, rowIds: Int32Array, rows: Map<number, PredictionRow>): void {
   const t = pre.targets[task];
-  if (t.kind === 'classification') {
+  if (t.kind === 'multilabel') {
+    const k = t.labels.length;
+    const probs = sigmoid(raw);
+    const threshold = config.type === 'multilabel' ? config.threshold : 0.5;
+    rowIds.forEach((id, i) => {
+      const p = probs.subarray(i * k, (i + 1) * k);
+      rows.get(id)![task] = t.labels.filter((_, j) => p[j] >= threshold);
+      rows.get(id)![`${task}.p`] = Object.fromEntries(t.labels.map((l, j) => [l, round(p[j])]));
+    });
+  } else if (t.kind === 'classification') {
     const k = t.classes.length;
     const probs = softmaxRows(raw, k);
     rowIds.forEach((id, i) => {
@@ -103,17 +115,21 @@ function csvColumns(tasks: string[], pre: Preprocessing): string[] {
   for (const task of tasks) {
     const t = pre.targets[task];
     if (t.kind === 'classification') columns.push(task, ...t.classes.map((c) => `${task}.p.${c}`));
+    else if (t.kind === 'multilabel') columns.push(task, ...t.labels.map((l) => `${task}.p.${l}`));
     else if (t.columns.length === 1) columns.push(task);
     else columns.push(...t.columns.map((c) => `${task}.${c}`));
   }
   return [...columns, 'error'];
 }
 
-function toCsv(rows: PredictionRow[], columns: string[]): string {
+/** A multilabel task's label set is one cell, its labels joined by the task's delimiter. */
+function toCsv(rows: PredictionRow[], columns: string[], tasks: Record<string, TaskConfig>): string {
   const flat = rows.map((r) => {
     const cells: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(r)) {
-      if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) cells[`${key}.${k}`] = v;
+      const task = tasks[key];
+      if (Array.isArray(value)) cells[key] = value.join(task?.type === 'multilabel' ? task.delimiter : '|');
+      else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) cells[`${key}.${k}`] = v;
       else cells[key] = value;
     }
     return columns.map((c) => cells[c] ?? '');

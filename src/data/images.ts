@@ -10,6 +10,8 @@ import { readIdx, type IdxArray } from './idx';
 import { rotateImage, rotationAngle } from './rotation';
 import { carveFractions, splitIndices } from './split';
 import { classNames } from './tabular';
+import { weightedClasses } from './labels';
+import { checkClasses, classWeights } from './targets';
 import type { LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
 
 /** The name of the one input of IDX data. */
@@ -199,7 +201,11 @@ function fitTargets(tasks: Record<string, TaskConfig>, source: ImageSource, trai
     const raw = taskTarget(source, task)!;
     if (task.type === 'classification') {
       // Classes come from the whole train file (every image, whichever split it lands in).
-      out[name] = { kind: 'classification', column: task.target, classes: classNames(Array.from(raw.values, String), task.num_classes, name) };
+      const classes = classNames(Array.from(raw.values, String), task.num_classes, name);
+      checkClasses(name, task, classes);
+      const index = new Map(classes.map((c, i) => [c, i]));
+      const weights = classWeights(name, task, classes, trainIndex.map((i) => index.get(String(raw.values[i]))!));
+      out[name] = { kind: 'classification', column: task.target, classes, ...(weights ? { weights } : {}) };
       continue;
     }
     const { values, k } = raw;
@@ -250,8 +256,9 @@ function buildSplit(source: ImageSource, index: number[], pre: Preprocessing, ta
     const t = pre.targets[name];
     if (t.kind === 'classification') {
       const classIndex = new Map(t.classes.map((c, i) => [c, i]));
-      targets[name] = Int32Array.from(index, (i) => classIndex.get(String(raw.values[i]))!);
-    } else {
+      const classes = Int32Array.from(index, (i) => classIndex.get(String(raw.values[i]))!);
+      targets[name] = t.weights ? weightedClasses(classes, t.weights) : classes;
+    } else if (t.kind === 'regression') {
       const k = raw.k;
       if (k !== t.columns.length) throw new DataError(`${raw.file}: holds ${k} values per image, the model was trained on ${t.columns.length} (${t.columns.join(', ')})`, 'use target files shaped like the training ones');
       const out = new Float32Array(index.length * k);

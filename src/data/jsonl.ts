@@ -6,6 +6,12 @@ import { decodeUtf8, readDataFile } from './files';
 /** The cell of a null value or an absent key: always missing, whatever data.na_values says. */
 export const MISSING_CELL = '\u0000missing';
 
+/**
+ * The prefix of a cell that holds a flat JSON array of strings or numbers (followed by the
+ * array as JSON): the labels of a multilabel task. Any other column refuses it (tabular.ts).
+ */
+export const LIST_CELL = '\u0000list';
+
 export function readJsonl(file: string, key: string, limit?: number): CsvTable {
   const text = decodeUtf8(readDataFile(file, key), file).replace(/^\uFEFF/, '');
   const objects: { line: number; value: Record<string, unknown> }[] = [];
@@ -34,6 +40,7 @@ export function readJsonl(file: string, key: string, limit?: number): CsvTable {
       if (cell === null || cell === undefined) return MISSING_CELL;
       if (typeof cell === 'string') return cell.trim();
       if (typeof cell === 'number' || typeof cell === 'boolean') return String(cell);
+      if (Array.isArray(cell) && cell.every((v) => typeof v === 'string' || typeof v === 'number')) return LIST_CELL + JSON.stringify(cell);
       throw new DataError(`${file}:${line}: key "${column}" holds ${Array.isArray(cell) ? 'an array' : 'an object'}; a column holds one number or string per row`, `flatten "${column}" into one key per value`);
     }),
   );

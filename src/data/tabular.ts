@@ -12,8 +12,9 @@ import { DataError } from '../errors';
 import { existsSync, statSync } from 'node:fs';
 import { sampleSize } from './batches';
 import { columnIndex, numericCell, parseNumber, readTable, type CsvTable, type TableFormat } from './csv';
-import { MISSING_CELL } from './jsonl';
-import { UNLABELLED_CLASS } from './labels';
+import { LIST_CELL, MISSING_CELL } from './jsonl';
+import { UNLABELLED_CLASS, weightedClasses } from './labels';
+import { checkClasses, classWeights, describeWeights, labelSet, multilabelLabels, positiveWeights } from './targets';
 import { carveFractions, splitIndices, type Fractions } from './split';
 import { rotateImage, rotationAngle } from './rotation';
 import type { LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
@@ -25,8 +26,8 @@ interface Row {
   line: number;
   /** Input cells by input position; null = missing. */
   features: (string | null)[];
-  /** Per task: the label (classification) or the values (regression). */
-  targets: Record<string, string | number[] | null>;
+  /** Per task: the label (classification), the values (regression) or the set of labels (multilabel). */
+  targets: Record<string, string | string[] | number[] | null>;
 }
 
 function targetColumns(task: TaskConfig): string[] {
@@ -133,7 +134,7 @@ function loadTable(config: Config): LoadedData {
 
   const specs = fitInputs(inputs, train, trainTable.file, data.standardize);
   // Classes: every label of the train file (explicit files: a label only in val/test is an error).
-  const targets = fitTargets(config, trainFileRows, train, data.standardize_targets, trainTable.file);
+  const targets = fitTargets(config, trainFileRows, train, data.standardize_targets, trainTable.file, notes);
   const preprocessing: Preprocessing = {
     kind: 'table',
     inputs: specs,
@@ -185,10 +186,14 @@ function readRows(
   const isMissing = (cell: string) => cell === MISSING_CELL || naValues.has(cell);
   return table.rows.map((cells, index) => {
     const line = table.lines[index];
-    const targets: Record<string, string | number[] | null> = {};
+    const targets: Record<string, string | string[] | number[] | null> = {};
     for (const [name, task, idx] of taskCols) {
+      if (task.type !== 'multilabel') for (const i of idx) refuseList(table, cells[i], i, line);
       if (derived(task)) {
         targets[name] = [rotationAngle(rotation!.seed, index, rotation!.max_degrees)];
+      } else if (task.type === 'multilabel') {
+        const cell = cells[idx[0]];
+        targets[name] = cell === '' && task.empty_cell === 'no_labels' ? [] : isMissing(cell) ? null : labelSet(cell, task);
       } else if (idx.some((i) => isMissing(cells[i]))) {
         targets[name] = null;
       } else if (task.type === 'classification') {
@@ -203,8 +208,16 @@ function readRows(
         });
       }
     }
+    for (const i of featureIdx) refuseList(table, cells[i], i, line);
     return { table, index, line, features: featureIdx.map((i) => (isMissing(cells[i]) ? null : cells[i])), targets };
   });
+}
+
+/** A JSONL array is a multilabel task's cell; in any other column it is an error. */
+function refuseList(table: CsvTable, cell: string, column: number, line: number): void {
+  if (!cell.startsWith(LIST_CELL)) return;
+  const name = table.header[column];
+  throw new DataError(`${table.file}:${line}: key "${name}" holds an array; a column holds one number or string per row (an array is the labels of a multilabel task)`, `flatten "${name}" into one key per value, or make it the target of a type: multilabel task`);
 }
 
 /**
@@ -291,7 +304,7 @@ function rotationInput(name: string | undefined, specs: InputSpec[]): string {
   return chosen.name;
 }
 
-function fitTargets(config: Config, classSource: Row[], trainSplit: Row[], standardize: boolean, file: string): Record<string, TargetTransform> {
+function fitTargets(config: Config, classSource: Row[], trainSplit: Row[], standardize: boolean, file: string, notes: string[]): Record<string, TargetTransform> {
   const out: Record<string, TargetTransform> = {};
   for (const [name, task] of Object.entries(config.tasks)) {
     const train = trainSplit.filter((r) => r.targets[name] !== null);
@@ -300,7 +313,24 @@ function fitTargets(config: Config, classSource: Row[], trainSplit: Row[], stand
     }
     if (task.type === 'classification') {
       const labels = classSource.map((r) => r.targets[name]).filter((t): t is string => t !== null);
-      out[name] = { kind: 'classification', column: task.target, classes: classNames(labels, task.num_classes, name) };
+      const classes = classNames(labels, task.num_classes, name);
+      checkClasses(name, task, classes);
+      const index = new Map(classes.map((c, i) => [c, i]));
+      const weights = classWeights(name, task, classes, train.map((r) => index.get(r.targets[name] as string)!));
+      out[name] = { kind: 'classification', column: task.target, classes, ...(weights ? { weights } : {}) };
+      if (weights) notes.push(`task ${name}: class weights ${describeWeights(classes, weights)} (class_weight${task.class_weight === 'balanced' ? ': balanced, from the train split' : ''})`);
+    } else if (task.type === 'multilabel') {
+      const labels = multilabelLabels(name, task, classSource.map((r) => r.targets[name]).filter((t): t is string[] => t !== null));
+      if (task.labels) {
+        const known = new Set(labels);
+        for (const row of classSource) {
+          const unknown = (row.targets[name] as string[] | null)?.find((l) => !known.has(l));
+          if (unknown !== undefined) throw new DataError(`${row.table.file}:${row.line}: task ${name}: label "${unknown}" is not in tasks.${name}.labels`, `add it to tasks.${name}.labels (${labels.join(', ')}), or remove it from the row`);
+        }
+      }
+      const posWeights = positiveWeights(name, task, labels, train.map((r) => r.targets[name] as string[]));
+      out[name] = { kind: 'multilabel', column: task.target, labels, ...(posWeights ? { posWeights } : {}) };
+      if (posWeights && typeof task.pos_weight !== 'number') notes.push(`task ${name}: positive weights ${describeWeights(labels, posWeights)} (pos_weight${task.pos_weight === 'balanced' ? ': balanced, from the train split' : ''})`);
     } else {
       const columns = targetColumns(task);
       const values = train.map((r) => r.targets[name] as number[]);
@@ -382,7 +412,7 @@ function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskC
       const t = pre.targets[name];
       if (t.kind === 'classification') {
         const index = new Map(t.classes.map((c, i) => [c, i]));
-        targets[name] = Int32Array.from(kept, (row) => {
+        const classes = Int32Array.from(kept, (row) => {
           const label = row.targets[name] as string | null;
           if (label === null) return UNLABELLED_CLASS;
           const i = index.get(label);
@@ -391,6 +421,9 @@ function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskC
           }
           return i;
         });
+        targets[name] = t.weights ? weightedClasses(classes, t.weights) : classes;
+      } else if (t.kind === 'multilabel') {
+        targets[name] = encodeLabelSets(kept, name, t);
       } else {
         const k = t.columns.length;
         const out = new Float32Array(n * k);
@@ -403,6 +436,28 @@ function encodeRows(rows: Row[], pre: Preprocessing, tasks: Record<string, TaskC
     }
   }
   return { size: n, inputs, targets, rows: Int32Array.from(kept, (r) => r.line) };
+}
+
+/** n x L indicators: 0 absent, the label's positive weight (1 without pos_weight) present, NaN for a row without the task's label. */
+function encodeLabelSets(rows: Row[], name: string, t: Extract<TargetTransform, { kind: 'multilabel' }>): Float32Array {
+  const k = t.labels.length;
+  const index = new Map(t.labels.map((l, i) => [l, i]));
+  const out = new Float32Array(rows.length * k);
+  rows.forEach((row, r) => {
+    const set = row.targets[name] as string[] | null;
+    if (set === null) {
+      out.fill(NaN, r * k, (r + 1) * k);
+      return;
+    }
+    for (const label of set) {
+      const j = index.get(label);
+      if (j === undefined) {
+        throw new DataError(`${row.table.file}:${row.line}: task ${name}: label "${label}" was never seen in training`, `the model knows ${t.labels.join(', ')}; remove the label from the row or retrain with it`);
+      }
+      out[r * k + j] = t.posWeights?.[j] ?? 1;
+    }
+  });
+  return out;
 }
 
 function encodeCell(row: Row, f: number, spec: InputSpec, out: Float32Array, missing: 'drop' | 'impute', context: Parameters<ReturnType<typeof inputType>['encode']>[3], options: EncodeOptions): void {

@@ -13,9 +13,11 @@ export interface Split {
   /** The inputs in the model's input order, each named. */
   inputs: SplitInput[];
   /**
-   * Per task: class indices (Int32Array, one per sample) for classification,
-   * standardized values (Float32Array, size * K) for regression; a row without the
-   * task's label holds UNLABELLED_CLASS or NaN (see labels.ts).
+   * Per task: class indices (Int32Array, one per sample; two with `class_weight`, see
+   * labels.ts) for classification, standardized values (Float32Array, size * K) for
+   * regression, label indicators (Float32Array, size * L: 0 absent, the label's
+   * pos_weight, 1 without one, present) for multilabel; a row without the task's label
+   * holds UNLABELLED_CLASS or NaN (see labels.ts).
    */
   targets: Record<string, Int32Array | Float32Array>;
   /**
@@ -40,7 +42,21 @@ export interface SplitInput {
 
 /** How a task's target is encoded; fitted on the train split. */
 export type TargetTransform =
-  | { kind: 'classification'; column: string; classes: string[] }
+  | {
+      kind: 'classification';
+      column: string;
+      classes: string[];
+      /** Per class, the loss weight of `class_weight` (resolved on the train split). */
+      weights?: number[];
+    }
+  | {
+      kind: 'multilabel';
+      column: string;
+      /** In output order. */
+      labels: string[];
+      /** Per label, the weight of its positive term (`pos_weight`, resolved on the train split). */
+      posWeights?: number[];
+    }
   | {
       kind: 'regression';
       columns: string[];

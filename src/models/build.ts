@@ -7,10 +7,10 @@ import { inputType, isPacked } from '../inputs';
 import { headRegistry } from './heads';
 import { buildSharing } from './sharing';
 
-/** Output units per task: the number of classes, or of regression target columns. */
+/** Output units per task: the number of classes, of labels (multilabel), or of regression target columns. */
 export function outputUnits(preprocessing: Preprocessing): Record<string, number> {
   return Object.fromEntries(
-    Object.entries(preprocessing.targets).map(([task, t]) => [task, t.kind === 'classification' ? t.classes.length : t.columns.length]),
+    Object.entries(preprocessing.targets).map(([task, t]) => [task, t.kind === 'classification' ? t.classes.length : t.kind === 'multilabel' ? t.labels.length : t.columns.length]),
   );
 }
 

@@ -6,7 +6,8 @@ import type { Rng } from '../data/rng';
 /**
  * One dense layer per task on the shared features. Classification heads output
  * logits: softmax is applied inside the loss (numerically stable) and in predictions.
- * Regression heads are linear with one output per target column.
+ * Multilabel heads output one logit per label, each through its own sigmoid in the
+ * loss and in predictions. Regression heads are linear with one output per target column.
  */
 export type HeadBuilder = (features: SymbolicTensor, task: string, outputs: number, rng: Rng) => SymbolicTensor;
 
@@ -24,4 +25,5 @@ const denseHead: HeadBuilder = (features, task, outputs, rng) =>
 export const headRegistry: Record<TaskConfig['type'], HeadBuilder> = {
   classification: denseHead,
   regression: denseHead,
+  multilabel: denseHead,
 };

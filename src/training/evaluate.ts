@@ -7,9 +7,10 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TaskConfig } from '../config/schema';
 import type { Preprocessing, Split, TargetTransform } from '../data/types';
 import { gatherBatch } from '../data/batches';
-import { labelledRows, selectRows } from '../data/labels';
+import { classColumn, labelledRows, selectRows } from '../data/labels';
+import { DEFAULT_TOP_K } from '../data/targets';
 import { taskLoss, taskTarget } from './losses';
-import { classificationMetrics, regressionMetrics } from './metrics';
+import { classificationMetrics, multilabelMetrics, regressionMetrics } from './metrics';
 
 export interface TaskEvaluation {
   loss: number;
@@ -31,7 +32,8 @@ const INFERENCE_BATCH = 256;
 
 /**
  * Runs the model in inference mode over `split`; returns raw outputs and, per task,
- * the mean loss over the rows that carry its label (NaN without targets or labels).
+ * the mean loss over the rows that carry its label (NaN without targets or labels;
+ * with class weights the weighted mean, as training computes it).
  */
 export function runSplit(
   model: tfl.LayersModel,
@@ -56,7 +58,7 @@ export function runSplit(
       return names.map((task, i) => {
         if (!batch.targets[task]) return { y: ys[i] };
         const target = taskTarget(tasks[task], batch.targets[task], n, 1);
-        return { y: ys[i], lossSum: taskLoss(tasks[task], ys[i], target), labelled: target.labelled };
+        return { y: ys[i], lossSum: taskLoss(tasks[task], ys[i], target), labelled: target.weight ?? target.labelled };
       });
     });
     names.forEach((task, i) => {
@@ -81,8 +83,8 @@ export function evaluate(
   const result: Evaluation = { loss: 0, tasks: {} };
   for (const [task, config] of Object.entries(tasks)) {
     const rows = labelledRows(split.targets[task], split.size);
-    const all = taskMetrics(preprocessing.targets[task], selectRows(outputs[task], split.size, rows), selectRows(split.targets[task], split.size, rows));
-    const metrics = Object.fromEntries(config.metrics.map((m) => [m, all[m]]));
+    const all = taskMetrics(preprocessing.targets[task], selectRows(outputs[task], split.size, rows), selectRows(split.targets[task], split.size, rows), config);
+    const metrics = Object.fromEntries(config.metrics.flatMap((m) => (m === 'per_label' ? Object.entries(all).filter(([k]) => k.includes('.')) : [[m, all[m]]])));
     result.tasks[task] = { loss: losses[task], metrics, n: rows.length };
     // A task without a labelled row here adds nothing (rather than NaN) to the weighted total.
     if (rows.length) result.loss += config.weight * losses[task];
@@ -90,11 +92,27 @@ export function evaluate(
   return result;
 }
 
-/** All metrics of a task from its raw outputs and encoded targets. */
-export function taskMetrics(transform: TargetTransform, raw: Float32Array, target: Int32Array | Float32Array): Record<string, number> {
+/**
+ * All metrics of a task from its raw outputs and encoded targets (the task's config gives
+ * top_k and the multilabel threshold). Multilabel per-label metrics are keyed
+ * `precision.<label>`, `recall.<label>`, `f1.<label>`.
+ */
+export function taskMetrics(transform: TargetTransform, raw: Float32Array, target: Int32Array | Float32Array, task?: TaskConfig): Record<string, number> {
   if (transform.kind === 'classification') {
     const k = transform.classes.length;
-    return classificationMetrics(softmaxRows(raw, k), target as Int32Array, k);
+    const topK = task?.type === 'classification' ? (task.top_k ?? DEFAULT_TOP_K) : DEFAULT_TOP_K;
+    return classificationMetrics(softmaxRows(raw, k), classColumn(target as Int32Array, raw.length / k), k, topK);
+  }
+  if (transform.kind === 'multilabel') {
+    const labels = transform.labels;
+    const { metrics, perLabel } = multilabelMetrics(sigmoid(raw), target as Float32Array, labels.length, task?.type === 'multilabel' ? task.threshold : 0.5);
+    const out: Record<string, number> = { ...metrics };
+    labels.forEach((l, j) => {
+      out[`precision.${l}`] = perLabel.precision[j];
+      out[`recall.${l}`] = perLabel.recall[j];
+      out[`f1.${l}`] = perLabel.f1[j];
+    });
+    return out;
   }
   const { mean, std } = transform;
   return regressionMetrics(destandardize(raw, mean, std), destandardize(target as Float32Array, mean, std), mean.length);
@@ -120,6 +138,10 @@ export function softmaxRows(logits: Float32Array, k: number): Float32Array {
     for (let c = 0; c < k; c++) out[i + c] /= sum;
   }
   return out;
+}
+
+export function sigmoid(logits: Float32Array): Float32Array {
+  return Float32Array.from(logits, (z) => 1 / (1 + Math.exp(-z)));
 }
 
 export function destandardize(values: Float32Array, mean: number[], std: number[]): Float32Array {

@@ -5,8 +5,25 @@
 import type { Config, MonitorMode, TaskConfig } from '../config/schema';
 import { lossTermNames } from '../models/loss-terms';
 
+/** Per-label metrics of a multilabel task's `per_label`: `<metric>.<label>`. */
+export const perLabelMetrics = ['precision', 'recall', 'f1'] as const;
+
+/**
+ * A task's metric names; a multilabel `per_label` becomes `precision.<label>`,
+ * `recall.<label>`, `f1.<label>` when the config lists the labels (otherwise the labels
+ * come from the data and those columns are added as they first appear).
+ */
 export function taskMetricNames(task: TaskConfig): string[] {
-  return [...task.metrics];
+  return task.metrics.flatMap((m) => (m === 'per_label' ? (task.type === 'multilabel' && task.labels ? task.labels.flatMap((l) => perLabelMetrics.map((p) => `${p}.${l}`)) : []) : [m]));
+}
+
+/** Whether `key` is `val/<task>/<precision|recall|f1>.<label>` of a multilabel task with per_label whose labels come from the data. */
+export function isPerLabelKey(config: Config, key: string): boolean {
+  const [split, task, ...rest] = key.split('/');
+  const t = config.tasks[task];
+  if (split !== 'val' || !t || t.type !== 'multilabel' || t.labels || !t.metrics.includes('per_label') || !hasValidation(config)) return false;
+  const metric = rest.join('/');
+  return perLabelMetrics.some((p) => metric.startsWith(`${p}.`) && metric.length > p.length + 1);
 }
 
 /** Whether the config yields a validation split. */
@@ -29,13 +46,34 @@ export function monitorableKeys(config: Config): string[] {
   return keys;
 }
 
-const higherIsBetter = new Set(['accuracy', 'macro_f1', 'r2']);
+/** Metrics where a larger value is better; every other key (losses, errors, cross-entropies) is minimized. */
+export const higherIsBetter: ReadonlySet<string> = new Set([
+  'accuracy',
+  'macro_f1',
+  'r2',
+  'roc_auc',
+  'precision',
+  'recall',
+  'top_k_accuracy',
+  'micro_f1',
+  'micro_precision',
+  'micro_recall',
+  'macro_precision',
+  'macro_recall',
+  'subset_accuracy',
+  'f1',
+]);
 
-/** `auto` resolves to `max` for accuracy, macro-F1 and R², `min` for losses and errors. */
+/**
+ * `auto` resolves to `max` for accuracy, F1, precision, recall, ROC AUC, top-k and subset
+ * accuracy and R² (a per-label `f1.<label>` by its metric), `min` for losses and errors.
+ */
 export function resolveMode(key: string, mode: MonitorMode): 'min' | 'max' {
   if (mode !== 'auto') return mode;
-  const metric = key.split('/').pop() ?? '';
-  return higherIsBetter.has(metric) ? 'max' : 'min';
+  const parts = key.split('/');
+  // `val/<task>/<metric>` (a label may hold a "/"), `val/loss`, `x/<metric>`.
+  const metric = parts.length >= 3 ? parts.slice(2).join('/') : (parts.pop() ?? '');
+  return higherIsBetter.has(metric.split('.')[0]) ? 'max' : 'min';
 }
 
 /** Whether the sharing scheme leaves parameters that several tasks share (gradient diagnostics need them). */

@@ -63,7 +63,7 @@ const badCases: { name: string; edit: (s: string) => string; expect: RegExp }[] 
   {
     name: 'misspelt enum value names file, line, path and the fix',
     edit: (s) => s.replace('type: classification', 'type: clasification'),
-    expect: /c\.yaml:9 tasks\.species\.type: expected classification \| regression, got "clasification"; did you mean "classification"\?/,
+    expect: /c\.yaml:9 tasks\.species\.type: expected classification \| regression \| multilabel, got "clasification"; did you mean "classification"\?/,
   },
   { name: 'unknown key suggests the nearest', edit: (s) => s.replace('epochs: 3', 'epoch: 3'), expect: /c\.yaml:15 training\.epoch: unknown key "epoch"; did you mean "epochs"\?/ },
   { name: 'negative epochs', edit: (s) => s.replace('epochs: 3', 'epochs: -1'), expect: /c\.yaml:15 training\.epochs: expected a number >= 1, got -1/ },
