@@ -33,7 +33,7 @@ test('a bad config exits 2 naming file, line and key; no stack trace', () => {
   const file = writeFile(tempDir(), 'bad.yaml', 'data: {format: csv, path: x.csv}\nmodel:\n  backbone: {type: mlpp}\ntasks: {a: {type: regression, target: y}}\n');
   const r = mtl('validate', file);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^error: .*bad\.yaml:3 model\.backbone\.type: expected mlp \| resnet, got "mlpp"; did you mean "mlp"\?/m);
+  assert.match(r.stderr, /^error: .*bad\.yaml:3 model\.backbone\.type: expected mlp \| resnet \| cnn, got "mlpp"; did you mean "mlp"\?/m);
   assert.match(r.stderr, /^hint: /m);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
