@@ -7,14 +7,18 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from '../errors';
 import { mtlVersion } from '../version';
 import { registerAffinity } from './affinity';
+import { registerInit } from './init';
 import { registerCompare } from './compare';
 import { registerDoctor } from './doctor';
 import { registerEval } from './eval';
 import { registerPredict } from './predict';
 import { registerReport } from './report';
+import { registerServe } from './serve';
+import { registerSweep } from './sweep';
 import { consoleOutput, type Output } from './options';
 import { registerTrain } from './train';
 import { registerValidate } from './validate';
+import { registerWorker } from './worker';
 
 export function buildProgram(out: Output = consoleOutput): Command {
   const program = new Command('mtl')
@@ -23,6 +27,7 @@ export function buildProgram(out: Output = consoleOutput): Command {
     .showHelpAfterError('(run mtl --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerInit(program, out);
   registerTrain(program, out);
   registerEval(program, out);
   registerValidate(program, out);
@@ -31,6 +36,9 @@ export function buildProgram(out: Output = consoleOutput): Command {
   registerPredict(program, out);
   registerDoctor(program, out);
   registerReport(program, out);
+  registerSweep(program, out);
+  registerWorker(program, out);
+  registerServe(program, out);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

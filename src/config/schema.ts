@@ -16,6 +16,9 @@ const fraction = z.number().min(0).max(1);
 
 // ---------------------------------------------------------------- data
 
+/** Cells read as missing unless data.na_values says otherwise. */
+export const defaultNaValues = ['NA', '', 'NaN', 'nan', 'null', 'N/A'] as const;
+
 /** Fractions of the file's rows that go to each split (assigned before any row is dropped); seeded. */
 const splitFractions = z.strictObject({
   train: fraction.default(0.7),
@@ -142,7 +145,7 @@ const tableFields = {
    */
   missing_targets: z.enum(['mask', 'drop']).default('mask'),
   /** Cell values that mean "missing". */
-  na_values: z.array(z.string()).default(['NA', '', 'NaN', 'nan', 'null', 'N/A']),
+  na_values: z.array(z.string()).default([...defaultNaValues]),
   /** Standardize numeric features with train-split mean and std. */
   standardize: z.boolean().default(true),
   ...dataCommon,
