@@ -23,53 +23,50 @@ export function lineChart(title: string, rows: { epoch: number; value: number; s
   };
 }
 
-/** Counts of (true, predicted) class pairs with the count written in each cell. */
-export function confusionMatrix(title: string, classes: string[], counts: number[][]): ChartSpec {
+/** A labels × labels grid of values, each cell colored and its value written in it. */
+function squareHeatmap(
+  title: string,
+  labels: string[],
+  axes: { x: string; y: string },
+  value: (row: number, column: number) => number,
+  cell: { size: number; color: object; text: object },
+): ChartSpec {
   const values: Row[] = [];
-  classes.forEach((t, i) => classes.forEach((p, j) => values.push({ true: t, predicted: p, count: counts[i][j] })));
-  const size = Math.max(160, Math.min(420, classes.length * 36));
+  labels.forEach((y, i) => labels.forEach((x, j) => values.push({ x, y, value: value(i, j), label: Number(value(i, j).toPrecision(3)) })));
+  const size = Math.max(160, Math.min(420, labels.length * cell.size));
   return {
     title,
     width: size,
     height: size,
     data: { values },
     encoding: {
-      x: { field: 'predicted', type: 'ordinal', sort: classes, title: 'predicted' },
-      y: { field: 'true', type: 'ordinal', sort: classes, title: 'true' },
+      x: { field: 'x', type: 'ordinal', sort: labels, title: axes.x },
+      y: { field: 'y', type: 'ordinal', sort: labels, title: axes.y },
     },
     layer: [
-      { mark: 'rect', encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' }, legend: null } } },
-      {
-        mark: { type: 'text', fontSize: 10 },
-        encoding: {
-          text: { field: 'count', type: 'quantitative' },
-          color: { condition: { test: `datum.count > ${Math.max(...counts.flat()) / 2}`, value: 'white' }, value: 'black' },
-        },
-      },
+      { mark: 'rect', encoding: { color: { field: 'value', type: 'quantitative', ...cell.color } } },
+      { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'label', type: 'quantitative' }, ...cell.text } },
     ],
   };
 }
 
+/** Counts of (true, predicted) class pairs with the count written in each cell. */
+export function confusionMatrix(title: string, classes: string[], counts: number[][]): ChartSpec {
+  return squareHeatmap(title, classes, { x: 'predicted', y: 'true' }, (i, j) => counts[i][j], {
+    size: 36,
+    color: { scale: { scheme: 'blues' }, legend: null },
+    text: { color: { condition: { test: `datum.value > ${Math.max(...counts.flat()) / 2}`, value: 'white' }, value: 'black' } },
+  });
+}
+
 /** Inter-task affinity Z_{a→b}: rows the task of the lookahead step, columns the task whose loss moved; diverging colors around 0. */
 export function affinityHeatmap(title: string, tasks: string[], affinity: Record<string, Record<string, number>>): ChartSpec {
-  const values: Row[] = [];
-  for (const a of tasks) for (const b of tasks) values.push({ from: a, to: b, affinity: affinity[a][b], label: affinity[a][b].toPrecision(2) });
-  const extent = Math.max(1e-12, ...values.map((v) => Math.abs(v.affinity as number)));
-  const size = Math.max(160, Math.min(420, tasks.length * 60));
-  return {
-    title,
-    width: size,
-    height: size,
-    data: { values },
-    encoding: {
-      x: { field: 'to', type: 'ordinal', sort: tasks, title: 'loss of' },
-      y: { field: 'from', type: 'ordinal', sort: tasks, title: 'lookahead step on' },
-    },
-    layer: [
-      { mark: 'rect', encoding: { color: { field: 'affinity', type: 'quantitative', scale: { scheme: 'redblue', domain: [-extent, extent] }, title: 'affinity' } } },
-      { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'label', type: 'nominal' } } },
-    ],
-  };
+  const extent = Math.max(1e-12, ...tasks.flatMap((a) => tasks.map((b) => Math.abs(affinity[a][b]))));
+  return squareHeatmap(title, tasks, { x: 'loss of', y: 'lookahead step on' }, (i, j) => affinity[tasks[i]][tasks[j]], {
+    size: 60,
+    color: { scale: { scheme: 'redblue', domain: [-extent, extent] }, title: 'affinity' },
+    text: {},
+  });
 }
 
 /** Predicted against true values with the y = x line. */
