@@ -6,6 +6,7 @@
  * (positive = better), Δm = mean_t Δ_t (Maninis et al. 2019), and a verdict.
  */
 import type { Command } from 'commander';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
@@ -13,15 +14,16 @@ import { describeBackend, initBackend, type BackendName, type Device } from '../
 import { loadConfig, type ConfigOverrides } from '../config/load';
 import type { Config } from '../config/schema';
 import { featureColumns } from '../data/tabular';
+import { createExecutor } from '../executors';
 import { ConfigError, UserError } from '../errors';
 import { suggest } from '../config/source';
 import { sharingRegistry } from '../models/sharing';
 import { weightingRegistry } from '../weighting';
 import { writeFileAtomic } from '../outputs/atomic';
 import { monitorableKeys, resolveMode } from '../training/metric-keys';
-import { formatNumber, silentProgress, type ProgressReporter } from '../training/progress';
+import { formatNumber } from '../training/progress';
 import { commonOptions, parseIntOption, type Output } from './options';
-import { trainCommand, type TrainSummary } from './train';
+import type { TrainSummary } from './train';
 
 export type Verdict = 'helped' | 'no clear difference' | 'negative transfer';
 
@@ -80,6 +82,10 @@ export interface CompareArgs extends ConfigOverrides {
   out?: string;
   device?: Device;
   backend?: BackendName;
+  /** Runs at once in local worker processes (a number or auto); default 1: this process, one after another. */
+  parallel?: string;
+  /** A BullMQ queue (redis://host:port/db) served by mtl worker processes. */
+  queue?: string;
 }
 
 /** The config of the single-task model for `task`: only that task, plain weighting, monitors that exist. */
@@ -198,28 +204,52 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
   let doneEpochs = 0;
   bar?.start(totalEpochs, 0, { run: '' });
   const started = Date.now();
-  const results: { kind: 'stl' | 'mtl'; task?: string; method?: string; seed: number; summary: TrainSummary }[] = [];
-  for (const [i, run] of plan.entries()) {
-    const label = `${run.kind === 'stl' ? `single-task ${run.task}` : `multi-task${run.method ? ` ${run.method}` : ''}`} seed ${run.seed}`;
-    const before = doneEpochs;
-    const progress: ProgressReporter = { ...silentProgress, endEpoch: () => bar?.update(++doneEpochs, { run: `${i + 1}/${plan.length} ${label}` }) };
-    bar?.update(doneEpochs, { run: `${i + 1}/${plan.length} ${label}` });
-    const runDir = path.join(dir, run.kind === 'stl' ? `stl-${run.task}-seed${run.seed}` : `mtl-${run.method ? `${run.method}-` : ''}seed${run.seed}`);
-    const summary = await trainCommand(
-      { resolvedConfig: run.config, out: runDir, device: args.device, backend: args.backend, taskMonitors: run.kind === 'mtl' ? taskMonitors : undefined },
-      { log: () => undefined },
-      progress,
+  // The executor: this process, one run after another (the default), local worker
+  // processes (--parallel N) or a BullMQ queue (--queue). Each run's result is the same
+  // wherever it trains; the table is built in plan order either way.
+  const executor = await createExecutor({ parallel: args.parallel ?? (args.queue ? undefined : 1), queue: args.queue, configs: plan.map((p) => p.config), jobs: plan.length, log: (m) => out.log(m) });
+  if (executor.kind !== 'in-process') out.log(`runs on ${executor.description}`);
+  const compareId = randomUUID();
+  const summaries: TrainSummary[] = new Array(plan.length);
+  try {
+    await Promise.all(
+      plan.map(async (run, i) => {
+        const label = `${run.kind === 'stl' ? `single-task ${run.task}` : `multi-task${run.method ? ` ${run.method}` : ''}`} seed ${run.seed}`;
+        const runDir = path.join(dir, run.kind === 'stl' ? `stl-${run.task}-seed${run.seed}` : `mtl-${run.method ? `${run.method}-` : ''}seed${run.seed}`);
+        let seen = 0;
+        const result = await executor.run(
+          { id: path.basename(runDir), key: `${compareId}/${path.basename(runDir)}`, runDir, config: run.config, device: args.device, backend: args.backend, taskMonitors: run.kind === 'mtl' ? taskMonitors : undefined },
+          {
+            started: () => bar?.update(doneEpochs, { run: `${i + 1}/${plan.length} ${label}` }),
+            epoch: () => {
+              seen++;
+              bar?.update(++doneEpochs, { run: `${i + 1}/${plan.length} ${label}` });
+            },
+          },
+        );
+        if (result.status !== 'finished') {
+          throw new UserError(result.error ?? `${label}: ${result.status}`, { hint: result.hint, exitCode: (result.exitCode as 0 | 1 | 2 | 130 | undefined) ?? (result.status === 'interrupted' ? 130 : 1) });
+        }
+        const summary = result.summary!;
+        // Early stopping ends a run before its epochs: the bar counts the planned ones.
+        doneEpochs += run.config.training.epochs - seen;
+        bar?.update(doneEpochs);
+        summaries[i] = summary;
+        if (!bar) {
+          const metrics = (run.kind === 'stl' ? [run.task!] : tasks)
+            .map((t) => `${t}/${config.tasks[t].metrics[0]} ${formatNumber(summary.test?.tasks[t].metrics[config.tasks[t].metrics[0]] ?? NaN)}`)
+            .join('  ');
+          out.log(`[${i + 1}/${plan.length}] ${label}: ${summary.epochs} epochs, ${summary.seconds.toFixed(1)}s, test ${metrics}`);
+        }
+      }),
     );
-    doneEpochs = before + run.config.training.epochs;
-    bar?.update(doneEpochs);
-    results.push({ kind: run.kind, task: run.task, method: run.method, seed: run.seed, summary });
-    if (!bar) {
-      const metrics = (run.kind === 'stl' ? [run.task!] : tasks)
-        .map((t) => `${t}/${config.tasks[t].metrics[0]} ${formatNumber(summary.test?.tasks[t].metrics[config.tasks[t].metrics[0]] ?? NaN)}`)
-        .join('  ');
-      out.log(`[${i + 1}/${plan.length}] ${label}: ${summary.epochs} epochs, ${summary.seconds.toFixed(1)}s, test ${metrics}`);
-    }
+  } catch (e) {
+    executor.interrupt();
+    throw e;
+  } finally {
+    await executor.close();
   }
+  const results = plan.map((run, i) => ({ kind: run.kind, task: run.task, method: run.method, seed: run.seed, summary: summaries[i] }));
   bar?.stop();
 
   const methodResults = methods.map((m) => {
@@ -324,6 +354,8 @@ export function registerCompare(program: Command, out: Output): void {
       .option('--out <dir>', 'folder for the runs and comparison.json')
       .option('--epochs <n>', 'override training.epochs', parseIntOption)
       .option('--threads <n>', 'data-parallel training threads per run on the wasm/cpu engines (default: auto)', parseIntOption)
+      .option('--parallel <n>', 'runs at once in local worker processes: a number, or auto (the cores divided by each run\'s threads); default 1, one after another in this process')
+      .option('--queue <url>', 'put the runs on a BullMQ queue (redis://host:port/db) for mtl worker --queue to train; --out must be a shared folder')
       .option('--set <key=value>', 'override a config key (repeatable)', (v: string, prev: string[]) => [...prev, v], []),
   ).action(async (config: string, opts: Omit<CompareArgs, 'config'>) => {
     await compareCommand({ config, ...opts }, out);
