@@ -7,6 +7,8 @@ export const ExitCode = {
   failure: 1,
   usage: 2,
   interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15), as a shell reports it. */
+  terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -41,8 +43,9 @@ export class DataError extends UserError {
 
 /** Training stopped because the user asked (SIGINT/SIGTERM). */
 export class InterruptedError extends UserError {
-  constructor(message: string, hint?: string) {
-    super(message, { hint, exitCode: ExitCode.interrupted });
+  /** `signal`: what stopped it; SIGTERM exits 143, anything else 130. */
+  constructor(message: string, hint?: string, signal?: string) {
+    super(message, { hint, exitCode: signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted });
     this.name = 'InterruptedError';
   }
 }

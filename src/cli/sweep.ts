@@ -22,7 +22,7 @@ export function registerSweep(program: Command, out: Output): void {
     const handler = (signal: NodeJS.Signals) => {
       process.stderr.write(`\n${signal}: stopping the running trials after their current step (checkpoints/last is written)\n`);
       for (const s of ['SIGINT', 'SIGTERM'] as const) process.removeListener(s, handler);
-      controller.abort();
+      controller.abort(signal);
     };
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);

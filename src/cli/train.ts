@@ -177,7 +177,7 @@ export async function trainCommand(
     run.writeJson(RUN_FILES.meta, { ...meta, status: 'interrupted', interrupted_at: new Date().toISOString() });
     const s = result.state;
     const where = s.stepInEpoch === 0 ? `after epoch ${s.epoch - 1}` : `at epoch ${s.epoch}, step ${s.stepInEpoch}`;
-    throw new InterruptedError(`interrupted ${where}; checkpoints/last holds this point`, `resume with: mtl train --resume ${run.path}`);
+    throw new InterruptedError(`interrupted ${where}; checkpoints/last holds this point`, `resume with: mtl train --resume ${run.path}`, stop.signal);
   }
 
   let test: Evaluation | null = null;
@@ -298,7 +298,7 @@ export function registerTrain(program: Command, out: Output): void {
 }
 
 /**
- * First SIGINT/SIGTERM: finish the step, save checkpoints/last, exit 130. The
+ * First SIGINT/SIGTERM: finish the step, save checkpoints/last, exit 130 (143 for SIGTERM). The
  * handlers then remove themselves, so a second signal gets the default action and
  * ends the process at once, even in the middle of a step (the writes are atomic).
  */
@@ -306,6 +306,7 @@ function interruptOnSignals(): StopSignal {
   const stop: StopSignal = { requested: false };
   const handler = (signal: NodeJS.Signals) => {
     stop.requested = true;
+    stop.signal = signal;
     process.removeListener('SIGINT', handler);
     process.removeListener('SIGTERM', handler);
     process.stderr.write(`\n${signal}: stopping after the current step and saving checkpoints/last (press Ctrl-C again to quit at once)\n`);

@@ -36,6 +36,6 @@ export function registerWorker(program: Command, out: Output): void {
     process.once('SIGINT', handler);
     process.once('SIGTERM', handler);
     await worker.closed;
-    if (signalled) throw new InterruptedError(`worker stopped by ${signalled}`);
+    if (signalled) throw new InterruptedError(`worker stopped by ${signalled}`, undefined, signalled);
   });
 }

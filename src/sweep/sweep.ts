@@ -160,7 +160,7 @@ export async function sweepCommand(args: SweepArgs, out: { log(m: string): void 
   save();
   if (state.status === 'interrupted') {
     const done = state.trials.filter((t) => !isActive(t)).length;
-    throw new InterruptedError(`sweep interrupted: ${done} of ${n} trials done, the others continue from their checkpoints/last`, `resume with: mtl sweep --resume ${dir}`);
+    throw new InterruptedError(`sweep interrupted: ${done} of ${n} trials done, the others continue from their checkpoints/last`, `resume with: mtl sweep --resume ${dir}`, typeof args.signal?.reason === 'string' ? args.signal.reason : undefined);
   }
   out.log(resultTable(state));
   out.log(

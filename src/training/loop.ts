@@ -53,11 +53,15 @@ export interface TrainState {
   optimizer: string;
   trainSeconds: number;
   samples: number;
+  /** A streamed train split (data.streaming): where its epoch's stream stands and how it shuffles (resume reads the epoch again up to the step). */
+  stream?: Record<string, unknown>;
 }
 
 /** Set `requested` to stop at the end of the current step (Ctrl-C). */
 export interface StopSignal {
   requested: boolean;
+  /** The signal that asked (SIGINT, SIGTERM), when one did. */
+  signal?: string;
 }
 
 export interface TrainOptions {
@@ -114,7 +118,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const taskConfigs = taskNames.map((t) => config.tasks[t]);
   const training = config.training;
   const backend = activeBackend();
-  const onHost = !backend?.gpu;
+  // webgpu (hardware or software adapter) runs mtl's fused Adam kernel, as the host engines do.
+  const onHost = !backend?.gpu || backend.name === 'webgpu';
   const replica = createReplica(config, model, onHost);
   const { network, optimizer, weighting } = replica;
   const termNames = lossTermNames(config.model.sharing);
@@ -178,7 +183,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 
   const threads = options.threads ?? 1;
-  const pool = threads > 1 && backend ? await ReplicaPool.start({ threads, backend: backend.name, config, model, replica, train, optimizerState: options.resume?.optimizer }) : undefined;
+  // A streamed train split has no arrays to share with worker threads: it trains on one.
+  const pool = threads > 1 && backend && !train.stream ? await ReplicaPool.start({ threads, backend: backend.name, config, model, replica, train, optimizerState: options.resume?.optimizer }) : undefined;
   try {
     return await runEpochs();
   } finally {
@@ -194,6 +200,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     state.schedule = schedule.getState();
     state.weighting = weighting.getState();
     state.conflicts = conflicts.getState();
+    if (train.stream) state.stream = train.stream.describe();
     const meta = { ...options.checkpointMeta, epoch: state.epoch, step: state.globalStep, logs: logs ?? {}, state };
     const slots = await optimizer.getState();
     await saveCheckpoint(run.checkpoint(dir), model, meta, { optimizer: slots });
@@ -217,7 +224,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const lr = schedule.rateFor(epoch);
     optimizer.setLearningRate(lr);
     pool?.startEpoch({ epoch, learningRate: lr, weighting: weighting.getState(), fromStep: state.stepInEpoch, globalStep: state.globalStep, batchSize });
-    const order = epochOrder(train.size, config.seed, epoch);
+    // Streamed: each step's batch comes from the epoch's shuffle buffer, taken whole (identity order).
+    const epochStream = train.stream?.epoch?.(epoch, batchSize, state.stepInEpoch);
+    const order = epochStream ? identity(batchSize) : epochOrder(train.size, config.seed, epoch);
     progress.startEpoch(epoch, training.epochs, steps);
     for (let s = state.stepInEpoch; s < steps; s++) {
       if (Date.now() - lastYield > 50) {
@@ -233,15 +242,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         stopReason = 'interrupted';
         break epochs;
       }
-      const start = s * batchSize;
-      const end = Math.min(train.size, start + batchSize);
+      const streamed = epochStream?.next();
+      const split = streamed ?? train;
+      const start = streamed ? 0 : s * batchSize;
+      const end = streamed ? streamed.size : Math.min(train.size, start + batchSize);
       const n = end - start;
       state.globalStep++;
       state.stepInEpoch = s + 1;
-      options.beforeStep?.(replica, { split: train, order, start, end, globalStep: state.globalStep });
+      options.beforeStep?.(replica, { split, order, start, end, globalStep: state.globalStep });
       pool?.step();
       const result = replicaStep(replica, {
-        split: train,
+        split,
         order,
         start,
         end,
@@ -343,6 +354,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 /** The first samples of a fixed seeded order of the training split: the same probe every epoch. */
 function probeBatch(split: Split, size: number, config: Config, names: string[], tasks: TaskConfig[]) {
+  if (split.stream) return batchTensors(split.stream.head(size), identity(size), 0, size, names, tasks);
   return batchTensors(split, epochOrder(split.size, config.seed, 0), 0, size, names, tasks);
 }
 
@@ -357,4 +369,9 @@ function epochLine(logs: MetricsRow, epochs: number, tasks: Record<string, { met
   }
   parts.push(`lr ${formatNumber(logs.lr)}`, `${logs.time_s.toFixed(1)}s`);
   return parts.join('  ') + (improved ? '  *' : '');
+}
+
+/** 0..n-1: the order of a batch taken whole. */
+function identity(n: number): Uint32Array {
+  return Uint32Array.from({ length: n }, (_, i) => i);
 }

@@ -56,6 +56,16 @@ test('Ctrl-C stops after the step, saves checkpoints/last, prints the resume com
   assert.deepEqual(epochs, Array.from({ length: 40 }, (_, i) => i + 1));
 });
 
+test('SIGTERM stops the same way, saving checkpoints/last, and exits 143', async () => {
+  const out = path.join(tempDir(), 'run');
+  const p = start(['train', config, '--out', out, '--epochs', '40', ...noEarlyStop]);
+  await waitFor(() => /epoch\s+2\/40/.test(p.stdout() + p.stderr()), 'epoch 2');
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exit, 143);
+  assert.match(p.stderr(), /SIGTERM: stopping after the current step/);
+  assert.equal(JSON.parse(readFileSync(path.join(out, 'meta.json'), 'utf8')).status, 'interrupted');
+});
+
 test('a second Ctrl-C exits at once', async () => {
   const out = path.join(tempDir(), 'run');
   // Slow steps (a ResNet on images), so the second signal arrives while the first waits for the step.
