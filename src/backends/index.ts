@@ -2,9 +2,11 @@
  * The only module that loads an engine package. Importing @tensorflow/tfjs-node(-gpu)
  * switches tfjs's global backend as a side effect, so nothing else may import them.
  *
- * Order for `auto`: tfjs-node-gpu (CUDA), tfjs-node (native CPU), wasm, plain JS cpu.
- * The two native packages download libtensorflow while installing, which fails
- * offline; they are optional dependencies and simply absent then.
+ * Order for `auto`: tfjs-node-gpu (CUDA), webgpu (Dawn, a hardware adapter only),
+ * tfjs-node (native CPU), wasm, plain JS cpu. `gpu`: tfjs-node-gpu, then webgpu on a
+ * hardware adapter; never a CPU engine. The two native packages download libtensorflow
+ * while installing, which fails offline; they are optional dependencies and simply
+ * absent then. Dawn (the `webgpu` package) ships inside its npm package (optional too).
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients itself; the tfjs-layers bundle does, for every op.
@@ -13,11 +15,13 @@ import { UserError } from '../errors';
 import { registerWasmTrainingKernels } from './kernels/wasm';
 import { registerCpuTrainingKernels } from './kernels/cpu';
 import { checkGpuEnvironment, gpuAdvice } from './gpu-check';
+import { registerWebGpuTrainingKernels } from './kernels/webgpu';
+import { adapterSummary, initWebGpu, WEBGPU_PACKAGE, type AdapterReport } from './webgpu';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type Device = 'auto' | 'gpu' | 'cpu';
 
-export const backendNames: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const backendNames: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   /** mtl's name for the engine. */
@@ -32,6 +36,8 @@ export interface BackendInfo {
   gpu: boolean;
   threads: number;
   simd?: boolean;
+  /** webgpu: the adapter Dawn opened. */
+  adapter?: AdapterReport;
   /** Why this one was chosen (and what was tried before it). */
   reason: string;
   tried: { name: BackendName; error: string }[];
@@ -50,14 +56,22 @@ interface Loaded {
   simd?: boolean;
   packageName: string;
   version: string;
+  adapter?: AdapterReport;
 }
 
-const loaders: Record<BackendName, () => Promise<Loaded>> = {
+const loaders: Record<BackendName, (options: BackendOptions) => Promise<Loaded>> = {
   'tensorflow-gpu': async () => {
     const pkg = '@tensorflow/tfjs-node-gpu';
     requireEngine(pkg);
     await tf.setBackend('tensorflow');
     return { gpu: usingGpu(), threads: 0, packageName: pkg, version: packageVersion(pkg) };
+  },
+  webgpu: async (options) => {
+    requireEngine(WEBGPU_PACKAGE);
+    // A software adapter (lavapipe) runs on the CPU: only when asked for by name, never for --device gpu or auto.
+    const adapter = await initWebGpu({ allowSoftware: options.backend === 'webgpu' && options.device !== 'gpu' });
+    registerWebGpuTrainingKernels();
+    return { gpu: !adapter.software, threads: 0, packageName: WEBGPU_PACKAGE, version: packageVersion(WEBGPU_PACKAGE), adapter };
   },
   tensorflow: async () => {
     // Where tfjs-node-gpu already loaded but found no GPU, its libtensorflow runs on the CPU:
@@ -91,8 +105,8 @@ const loaders: Record<BackendName, () => Promise<Loaded>> = {
 };
 
 const candidates: Record<Device, BackendName[]> = {
-  auto: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
-  gpu: ['tensorflow-gpu'],
+  auto: ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
+  gpu: ['tensorflow-gpu', 'webgpu'],
   cpu: ['tensorflow', 'wasm', 'cpu'],
 };
 
@@ -111,7 +125,7 @@ export async function initBackend(options: BackendOptions): Promise<BackendInfo>
   const tried: BackendInfo['tried'] = [];
   for (const name of order) {
     try {
-      const loaded = await loaders[name]();
+      const loaded = await loaders[name](options);
       if (name === 'tensorflow-gpu' && !loaded.gpu) {
         throw new Error('libtensorflow loaded but found no usable GPU (libcudart 11.2 / libcudnn 8.1 missing or no CUDA device)');
       }
@@ -125,6 +139,7 @@ export async function initBackend(options: BackendOptions): Promise<BackendInfo>
         gpu: loaded.gpu,
         threads: loaded.threads,
         simd: loaded.simd,
+        adapter: loaded.adapter,
         reason: reasonFor(name, options, tried),
         tried,
       };
@@ -136,7 +151,7 @@ export async function initBackend(options: BackendOptions): Promise<BackendInfo>
   if (options.device === 'gpu') {
     const advice = gpuAdvice(checkGpuEnvironment());
     throw new UserError(`--device gpu: no GPU backend could be loaded (${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}); mtl does not fall back to the CPU when the GPU is asked for`, {
-      hint: `${advice ? `what mtl doctor finds:\n${advice}\n` : ''}or train on the CPU with --device auto`,
+      hint: `${advice ? `what mtl doctor finds:\n${advice}\n` : ''}- WebGPU (Dawn) needs a hardware adapter: the GPU vendor's Vulkan driver (NVIDIA's driver ships one) or Metal/D3D12; a software one (lavapipe) runs only with --backend webgpu\nor train on the CPU with --device auto`,
       exitCode: 1,
     });
   }
@@ -153,6 +168,7 @@ export function activeBackend(): BackendInfo | undefined {
 /** One line for the terminal: `backend: wasm (@tensorflow/tfjs-backend-wasm 4.22.0, SIMD, 1 thread) - <why>`. */
 export function describeBackend(info: BackendInfo): string {
   const details = [`${info.package} ${info.version}`];
+  if (info.adapter) details.push(adapterSummary(info.adapter));
   if (info.gpu) details.push('GPU');
   if (info.simd) details.push('SIMD');
   if (info.threads > 0) details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);

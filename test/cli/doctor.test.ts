@@ -11,7 +11,9 @@ test('doctor lists the engines that load, the one auto picks, and the GPU checks
   const byName = Object.fromEntries(report.backends.map((b) => [b.name, b]));
   assert.equal(byName.wasm.loads, true, 'wasm ships in npm');
   assert.equal(byName.cpu.loads, true, 'the JS cpu backend ships in npm');
-  assert.equal(report.auto, report.backends.find((b) => b.loads)!.name, 'auto takes the first that loads');
+  assert.equal(report.auto, report.backends.find((b) => b.loads && (b.name !== 'webgpu' || b.info!.gpu))!.name, 'auto takes the first that loads (webgpu: on a hardware adapter)');
+  assert.ok(report.webgpu.adapter || report.webgpu.error, 'the WebGPU adapter, or why there is none');
+  if (report.webgpu.adapter) assert.ok(report.webgpu.adapter.limits.maxBufferSize > 0, 'adapter limits');
   for (const b of report.backends.filter((b) => !b.loads)) assert.ok(b.error && b.error.length < 200, `${b.name}: a short reason`);
   assert.deepEqual(report.gpu.libraries.map((l) => l.name), ['libcudart.so.11.0', 'libcublas.so.11', 'libcudnn.so.8']);
   for (const p of report.gpu.problems) assert.ok(p.fix.length > 10, `a fix for: ${p.problem}`);

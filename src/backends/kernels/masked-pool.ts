@@ -143,6 +143,11 @@ function backwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
 export function registerMaskedPoolKernels(backendName: 'wasm' | 'cpu'): void {
   if (!tf.getKernel(MASKED_POOL, backendName)) tf.registerKernel({ kernelName: MASKED_POOL, backendName, kernelFunc: forwardFor(backendName) });
   if (!tf.getKernel(MASKED_POOL_GRAD, backendName)) tf.registerKernel({ kernelName: MASKED_POOL_GRAD, backendName, kernelFunc: backwardFor(backendName) });
+  registerMaskedPoolGradient();
+}
+
+/** MtlMaskedPool's gradient (MtlMaskedPoolGrad on the active backend); idempotent. */
+export function registerMaskedPoolGradient(): void {
   if (!tf.getGradient(MASKED_POOL)) {
     tf.registerGradient({
       kernelName: MASKED_POOL,
