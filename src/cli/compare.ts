@@ -22,7 +22,7 @@ import { weightingRegistry } from '../weighting';
 import { writeFileAtomic } from '../outputs/atomic';
 import { monitorableKeys, resolveMode } from '../training/metric-keys';
 import { formatNumber } from '../training/progress';
-import { commonOptions, parseIntOption, type Output } from './options';
+import { commonOptions, parseIntOption, type Output, writeJson } from './options';
 import type { TrainSummary } from './train';
 
 export type Verdict = 'helped' | 'no clear difference' | 'negative transfer';
@@ -356,8 +356,10 @@ export function registerCompare(program: Command, out: Output): void {
       .option('--threads <n>', 'data-parallel training threads per run on the wasm/cpu engines (default: auto)', parseIntOption)
       .option('--parallel <n>', 'runs at once in local worker processes: a number, or auto (the cores divided by each run\'s threads); default 1, one after another in this process')
       .option('--queue <url>', 'put the runs on a BullMQ queue (redis://host:port/db) for mtl worker --queue to train; --out must be a shared folder')
-      .option('--set <key=value>', 'override a config key (repeatable)', (v: string, prev: string[]) => [...prev, v], []),
-  ).action(async (config: string, opts: Omit<CompareArgs, 'config'>) => {
-    await compareCommand({ config, ...opts }, out);
+      .option('--set <key=value>', 'override a config key (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+      .option('--json', 'print comparison.json on stdout at the end'),
+  ).action(async (config: string, opts: Omit<CompareArgs, 'config'> & { json?: boolean }) => {
+    const comparison = await compareCommand({ config, ...opts }, out);
+    if (opts.json) writeJson(out, comparison);
   });
 }

@@ -1,7 +1,7 @@
 /**
  * The command line: one commander program, one verb per file, and the single exit
  * point that turns errors into messages and exit codes (0 ok, 1 failure, 2 usage or
- * config error, 130 interrupted).
+ * config error, 130 interrupted, 143 terminated). Messages go to stderr, data to stdout.
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from '../errors';
@@ -24,6 +24,7 @@ export function buildProgram(out: Output = consoleOutput): Command {
   const program = new Command('mtl')
     .description('train multi-task neural networks (classification + regression) from a YAML experiment file')
     .version(mtlVersion)
+    .option('-q, --quiet', 'print nothing but errors and data (results, --json)')
     .showHelpAfterError('(run mtl --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -40,6 +41,9 @@ export function buildProgram(out: Output = consoleOutput): Command {
   registerWorker(program, out);
   registerServe(program, out);
   for (const command of program.commands) command.exitOverride();
+  program.hook('preAction', (_program, action) => {
+    out.quiet = Boolean(action.optsWithGlobals().quiet);
+  });
   return program;
 }
 

@@ -3,10 +3,32 @@ import { backendNames } from '../backends';
 
 /** Where commands write what they have to say. */
 export interface Output {
+  /** Messages for the person at the terminal (progress notes, tables, warnings). */
   log(message: string): void;
+  /** Results for other programs (--json, a resolved config); `log` where absent. */
+  data?(text: string): void;
+  /** --quiet: `log` says nothing (errors still go to stderr). */
+  quiet?: boolean;
 }
 
-export const consoleOutput: Output = { log: (m) => process.stdout.write(`${m}\n`) };
+/** The terminal: messages on stderr, data on stdout, so `mtl ... --json | jq` reads only data. */
+export const consoleOutput: Output = {
+  quiet: false,
+  log(m) {
+    if (!this.quiet) process.stderr.write(`${m}\n`);
+  },
+  data: (text) => process.stdout.write(`${text}\n`),
+};
+
+export function writeData(out: Output, text: string): void {
+  if (out.data) out.data(text);
+  else out.log(text);
+}
+
+/** `--json`: the command's result as one JSON document on stdout. */
+export function writeJson(out: Output, value: unknown): void {
+  writeData(out, JSON.stringify(value, null, 2));
+}
 
 export function parseIntOption(value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);

@@ -1,7 +1,7 @@
 /** `mtl sweep <config.yaml> --sweep <sweep.yaml>` and `mtl sweep --resume <dir>`: see src/sweep/sweep.ts. */
 import type { Command } from 'commander';
 import { sweepCommand, type SweepArgs } from '../sweep/sweep';
-import { commonOptions, parseIntOption, type Output } from './options';
+import { commonOptions, parseIntOption, writeJson, type Output } from './options';
 
 export function registerSweep(program: Command, out: Output): void {
   commonOptions(
@@ -16,8 +16,9 @@ export function registerSweep(program: Command, out: Output): void {
       .option('--queue <url>', 'put the trials on a BullMQ queue in Redis (redis://host:port/db) for mtl worker --queue to take; output.dir must be shared')
       .option('--epochs <n>', 'override training.epochs of every trial', parseIntOption)
       .option('--threads <n>', 'data-parallel training threads per trial on the wasm/cpu engines', parseIntOption)
-      .option('--set <key=value>', 'override a config key of every trial (repeatable)', (v: string, prev: string[]) => [...prev, v], []),
-  ).action(async (config: string | undefined, opts: Omit<SweepArgs, 'config' | 'signal'>) => {
+      .option('--set <key=value>', 'override a config key of every trial (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+      .option('--json', 'print sweep.json on stdout at the end'),
+  ).action(async (config: string | undefined, opts: Omit<SweepArgs, 'config' | 'signal'> & { json?: boolean }) => {
     const controller = new AbortController();
     const handler = (signal: NodeJS.Signals) => {
       process.stderr.write(`\n${signal}: stopping the running trials after their current step (checkpoints/last is written)\n`);
@@ -27,7 +28,8 @@ export function registerSweep(program: Command, out: Output): void {
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
     try {
-      await sweepCommand({ config, ...opts, signal: controller.signal }, out);
+      const state = await sweepCommand({ config, ...opts, signal: controller.signal }, out);
+      if (opts.json) writeJson(out, state);
     } finally {
       process.removeListener('SIGINT', handler);
       process.removeListener('SIGTERM', handler);

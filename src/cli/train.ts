@@ -18,12 +18,12 @@ import { RUN_FILES, RunDir } from '../outputs/run-dir';
 import { evaluate, type Evaluation } from '../training/evaluate';
 import { train, type StopSignal, type TaskBest, type TrainOptions, type TrainResult, type TrainState } from '../training/loop';
 import { labelledRows } from '../data/labels';
-import { createProgress, formatNumber, type ProgressReporter } from '../training/progress';
+import { createProgress, formatNumber, silentProgress, type ProgressReporter } from '../training/progress';
 import { mtlVersion } from '../version';
 import { describeInputs, metricsTable } from './format';
 import { reportCommand } from './report';
 import { TensorBoardWriter } from '../outputs/tensorboard';
-import { commonOptions, parseIntOption, type Output } from './options';
+import { commonOptions, parseIntOption, writeJson, type Output } from './options';
 
 export interface TrainArgs extends ConfigOverrides {
   /** The experiment file; optional with --resume (the run's own config.yaml is used). */
@@ -285,11 +285,13 @@ export function registerTrain(program: Command, out: Output): void {
       .option('--resume <run-dir>', 'continue an interrupted run from its checkpoints/last')
       .option('--force', 'with --resume: continue even if the config or data changed')
       .option('--report', 'write report.html (plots of the run) into the run folder at the end')
-      .option('--tensorboard', 'also write TensorBoard event files into the run folder'),
-  ).action(async (config: string | undefined, opts: Omit<TrainArgs, 'config'>) => {
+      .option('--tensorboard', 'also write TensorBoard event files into the run folder')
+      .option('--json', 'print the run\'s summary (summary.json) as JSON on stdout at the end'),
+  ).action(async (config: string | undefined, opts: Omit<TrainArgs, 'config'> & { json?: boolean }) => {
     const stop = interruptOnSignals();
     try {
-      await trainCommand({ config, ...opts }, out, createProgress(), stop);
+      const summary = await trainCommand({ config, ...opts }, out, out.quiet ? silentProgress : createProgress(), stop);
+      if (opts.json) writeJson(out, { ...summary, testRows: undefined });
     } finally {
       process.removeAllListeners('SIGINT');
       process.removeAllListeners('SIGTERM');

@@ -2,12 +2,13 @@
 import type { Command } from 'commander';
 import { configToYaml, loadConfig, type ConfigOverrides } from '../config/load';
 import type { Config } from '../config/schema';
-import type { Output } from './options';
+import { writeData, writeJson, type Output } from './options';
 
-export function validateCommand(file: string, overrides: ConfigOverrides, out: Output): Config {
+export function validateCommand(file: string, overrides: ConfigOverrides, out: Output, json = false): Config {
   const { config } = loadConfig(file, overrides);
   out.log(`# ${file}: valid; resolved with defaults:`);
-  out.log(configToYaml(config).trimEnd());
+  if (json) writeJson(out, config);
+  else writeData(out, configToYaml(config).trimEnd());
   return config;
 }
 
@@ -17,7 +18,8 @@ export function registerValidate(program: Command, out: Output): void {
     .description('check an experiment file and print the resolved config with every default')
     .argument('<config>', 'experiment file (YAML)')
     .option('--set <key=value>', 'override a config key (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
-    .action((file: string, opts: { set: string[] }) => {
-      validateCommand(file, { set: opts.set }, out);
+    .option('--json', 'print the resolved config as JSON on stdout')
+    .action((file: string, opts: { set: string[]; json?: boolean }) => {
+      validateCommand(file, { set: opts.set }, out, opts.json);
     });
 }

@@ -15,7 +15,7 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-export function createProgress(stream: NodeJS.WriteStream = process.stdout, tty = Boolean(stream.isTTY) && !process.env.CI): ProgressReporter {
+export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty = Boolean(stream.isTTY) && !process.env.CI): ProgressReporter {
   return tty ? new BarProgress(stream) : new LineProgress(stream);
 }
 

@@ -43,7 +43,7 @@ const noEarlyStop = ['--set', 'training.early_stopping.patience=1000'];
 test('Ctrl-C stops after the step, saves checkpoints/last, prints the resume command and exits 130; resume finishes', async () => {
   const out = path.join(tempDir(), 'run');
   const p = start(['train', config, '--out', out, '--epochs', '40', ...noEarlyStop]);
-  await waitFor(() => /epoch\s+3\/40/.test(p.stdout()), 'epoch 3');
+  await waitFor(() => /epoch\s+3\/40/.test(p.stderr()), 'epoch 3');
   p.child.kill('SIGINT');
   assert.equal(await p.exit, 130);
   assert.match(p.stderr(), /SIGINT: stopping after the current step/);
@@ -59,7 +59,7 @@ test('Ctrl-C stops after the step, saves checkpoints/last, prints the resume com
 test('SIGTERM stops the same way, saving checkpoints/last, and exits 143', async () => {
   const out = path.join(tempDir(), 'run');
   const p = start(['train', config, '--out', out, '--epochs', '40', ...noEarlyStop]);
-  await waitFor(() => /epoch\s+2\/40/.test(p.stdout() + p.stderr()), 'epoch 2');
+  await waitFor(() => /epoch\s+2\/40/.test(p.stderr()), 'epoch 2');
   p.child.kill('SIGTERM');
   assert.equal(await p.exit, 143);
   assert.match(p.stderr(), /SIGTERM: stopping after the current step/);
@@ -71,7 +71,7 @@ test('a second Ctrl-C exits at once', async () => {
   // Slow steps (a ResNet on images), so the second signal arrives while the first waits for the step.
   const fashion = path.join(repoRoot, 'configs', 'fashion-mnist.yaml');
   const p = start(['train', fashion, '--out', out, '--set', 'data.limit=200', '--set', 'training.batch_size=128']);
-  await waitFor(() => /^data: /m.test(p.stdout()), 'training to start');
+  await waitFor(() => /^data: /m.test(p.stderr()), 'training to start');
   await new Promise((r) => setTimeout(r, 300));
   p.child.kill('SIGINT');
   await waitFor(() => /SIGINT: stopping/.test(p.stderr()), 'the first interrupt');
@@ -93,7 +93,7 @@ test('SIGKILL at random moments never leaves a corrupt checkpoint or metrics fil
   for (let round = 0; round < rounds; round++) {
     const resume = existsSync(path.join(out, 'checkpoints', 'last', 'model.json'));
     const p = start(resume ? ['train', '--resume', out] : ['train', config, '--out', out, '--epochs', '1000', ...noEarlyStop]);
-    await waitFor(() => /epoch\s+\d+\/1000/.test(p.stdout()) || p.child.exitCode !== null, 'the first epoch');
+    await waitFor(() => /epoch\s+\d+\/1000/.test(p.stderr()) || p.child.exitCode !== null, 'the first epoch');
     await new Promise((r) => setTimeout(r, rng.uniform(0, 400)));
     p.child.kill('SIGKILL');
     await p.exit;

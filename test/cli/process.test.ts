@@ -59,3 +59,21 @@ test('eval of a folder that is not a run exits with a clear message', () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /holds no checkpoint/);
 });
+
+// --backend wasm in the quiet run: probing WebGPU on a software Vulkan driver makes Dawn print two warnings of its own.
+test('messages go to stderr and data to stdout: --json is the only thing on stdout, --quiet leaves only errors', () => {
+  const dir = tempDir();
+  const r = mtl('train', path.join(repoRoot, 'configs', 'penguins.yaml'), '--epochs', '2', '--out', path.join(dir, 'run'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.epochs, 2);
+  assert.ok(Number.isFinite(summary.test.tasks.species.metrics.accuracy));
+  assert.match(r.stderr, /epoch\s+2\/2/);
+  const v = mtl('validate', path.join(repoRoot, 'configs', 'penguins.yaml'), '--json', '--quiet');
+  assert.equal(v.code, 0);
+  assert.equal(JSON.parse(v.stdout).training.batch_size, 32);
+  assert.equal(v.stderr, '');
+  const q = mtl('train', path.join(repoRoot, 'configs', 'penguins.yaml'), '--epochs', '1', '--out', path.join(dir, 'quiet'), '--quiet', '--backend', 'wasm');
+  assert.equal(q.code, 0);
+  assert.equal(q.stdout + q.stderr, '');
+});

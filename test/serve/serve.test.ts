@@ -110,8 +110,10 @@ test('GET /v1/models/NAME describes inputs, tasks, classes and backend; GET /hea
 
 test('mtl serve as a process: port 0, SIGTERM lets the request in flight finish, then exits 0', async () => {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'mtl.js'), 'serve', run, '--port', '0', '--backend', 'wasm'], { env: { ...process.env, CI: 'true' } });
+  // Messages go to stderr (stdout is for data).
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stdout += d));
   const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const until = Date.now() + 30000;
   while (!/serving penguins .* at (http:\/\/\S+):/.test(stdout)) {
