@@ -14,7 +14,7 @@ import path from 'node:path';
 import Table from 'cli-table3';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { initBackend } from '../src/backends';
-import { trainCommand } from '../src/cli/train';
+import { trainCommand } from '../src/api/train';
 import { silentProgress } from '../src/training/progress';
 import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';

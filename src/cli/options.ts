@@ -1,15 +1,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { backendNames } from '../backends';
 
-/** Where commands write what they have to say. */
-export interface Output {
-  /** Messages for the person at the terminal (progress notes, tables, warnings). */
-  log(message: string): void;
-  /** Results for other programs (--json, a resolved config); `log` where absent. */
-  data?(text: string): void;
-  /** --quiet: `log` says nothing (errors still go to stderr). */
-  quiet?: boolean;
-}
+import type { Output } from '../api/output-types';
+
+export type { Output } from '../api/output-types';
 
 /** The terminal: messages on stderr, data on stdout, so `mtl ... --json | jq` reads only data. */
 export const consoleOutput: Output = {

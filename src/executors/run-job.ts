@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { trainCommand } from '../cli/train';
+import { trainCommand } from '../api/train';
 import { InterruptedError, UserError } from '../errors';
 import { writeFileAtomic } from '../outputs/atomic';
 import { isCheckpointDir } from '../outputs/checkpoint';

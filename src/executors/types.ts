@@ -6,7 +6,7 @@
  */
 import type { BackendName, Device } from '../backends';
 import type { Config } from '../config/schema';
-import type { TrainSummary } from '../cli/train';
+import type { TrainSummary } from '../api/train';
 
 export interface TrainJob {
   /** Unique within its sweep or comparison (`trial-003`, `stl-species-seed42`). */

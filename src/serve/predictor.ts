@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendInfo, type BackendName, type Device } from '../backends';
-import { addPredictions, type PredictionRow } from '../cli/predict';
+import { addPredictions, type PredictionRow } from '../api/predict';
 import { loadWithPreprocessing } from '../data/load';
 import { DataError, UserError } from '../errors';
 import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';

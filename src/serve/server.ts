@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { PredictionRow } from '../cli/predict';
+import type { PredictionRow } from '../api/predict';
 import type { Predictor } from './predictor';
 
 export interface ServeOptions {

@@ -14,7 +14,7 @@ import { registerCpuTrainingKernels } from '../../src/backends/kernels/cpu';
 import { adamUpdate } from '../../src/backends/kernels/adam';
 import { maskedPoolKernel } from '../../src/backends/kernels/masked-pool';
 import { firstUncapturedError, isSoftwareAdapter } from '../../src/backends/webgpu';
-import { trainCommand } from '../../src/cli/train';
+import { trainCommand } from '../../src/api/train';
 import { InterruptedError, UserError } from '../../src/errors';
 import type { StopSignal } from '../../src/training/loop';
 import { silentProgress, type ProgressReporter } from '../../src/training/progress';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
-import { trainCommand } from '../../src/cli/train';
+import { trainCommand } from '../../src/api/train';
 import { silentProgress } from '../../src/training/progress';
 import { captureOutput } from '../helpers/output';
 import { repoRoot, tempDir } from '../helpers/tmp';

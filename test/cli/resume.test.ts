@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
-import { trainCommand } from '../../src/cli/train';
+import { trainCommand } from '../../src/api/train';
 import { ConfigError, InterruptedError, UserError } from '../../src/errors';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import type { StopSignal } from '../../src/training/loop';

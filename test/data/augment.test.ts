@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
-import { trainCommand } from '../../src/cli/train';
+import { trainCommand } from '../../src/api/train';
 import { augmentImage } from '../../src/data/augment';
 import { gatherBatch } from '../../src/data/batches';
 import { loadData } from '../../src/data/load';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
-import { compareCommand, type Comparison } from '../../src/cli/compare';
+import { compareCommand, type Comparison } from '../../src/api/compare';
 import { captureOutput } from '../helpers/output';
 import { skipWithoutRedis, startRedis, type Redis } from '../helpers/redis';
 import { repoRoot, tempDir } from '../helpers/tmp';

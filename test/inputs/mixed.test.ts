@@ -7,7 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
-import { trainCommand } from '../../src/cli/train';
+import { trainCommand } from '../../src/api/train';
 import { silentProgress } from '../../src/training/progress';
 import { writeMixedTable } from '../helpers/mixed-table';
 import { captureOutput } from '../helpers/output';

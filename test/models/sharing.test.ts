@@ -11,7 +11,7 @@ import type { Preprocessing } from '../../src/data/types';
 import { configFrom } from '../helpers/config';
 import { taskLoss } from '../../src/training/losses';
 import { asArray } from '../../src/training/evaluate';
-import { trainCommand } from '../../src/cli/train';
+import { trainCommand } from '../../src/api/train';
 import { silentProgress } from '../../src/training/progress';
 import { loadCheckpoint } from '../../src/outputs/checkpoint';
 import { captureOutput } from '../helpers/output';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/backends';
-import { trainCommand } from '../../src/cli/train';
+import { trainCommand } from '../../src/api/train';
 import { loadCheckpoint } from '../../src/outputs/checkpoint';
 import { Rng } from '../../src/data/rng';
 import { silentProgress } from '../../src/training/progress';

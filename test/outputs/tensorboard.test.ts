@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
-import { trainCommand } from '../../src/cli/train';
+import { trainCommand } from '../../src/api/train';
 import { crc32c, maskedCrc32c } from '../../src/outputs/tensorboard';
 import { silentProgress } from '../../src/training/progress';
 import { captureOutput } from '../helpers/output';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
 import { initBackend } from '../../src/backends';
-import { reportCommand } from '../../src/cli/report';
+import { reportCommand } from '../../src/api/report';
 import { ConfigError } from '../../src/errors';
 import { hyperbandRungs, keepCount, planTrials } from '../../src/sweep/plan';
 import { parseSweep, readSweepFile } from '../../src/sweep/spec';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
-import { affinityCommand } from '../../src/cli/affinity';
+import { affinityCommand } from '../../src/api/affinity';
 import { Rng } from '../../src/data/rng';
 import { buildRunReport } from '../../src/outputs/report/run-report';
 import { bestGroupings, groupingScore, partitions } from '../../src/training/affinity';

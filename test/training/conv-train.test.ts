@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
-import { trainCommand } from '../../src/cli/train';
+import { trainCommand } from '../../src/api/train';
 import { writeShapesDataset } from '../../src/data/synthetic';
 import { silentProgress } from '../../src/training/progress';
 import { captureOutput } from '../helpers/output';

@@ -8,7 +8,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
-import { trainCommand } from '../../src/cli/train';
+import { trainCommand } from '../../src/api/train';
 import { InterruptedError } from '../../src/errors';
 import type { StopSignal } from '../../src/training/loop';
 import { silentProgress, type ProgressReporter } from '../../src/training/progress';

@@ -1,7 +1,7 @@
 /** The report of an `mtl compare` folder: single-task against multi-task per task, with Δm. */
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { Comparison, MethodComparison } from '../../cli/compare';
+import type { Comparison, MethodComparison } from '../../api/compare';
 import { formatNumber } from '../../training/progress';
 import { comparisonBars } from './charts';
 import { htmlTable, renderPage, type ReportChart } from './page';

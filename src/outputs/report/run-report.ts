@@ -12,7 +12,7 @@ import type { Config } from '../../config/schema';
 import { classColumn, labelledRows, selectRows } from '../../data/labels';
 import { loadData } from '../../data/load';
 import type { Preprocessing, Split } from '../../data/types';
-import { AFFINITY_FILE, type AffinityReport } from '../../cli/affinity';
+import { AFFINITY_FILE, type AffinityReport } from '../../api/affinity';
 import { UserError } from '../../errors';
 import { argmaxRows } from '../../training/metrics';
 import { destandardize, runSplit, taskMetrics } from '../../training/evaluate';

@@ -1,0 +1,82 @@
+/** `mtl eval <run-dir|checkpoint-dir>`: score a saved model on a split or a new file. */
+import path from 'node:path';
+import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
+import { loadData, loadWithPreprocessing } from '../data/load';
+import type { Split } from '../data/types';
+import { UserError } from '../errors';
+import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
+import type { CheckpointMeta } from '../outputs/checkpoint-meta';
+import { resolveCheckpoint } from '../outputs/run-dir';
+import { evaluate, type Evaluation } from '../training/evaluate';
+import { metricsTable } from '../outputs/format';
+import { type Output } from './output-types';
+
+export type SplitName = 'train' | 'val' | 'test';
+
+export interface EvalArgs {
+  location: string;
+  /** A CSV file, or for image runs an IDX images file (with --target for its label files). */
+  data?: string;
+  /** For IDX --data: `name=path` of each target file. */
+  target?: string[];
+  split?: SplitName;
+  json?: boolean;
+  device?: Device;
+  backend?: BackendName;
+}
+
+export interface EvalReport extends Evaluation {
+  checkpoint: string;
+  epoch: number;
+  /** The split scored, or the file given with --data. */
+  source: string;
+  samples: number;
+  backend: string;
+}
+
+export async function evalCommand(args: EvalArgs, out: Output): Promise<EvalReport> {
+  const { checkpoint } = resolveCheckpoint(args.location);
+  const meta = readCheckpointMeta<CheckpointMeta>(checkpoint);
+  if (meta.format !== 'mtl-checkpoint') {
+    throw new UserError(`${path.join(checkpoint, 'model.json')}: not an mtl checkpoint (it has no mtl metadata)`, { hint: 'pass a run folder written by mtl train' });
+  }
+  const config = meta.config;
+  const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
+  if (!args.json) out.log(describeBackend(backend));
+
+  let split: Split;
+  let source: string;
+  if (args.data) {
+    const input = meta.preprocessing.kind === 'table' ? { csv: args.data } : { images: args.data, targets: parseTargets(args.target ?? []) };
+    const loaded = await loadWithPreprocessing(meta.preprocessing, config.tasks, input, { requireTargets: true, strict: true });
+    split = loaded.split;
+    if (!args.json) for (const note of loaded.notes) out.log(note);
+    source = args.data;
+  } else {
+    const name = args.split ?? 'test';
+    const data = await loadData(config);
+    split = data[name];
+    source = name;
+    if (split.size === 0) throw new UserError(`the ${name} split of this run is empty`, { exitCode: 2, hint: 'choose another --split or pass --data' });
+  }
+  const loaded = await loadCheckpoint<CheckpointMeta>(checkpoint);
+  const evaluation = evaluate(loaded.model, split, config.tasks, meta.preprocessing);
+  loaded.model.dispose();
+  const report: EvalReport = { checkpoint, epoch: meta.epoch, source, samples: split.size, backend: backend.name, ...evaluation };
+  if (args.json) out.log(JSON.stringify(report, null, 2));
+  else {
+    out.log(`${checkpoint} (epoch ${meta.epoch}) on ${source}: ${split.size} samples, loss ${evaluation.loss.toPrecision(6)}`);
+    out.log(metricsTable(evaluation.tasks));
+  }
+  return report;
+}
+
+function parseTargets(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const eq = p.indexOf('=');
+      if (eq <= 0) throw new UserError(`--target ${p}: expected name=path`, { exitCode: 2 });
+      return [p.slice(0, eq), p.slice(eq + 1)];
+    }),
+  );
+}

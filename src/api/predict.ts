@@ -1,0 +1,139 @@
+/**
+ * `mtl predict <run-dir> --data <file> [--out preds.csv|preds.jsonl]`: predictions for
+ * every task with the preprocessing saved at training. Classification gives the
+ * class and the probability of each class; multilabel the set of labels whose
+ * probability reaches the task's threshold (in CSV joined by the task's delimiter, in
+ * JSONL an array) and every label's probability; regression gives values in the target's
+ * own units. Every input row appears in the output; rows that cannot be scored carry
+ * their reason in `error` and are listed on stderr, never dropped silently.
+ */
+import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
+import { loadWithPreprocessing } from '../data/load';
+import type { TaskConfig } from '../config/schema';
+import type { Preprocessing, UnscorableRow } from '../data/types';
+import { DataError, UserError } from '../errors';
+import { writeFileAtomic } from '../outputs/atomic';
+import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
+import type { CheckpointMeta } from '../outputs/checkpoint-meta';
+import { resolveCheckpoint } from '../outputs/run-dir';
+import { destandardize, runSplit, sigmoid, softmaxRows } from '../training/evaluate';
+import { type Output } from './output-types';
+
+export interface PredictArgs {
+  location: string;
+  data: string;
+  out?: string;
+  device?: Device;
+  backend?: BackendName;
+}
+
+/** One output row: the input row number, then per task its prediction; `error` when it could not be scored. */
+export type PredictionRow = Record<string, string | number | string[] | Record<string, number> | null>;
+
+export interface PredictResult {
+  rows: PredictionRow[];
+  unscorable: UnscorableRow[];
+  columns: string[];
+}
+
+export async function predictCommand(args: PredictArgs, out: Output, err: Output = { log: (m) => process.stderr.write(`${m}\n`) }): Promise<PredictResult> {
+  const { checkpoint } = resolveCheckpoint(args.location);
+  const meta = readCheckpointMeta<CheckpointMeta>(checkpoint);
+  if (meta.format !== 'mtl-checkpoint') throw new UserError(`${path.join(checkpoint, 'model.json')}: not an mtl checkpoint (it has no mtl metadata)`);
+  const backend = await initBackend({ device: args.device ?? meta.config.device, backend: args.backend });
+  const loaded = await loadCheckpoint<CheckpointMeta>(checkpoint);
+  if (args.out) out.log(describeBackend(backend));
+  const pre = meta.preprocessing;
+  const source = pre.kind === 'table' ? { csv: args.data } : { images: args.data, targets: {} };
+  const { split, unscorable } = await loadWithPreprocessing(pre, meta.config.tasks, source, { requireTargets: false, strict: false });
+  if (split.size === 0 && unscorable.length > 0) {
+    throw new DataError(`${args.data}: none of the ${unscorable.length} rows can be scored (first: line ${unscorable[0].row}: ${unscorable[0].reason})`, 'check that the file has the columns and values the model was trained on');
+  }
+  const { outputs } = runSplit(loaded.model, split, meta.config.tasks);
+  loaded.model.dispose();
+
+  const scored = new Map<number, PredictionRow>();
+  for (let i = 0; i < split.size; i++) scored.set(split.rows[i], { row: split.rows[i] });
+  for (const task of meta.tasks) addPredictions(task, pre, meta.config.tasks[task], outputs[task], split.rows, scored);
+  const rows = [...scored.values(), ...unscorable.map((u) => ({ row: u.row, error: u.reason }))].sort((a, b) => (a.row as number) - (b.row as number));
+  const columns = csvColumns(meta.tasks, pre);
+
+  if (args.out) {
+    writeFileAtomic(args.out, args.out.endsWith('.jsonl') ? rows.map((r) => JSON.stringify(r)).join('\n') + '\n' : toCsv(rows, columns, meta.config.tasks));
+    out.log(`wrote ${rows.length} rows (${split.size} scored) to ${args.out}`);
+  } else {
+    const csv = toCsv(rows, columns, meta.config.tasks);
+    if (out.data) out.data(csv.trimEnd());
+    else process.stdout.write(csv);
+  }
+  if (unscorable.length > 0) {
+    err.log(`warning: ${unscorable.length} row${unscorable.length === 1 ? '' : 's'} could not be scored (kept with an error):`);
+    for (const u of unscorable.slice(0, 10)) err.log(`  ${pre.kind === 'table' ? 'line' : 'image'} ${u.row}: ${u.reason}`);
+    if (unscorable.length > 10) err.log(`  ... and ${unscorable.length - 10} more`);
+  }
+  return { rows, unscorable, columns };
+}
+
+export function addPredictions(task: string, pre: Preprocessing, config: TaskConfig, raw: Float32Array, rowIds: Int32Array, rows: Map<number, PredictionRow>): void {
+  const t = pre.targets[task];
+  if (t.kind === 'multilabel') {
+    const k = t.labels.length;
+    const probs = sigmoid(raw);
+    const threshold = config.type === 'multilabel' ? config.threshold : 0.5;
+    rowIds.forEach((id, i) => {
+      const p = probs.subarray(i * k, (i + 1) * k);
+      rows.get(id)![task] = t.labels.filter((_, j) => p[j] >= threshold);
+      rows.get(id)![`${task}.p`] = Object.fromEntries(t.labels.map((l, j) => [l, round(p[j])]));
+    });
+  } else if (t.kind === 'classification') {
+    const k = t.classes.length;
+    const probs = softmaxRows(raw, k);
+    rowIds.forEach((id, i) => {
+      const p = probs.subarray(i * k, (i + 1) * k);
+      const best = p.indexOf(Math.max(...p));
+      rows.get(id)![task] = t.classes[best];
+      rows.get(id)![`${task}.p`] = Object.fromEntries(t.classes.map((c, j) => [c, round(p[j])]));
+    });
+  } else {
+    const k = t.columns.length;
+    const values = destandardize(raw, t.mean, t.std);
+    rowIds.forEach((id, i) => {
+      if (k === 1) rows.get(id)![task] = round(values[i]);
+      else rows.get(id)![task] = Object.fromEntries(t.columns.map((c, j) => [c, round(values[i * k + j])]));
+    });
+  }
+}
+
+function round(v: number): number {
+  return Number(v.toPrecision(7));
+}
+
+/** row, then per task its prediction columns (probabilities as `<task>.p.<class>`), then error. */
+function csvColumns(tasks: string[], pre: Preprocessing): string[] {
+  const columns = ['row'];
+  for (const task of tasks) {
+    const t = pre.targets[task];
+    if (t.kind === 'classification') columns.push(task, ...t.classes.map((c) => `${task}.p.${c}`));
+    else if (t.kind === 'multilabel') columns.push(task, ...t.labels.map((l) => `${task}.p.${l}`));
+    else if (t.columns.length === 1) columns.push(task);
+    else columns.push(...t.columns.map((c) => `${task}.${c}`));
+  }
+  return [...columns, 'error'];
+}
+
+/** A multilabel task's label set is one cell, its labels joined by the task's delimiter. */
+function toCsv(rows: PredictionRow[], columns: string[], tasks: Record<string, TaskConfig>): string {
+  const flat = rows.map((r) => {
+    const cells: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(r)) {
+      const task = tasks[key];
+      if (Array.isArray(value)) cells[key] = value.join(task?.type === 'multilabel' ? task.delimiter : '|');
+      else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) cells[`${key}.${k}`] = v;
+      else cells[key] = value;
+    }
+    return columns.map((c) => cells[c] ?? '');
+  });
+  return stringify([columns, ...flat]);
+}
