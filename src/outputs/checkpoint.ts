@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { UserError } from '../errors';
+import { createHash, randomBytes } from 'node:crypto';
+import { ExitCode, UserError } from '../errors';
 import { removeStaleTempFiles, writeFileAtomic } from './atomic';
 import { CHECKPOINT_VERSION } from './checkpoint-meta';
 import '../models/layers';
@@ -66,13 +66,18 @@ export async function saveCheckpoint(
   );
   if (!artifacts?.weightSpecs || !artifacts.weightData) throw new Error('model.save produced no weights');
   const weightsFile = `weights-${tag}.bin`;
-  writeFileAtomic(path.join(dir, weightsFile), new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)));
+  const digests: Record<string, string> = {};
+  const writeBin = (name: string, bytes: Uint8Array) => {
+    writeFileAtomic(path.join(dir, name), bytes);
+    digests[name] = sha256(bytes);
+  };
+  writeBin(weightsFile, new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)));
 
   const extraManifest: Record<string, { path: string; weights: tf.io.WeightsManifestEntry[] }> = {};
   for (const [group, tensors] of Object.entries(extras)) {
     const { data, specs } = await tf.io.encodeWeights(tensors);
     const file = `${group}-${tag}.bin`;
-    writeFileAtomic(path.join(dir, file), new Uint8Array(data));
+    writeBin(file, new Uint8Array(data));
     extraManifest[group] = { path: file, weights: specs };
   }
 
@@ -82,7 +87,7 @@ export async function saveCheckpoint(
     convertedBy: null,
     modelTopology: artifacts.modelTopology,
     weightsManifest: [{ paths: [weightsFile], weights: artifacts.weightSpecs }],
-    userDefinedMetadata: { mtl: meta, mtlExtras: extraManifest },
+    userDefinedMetadata: { mtl: meta, mtlExtras: extraManifest, mtlSha256: digests },
   };
   writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(json));
 
@@ -99,7 +104,8 @@ export async function loadCheckpoint<M>(location: string): Promise<LoadedCheckpo
   const json = readModelJson(file);
   checkVersion(json.userDefinedMetadata?.mtl ?? {}, file);
   const manifest = json.weightsManifest[0];
-  const weightData = readWeights(dir, manifest.paths, manifest.weights, file);
+  const digests = json.userDefinedMetadata?.mtlSha256 as Record<string, string> | undefined;
+  const weightData = readWeights(dir, manifest.paths, manifest.weights, file, digests);
   let model: tfl.LayersModel;
   try {
     model = await tfl.loadLayersModel(
@@ -113,7 +119,7 @@ export async function loadCheckpoint<M>(location: string): Promise<LoadedCheckpo
   const extras: Record<string, NamedTensor[]> = {};
   const extraManifest = (json.userDefinedMetadata?.mtlExtras ?? {}) as Record<string, { path: string; weights: tf.io.WeightsManifestEntry[] }>;
   for (const [group, entry] of Object.entries(extraManifest)) {
-    const data = readWeights(dir, [entry.path], entry.weights, file);
+    const data = readWeights(dir, [entry.path], entry.weights, file, digests);
     const map = tf.io.decodeWeights(data, entry.weights);
     extras[group] = entry.weights.map((w) => ({ name: w.name, tensor: map[w.name] }));
   }
@@ -176,15 +182,36 @@ function readModelJson(file: string): ModelJson {
   return json;
 }
 
-function readWeights(dir: string, paths: string[], specs: tf.io.WeightsManifestEntry[], file: string): ArrayBuffer {
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** checkpoints/best <-> checkpoints/last: the one to try when this one is damaged. */
+function otherCheckpoint(dir: string): string {
+  const name = path.basename(dir);
+  const other = name === 'best' ? 'last' : name === 'last' ? 'best' : undefined;
+  return other && existsSync(path.join(path.dirname(dir), other)) ? `try ${path.join(path.dirname(dir), other)}, or retrain` : 'use another checkpoint or retrain';
+}
+
+/** The weights files' bytes, checked against the SHA-256 digests mtl recorded when it wrote them (older checkpoints have none). */
+function readWeights(dir: string, paths: string[], specs: tf.io.WeightsManifestEntry[], file: string, digests?: Record<string, string>): ArrayBuffer {
   const parts: Buffer[] = [];
   for (const p of paths) {
     const binPath = path.join(dir, p);
+    let bytes: Buffer;
     try {
-      parts.push(readFileSync(binPath));
+      bytes = readFileSync(binPath);
     } catch {
-      throw new UserError(`${file}: its weights file ${p} is missing`, { hint: 'the checkpoint is incomplete; use the other checkpoint or retrain' });
+      throw new UserError(`${file}: its weights file ${p} is missing`, { hint: `the checkpoint is incomplete; ${otherCheckpoint(dir)}` });
     }
+    const want = digests?.[p];
+    if (want !== undefined && sha256(bytes) !== want) {
+      throw new UserError(`${binPath} is damaged: its SHA-256 does not match the one recorded in ${file} when it was written`, {
+        exitCode: ExitCode.failure,
+        hint: `the file changed on disk after training; ${otherCheckpoint(dir)}`,
+      });
+    }
+    parts.push(bytes);
   }
   const data = Buffer.concat(parts);
   const expected = specs.reduce((n, s) => n + bytesOf(s), 0);
