@@ -204,13 +204,6 @@ function readWeights(dir: string, paths: string[], specs: tf.io.WeightsManifestE
     } catch {
       throw new UserError(`${file}: its weights file ${p} is missing`, { hint: `the checkpoint is incomplete; ${otherCheckpoint(dir)}` });
     }
-    const want = digests?.[p];
-    if (want !== undefined && sha256(bytes) !== want) {
-      throw new UserError(`${binPath} is damaged: its SHA-256 does not match the one recorded in ${file} when it was written`, {
-        exitCode: ExitCode.failure,
-        hint: `the file changed on disk after training; ${otherCheckpoint(dir)}`,
-      });
-    }
     parts.push(bytes);
   }
   const data = Buffer.concat(parts);
@@ -220,6 +213,15 @@ function readWeights(dir: string, paths: string[], specs: tf.io.WeightsManifestE
       hint: 'the weights file is truncated or belongs to another model; use the other checkpoint or retrain',
     });
   }
+  paths.forEach((p, i) => {
+    const want = digests?.[p];
+    if (want !== undefined && sha256(parts[i]) !== want) {
+      throw new UserError(`${path.join(dir, p)} is damaged: its SHA-256 does not match the one recorded in ${file} when it was written`, {
+        exitCode: ExitCode.failure,
+        hint: `the file changed on disk after training; ${otherCheckpoint(dir)}`,
+      });
+    }
+  });
   return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
 }
 
