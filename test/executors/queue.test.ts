@@ -117,7 +117,7 @@ test('two workers take a sweep; one killed with SIGKILL mid-trial loses nothing:
   assert.equal(state.best!.trial, local.best!.trial);
   process.stdout.write(`# queue sweep with a worker killed in ${victim} after ${killedAt} epochs: ${seconds.toFixed(1)}s (in one process: ${local.seconds.toFixed(1)}s)\n`);
   b.child.kill('SIGTERM');
-  assert.equal(await b.exit, 130);
+  assert.equal(await b.exit, 143, 'a worker stopped by SIGTERM exits 143');
 });
 
 test('a Redis restart in the middle of a sweep is survived: workers and the sweep reconnect and every trial finishes once', { skip: skipWithoutRedis }, async () => {
