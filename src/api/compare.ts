@@ -176,7 +176,7 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
   // Every model reads the same input columns: without this a single-task model would
   // take the other tasks' target columns as features.
   const columns = (c: Config) => {
-    if ((c.data.format === 'csv' || c.data.format === 'jsonl') && !c.data.inputs) c.data.features = featureColumns(config);
+    if ((c.data.format === 'csv' || c.data.format === 'jsonl' || c.data.format === 'parquet') && !c.data.inputs) c.data.features = featureColumns(config);
     return c;
   };
   columns(config);

@@ -58,7 +58,7 @@ function dataIssues(config: Config): ConfigIssue[] {
       }
     }
   }
-  if ((data.format === 'csv' || data.format === 'jsonl') && data.inputs) {
+  if ((data.format === 'csv' || data.format === 'jsonl' || data.format === 'parquet') && data.inputs) {
     if (data.features) issues.push({ path: ['data', 'features'], message: 'give data.inputs or data.features, not both (data.features is the short form of data.inputs)' });
     if (data.categorical) issues.push({ path: ['data', 'categorical'], message: 'with data.inputs, give a category column type: category instead' });
     const seen = new Set<string>();
@@ -70,7 +70,7 @@ function dataIssues(config: Config): ConfigIssue[] {
       seen.add(input.name);
     });
   }
-  if (data.format === 'csv' || data.format === 'jsonl') {
+  if (data.format === 'csv' || data.format === 'jsonl' || data.format === 'parquet') {
     const allTargets = new Set(Object.values(config.tasks).flatMap((t) => targetsOf(t.target)));
     data.features?.forEach((f, i) => {
       if (allTargets.has(f)) {
@@ -169,7 +169,7 @@ function taskIssues(config: Config): ConfigIssue[] {
       }
       continue;
     }
-    if (config.data.format !== 'csv' && config.data.format !== 'jsonl') {
+    if (config.data.format !== 'csv' && config.data.format !== 'jsonl' && config.data.format !== 'parquet') {
       issues.push({ path: ['tasks', name, 'type'], message: `a multilabel task reads a set-valued column of a table; ${config.data.format} data has none (use data.format: csv or jsonl)` });
     }
     if (task.metrics[0] === 'per_label') {
@@ -192,7 +192,7 @@ function modelIssues(config: Config): ConfigIssue[] {
   const backbone = config.model.backbone;
   if (backbone.type === 'resnet') {
     const data = config.data;
-    const inputs = data.format === 'csv' || data.format === 'jsonl' ? data.inputs : undefined;
+    const inputs = data.format === 'csv' || data.format === 'jsonl' || data.format === 'parquet' ? data.inputs : undefined;
     const oneImage = data.format === 'idx' || data.format === 'image_folder' || (inputs?.length === 1 && inputs[0].type === 'image');
     if (!oneImage) {
       issues.push({

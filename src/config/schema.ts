@@ -121,7 +121,18 @@ const rotationSchema = z.strictObject({
   input: nonEmpty.optional(),
 });
 
-/** Keys shared by the table formats (CSV, JSONL). */
+/** A size in bytes: a number, or a number with B, KB, MB or GB (powers of 1024). */
+export const memorySize = z.union([positiveInt, z.string().regex(/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)\s*$/i, 'a size such as 512MB or 4GB')]);
+
+/** Bytes of a memory_budget value. */
+export function memoryBytes(size: number | string): number {
+  if (typeof size === 'number') return size;
+  const [, value, unit] = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(size)!;
+  const scale: Record<string, number> = { b: 1, kb: 2 ** 10, kib: 2 ** 10, mb: 2 ** 20, mib: 2 ** 20, gb: 2 ** 30, gib: 2 ** 30 };
+  return Math.round(Number(value) * scale[unit.toLowerCase()]);
+}
+
+/** Keys shared by the table formats (CSV, JSONL, Parquet). */
 const tableFields = {
   /** Typed input columns; instead of `features` (numbers and categories, types detected). */
   inputs: z.array(inputSchema).min(1).optional(),
@@ -148,6 +159,16 @@ const tableFields = {
   na_values: z.array(z.string()).default([...defaultNaValues]),
   /** Standardize numeric features with train-split mean and std. */
   standardize: z.boolean().default(true),
+  /**
+   * Read the data from disk in chunks instead of holding it: preprocessing fitted in one
+   * streaming pass, each epoch through a seeded shuffle buffer. Default: on when the
+   * data files are larger than `memory_budget`.
+   */
+  streaming: z.boolean().optional(),
+  /** Memory the data may take (`512MB`, `4GB`, or bytes); streamed data stays within it. */
+  memory_budget: memorySize.default('4GB'),
+  /** Streaming: rows in the shuffle buffer; default: as many as half the budget holds. */
+  shuffle_buffer: positiveInt.optional(),
   ...dataCommon,
 };
 
@@ -161,6 +182,12 @@ const csvData = z.strictObject({
 /** One JSON object per line; keys are the columns, null or an absent key is a missing value. */
 const jsonlData = z.strictObject({
   format: z.literal('jsonl'),
+  ...tableFields,
+});
+
+/** Apache Parquet files, read row group by row group; a null is a missing value. */
+const parquetData = z.strictObject({
+  format: z.literal('parquet'),
   ...tableFields,
 });
 
@@ -201,7 +228,7 @@ const idxData = z.strictObject({
   ...dataCommon,
 });
 
-export const dataSchema = z.discriminatedUnion('format', [csvData, jsonlData, imageFolderData, idxData]);
+export const dataSchema = z.discriminatedUnion('format', [csvData, jsonlData, parquetData, imageFolderData, idxData]);
 
 // ---------------------------------------------------------------- model
 
@@ -570,7 +597,7 @@ export type DataConfig = Config['data'];
 export type CsvDataConfig = Extract<DataConfig, { format: 'csv' }>;
 /** The table formats: one row per sample, columns by name. */
 export type InputConfig = z.infer<typeof inputSchema>;
-export type TableDataConfig = Extract<DataConfig, { format: 'csv' | 'jsonl' }>;
+export type TableDataConfig = Extract<DataConfig, { format: 'csv' | 'jsonl' | 'parquet' }>;
 export type ImageFolderDataConfig = Extract<DataConfig, { format: 'image_folder' }>;
 export type IdxDataConfig = Extract<DataConfig, { format: 'idx' }>;
 export type BackboneConfig = Config['model']['backbone'];

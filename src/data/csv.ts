@@ -1,11 +1,21 @@
-/** Table files (CSV, and JSONL through jsonl.ts) as a header and rows of trimmed strings, each row with its line number. */
-import { parse } from 'csv-parse/sync';
+/**
+ * Table files (CSV, JSONL through jsonl.ts, Parquet through parquet.ts, image folders,
+ * and globs of shards of one format) as columnar tables: read in a stream, each column
+ * the config uses into a typed column (columns.ts), never one object per row.
+ */
 import { closest } from 'fastest-levenshtein';
 import { DataError } from '../errors';
-import { decodeUtf8, readDataFile } from './files';
+import { MissingValues, TableBuilder, type ColumnHint, type Table } from './columns';
+import { CsvReader } from './csv-reader';
+import { expandGlob, isGlob } from './files';
 import { readImageFolder } from './image-folder';
-import { readJsonl } from './jsonl';
+import { JsonlReader } from './jsonl';
 
+export { MAX_ABS_VALUE, numericCell, parseNumber, type NumericCell } from './numbers';
+
+export type TableFormat = 'csv' | 'jsonl' | 'parquet' | 'image_folder';
+
+/** A table as rows of strings (small samples: mtl init). */
 export interface CsvTable {
   file: string;
   header: string[];
@@ -14,47 +24,93 @@ export interface CsvTable {
   lines: number[];
 }
 
-export function readCsv(file: string, key: string, delimiter: string, limit?: number): CsvTable {
-  const text = decodeUtf8(readDataFile(file, key), file);
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, { delimiter, bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true }) as unknown as typeof records;
-  } catch (e) {
-    const err = e as Error & { lines?: number };
-    throw new DataError(`${file}${err.lines ? `:${err.lines}` : ''}: not valid CSV (${err.message})`, 'check quoting and delimiters near that line');
-  }
-  if (records.length === 0) throw new DataError(`${file}: the file is empty`, 'a CSV file needs a header row and data rows');
-  const header = records[0].record;
-  const seen = new Set<string>();
-  header.forEach((name, i) => {
-    if (!name) throw new DataError(`${file}:1: column ${i + 1} of the header has no name`, 'give every column a name in the header row');
-    if (seen.has(name)) throw new DataError(`${file}:1: column "${name}" appears twice in the header`, 'column names must be unique');
-    seen.add(name);
-  });
-  let body = records.slice(1);
-  if (body.length === 0) throw new DataError(`${file}: has a header but no data rows`, 'add data rows below the header');
-  if (limit !== undefined) body = body.slice(0, limit);
-  for (const r of body) {
-    if (r.record.length !== header.length) {
-      throw new DataError(
-        `${file}:${r.info.lines}: expected ${header.length} cells (as in the header), found ${r.record.length}`,
-        'every row needs one cell per header column; check for a missing or extra delimiter',
-      );
+export interface ReadOptions {
+  /** How to read each column (by name); undefined: not at all. */
+  hint: (name: string) => ColumnHint | undefined;
+  na: MissingValues;
+  /** Only the first `limit` data rows. */
+  limit?: number;
+}
+
+/**
+ * A table file in its format, its used columns typed by `options.hint`. A glob
+ * (`data/part-*.csv`) reads every file it matches, in sorted order, as one table whose
+ * rows know their shard; CSV shards must have one header.
+ */
+export function readColumns(file: string, key: string, format: TableFormat, delimiter: string, options: ReadOptions): Table {
+  if (format === 'image_folder') return readImageFolder(file, key, options);
+  if (format === 'parquet') throw new DataError(`${file}: Parquet files are read by loadData (asynchronously)`, 'use mtl train or mtl eval');
+  const files = isGlob(file) ? expandGlob(file, key) : [file];
+  const builder = new TableBuilder(file, options.hint, options.na);
+  const limit = options.limit ?? Infinity;
+  const starts: number[] = [];
+  let firstHeader: string[] | undefined;
+  for (const shard of files) {
+    if (builder.size >= limit) break;
+    starts.push(builder.size);
+    if (format === 'jsonl') {
+      const reader = new JsonlReader(shard, key);
+      try {
+        reader.read(builder, limit - builder.size);
+      } finally {
+        reader.close();
+      }
+      continue;
+    }
+    const reader = new CsvReader(shard, key, delimiter);
+    try {
+      const header = reader.readHeader();
+      if (!firstHeader) {
+        firstHeader = header;
+        builder.setHeader(header);
+      } else {
+        checkShardHeader(files[0], firstHeader, shard, header);
+      }
+      builder.reserve(Math.min(limit, builder.size + reader.estimateRecords()));
+      const before = builder.size;
+      reader.read(builder, limit - builder.size);
+      if (builder.size === before) throw new DataError(`${shard}: has a header but no data rows`, 'add data rows below the header');
+    } finally {
+      reader.close();
     }
   }
-  return { file, header, rows: body.map((r) => r.record), lines: body.map((r) => r.info.lines) };
+  if (builder.size === 0) throw new DataError(`${file}: holds no JSON objects`, 'a JSONL file needs one JSON object per line');
+  const table = builder.finish();
+  if (files.length > 1 || isGlob(file)) table.shards = shardsOf(files.slice(0, starts.length), starts, table.size);
+  return table;
 }
 
-/** A table file in its format: CSV (with the delimiter), JSONL, or an image folder. */
+/** Each row's shard, from the row each shard starts at. */
+export function shardsOf(files: string[], starts: number[], size: number): { files: string[]; of: Uint16Array } {
+  if (files.length > 65535) throw new DataError(`a glob matches ${files.length} files; at most 65535 shards are read`, 'merge some of the shards');
+  const of = new Uint16Array(size);
+  starts.forEach((start, s) => of.fill(s, start, s + 1 < starts.length ? starts[s + 1] : size));
+  return { files, of };
+}
+
+/** A shard whose header differs from the first shard's: an error naming both files. */
+export function checkShardHeader(firstFile: string, first: string[], file: string, header: string[]): void {
+  if (header.length === first.length && header.every((h, i) => h === first[i])) return;
+  const extra = header.filter((h) => !first.includes(h));
+  const lacking = first.filter((h) => !header.includes(h));
+  const what = extra.length || lacking.length ? [lacking.length ? `lacks ${lacking.map((c) => `"${c}"`).join(', ')}` : '', extra.length ? `has ${extra.map((c) => `"${c}"`).join(', ')} besides` : ''].filter(Boolean).join(' and ') : 'has the same columns in another order';
+  throw new DataError(`${file}: its columns do not match those of ${firstFile}: it ${what}`, `every shard of a glob needs the header of the first (${first.join(', ')})`);
+}
+
+/** The column names of a table file (JSONL: every key of every line). */
+export function readHeader(file: string, key: string, format: TableFormat, delimiter: string): string[] {
+  return readColumns(file, key, format, delimiter, { hint: () => undefined, na: new MissingValues(new Set()) }).header;
+}
+
+/** A table file as rows of strings (every column; for samples: `limit` keeps it small). */
 export function readTable(file: string, key: string, format: TableFormat, delimiter: string, limit?: number): CsvTable {
-  if (format === 'image_folder') return readImageFolder(file, key, limit);
-  return format === 'jsonl' ? readJsonl(file, key, limit) : readCsv(file, key, delimiter, limit);
+  const table = readColumns(file, key, format, delimiter, { hint: () => 'string', na: new MissingValues(new Set()), limit });
+  const rows = Array.from({ length: table.size }, (_, r) => table.columns.map((c) => c!.text(r)));
+  return { file, header: table.header, rows, lines: Array.from(table.lines) };
 }
-
-export type TableFormat = 'csv' | 'jsonl' | 'image_folder';
 
 /** Index of a column, or a DataError listing the columns and the nearest name. */
-export function columnIndex(table: CsvTable, name: string, key: string): number {
+export function columnIndex(table: { file: string; header: string[] }, name: string, key: string): number {
   const i = table.header.indexOf(name);
   if (i >= 0) return i;
   const near = closest(name, table.header);
@@ -62,25 +118,4 @@ export function columnIndex(table: CsvTable, name: string, key: string): number 
     `${table.file}: no column "${name}" (named in ${key}); did you mean "${near}"?`,
     `the columns are: ${table.header.join(', ')}`,
   );
-}
-
-/** A cell as a finite number, or undefined when it is not one. */
-export function parseNumber(cell: string): number | undefined {
-  if (cell === '') return undefined;
-  const value = Number(cell);
-  return Number.isFinite(value) ? value : undefined;
-}
-
-/** Values beyond this are treated as data errors rather than trained on. */
-export const MAX_ABS_VALUE = 1e30;
-
-export type NumericCell = { ok: true; value: number } | { ok: false; problem: string };
-
-/** A cell as a number fit to train on, or the problem (`holds "x", expected a number`). */
-export function numericCell(cell: string, purpose: 'train on' | 'score'): NumericCell {
-  const value = cell === '' ? NaN : Number(cell);
-  if (Number.isNaN(value)) return { ok: false, problem: `holds "${cell}", expected a number` };
-  if (!Number.isFinite(value)) return { ok: false, problem: `holds ${cell}, not a finite number` };
-  if (Math.abs(value) > MAX_ABS_VALUE) return { ok: false, problem: `holds ${cell}, too large to ${purpose}` };
-  return { ok: true, value };
 }

@@ -1,5 +1,6 @@
 /** Reading an input file with errors that say which file, from which config key, and why. */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from '../errors';
 
@@ -54,4 +55,57 @@ export function decodeUtf8(bytes: Buffer, file: string): string {
     }
     throw new DataError(`${file}: holds bytes that are not UTF-8`, 'save the file as UTF-8');
   }
+}
+
+/** Whether a path is a glob (`*`, `?` or `[...]` in it). */
+export function isGlob(pattern: string): boolean {
+  return /[*?[]/.test(pattern);
+}
+
+function segmentRegex(segment: string): RegExp {
+  let out = '';
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i];
+    if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '[') {
+      const close = segment.indexOf(']', i + 1);
+      if (close < 0) out += '\\[';
+      else {
+        const body = segment.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\');
+        out += `[${body}]`;
+        i = close;
+      }
+    } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+/**
+ * The files a glob names (`data/part-*.csv`, `shards/*\/train-?.jsonl`: wildcards in any
+ * folder or file name, no `**`), sorted by path; a DataError when none match.
+ */
+export function expandGlob(pattern: string, key: string): string[] {
+  const absolute = path.isAbsolute(pattern);
+  const segments = pattern.split(/[\\/]+/).filter((s, i) => s !== '' || i === 0);
+  let bases = [absolute ? path.parse(pattern).root : '.'];
+  for (const segment of segments.slice(absolute ? 1 : 0)) {
+    if (!isGlob(segment)) {
+      bases = bases.map((b) => path.join(b, segment)).filter((b) => existsSync(b));
+      continue;
+    }
+    const re = segmentRegex(segment);
+    bases = bases.flatMap((b) => {
+      try {
+        return readdirSync(b)
+          .filter((name) => re.test(name))
+          .map((name) => path.join(b, name));
+      } catch {
+        return [];
+      }
+    });
+  }
+  const files = bases.filter((f) => statSync(f).isFile()).sort();
+  if (files.length === 0) throw new DataError(`${pattern}: no file matches this glob (from ${key})`, `check ${key}; relative paths are relative to the config file`);
+  return files;
 }

@@ -7,12 +7,12 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { IMAGE_FOLDER_CLASS, IMAGE_FOLDER_IMAGE } from '../config/schema';
 import { DataError } from '../errors';
-import type { CsvTable } from './csv';
-import { MISSING_CELL } from './jsonl';
+import { MISSING_CELL, TableBuilder, type Table } from './columns';
+import type { ReadOptions } from './csv';
 
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
-export function readImageFolder(root: string, key: string, limit?: number): CsvTable {
+export function readImageFolder(root: string, key: string, options: Pick<ReadOptions, 'hint' | 'na' | 'limit'>): Table {
   let entries: string[];
   try {
     if (!statSync(root).isDirectory()) throw new DataError(`${root}: is a file; an image folder holds one subfolder of images per class (from ${key})`, `point ${key} at the folder, or use format: csv with a column of image paths`);
@@ -31,6 +31,12 @@ export function readImageFolder(root: string, key: string, limit?: number): CsvT
     }
   }
   if (rows.length === 0) throw new DataError(`${root}: holds no PNG or JPEG files, in subfolders or directly (from ${key})`, 'an image folder holds one subfolder of images per class: root/<class>/*.png');
-  const kept = limit === undefined ? rows : rows.slice(0, limit);
-  return { file: root, header: [IMAGE_FOLDER_IMAGE, IMAGE_FOLDER_CLASS], rows: kept, lines: kept.map((_, i) => i + 1) };
+  const kept = options.limit === undefined ? rows : rows.slice(0, options.limit);
+  const table = new TableBuilder(root, options.hint, options.na);
+  table.setHeader([IMAGE_FOLDER_IMAGE, IMAGE_FOLDER_CLASS]);
+  kept.forEach((cells, i) => {
+    cells.forEach((cell, c) => table.column(c)?.pushText(i, cell));
+    table.endRow(i + 1);
+  });
+  return table.finish();
 }

@@ -1,12 +1,18 @@
 /** The data layer's entry points: training data from a config, and new files for eval/predict. */
 import type { Config, TaskConfig } from '../config/schema';
 import { applyImagePreprocessing, loadIdxData } from './images';
-import { applyTablePreprocessing, loadCsvData } from './tabular';
+import { loadParquetData, parquetWithPreprocessing } from './parquet';
+import { loadStreamed, streamingChoice } from './stream';
+import { applyTablePreprocessing, loadCsvData, tableFormatOf } from './tabular';
 import type { LoadedData, Preprocessing, Split, UnscorableRow } from './types';
 
 /** Reads, splits (seeded) and preprocesses (fitted on train) the data a config names. */
 export async function loadData(config: Config): Promise<LoadedData> {
-  return config.data.format === 'idx' ? loadIdxData(config) : loadCsvData(config);
+  if (config.data.format === 'idx') return loadIdxData(config);
+  if (config.data.format === 'parquet') return loadParquetData(config);
+  const streaming = streamingChoice(config);
+  if (streaming.stream) return loadStreamed(config, streaming.note!);
+  return loadCsvData(config);
 }
 
 export type DataSource = { csv: string } | { images: string; targets: Record<string, string> };
@@ -22,6 +28,7 @@ export async function loadWithPreprocessing(
   source: DataSource,
   options: { requireTargets: boolean; strict: boolean },
 ): Promise<{ split: Split; unscorable: UnscorableRow[]; notes: string[] }> {
+  if ('csv' in source && tableFormatOf(source.csv, preprocessing.csv?.format ?? 'csv') === 'parquet') return parquetWithPreprocessing(preprocessing, tasks, source.csv, options);
   if ('csv' in source) return applyTablePreprocessing(preprocessing, tasks, source.csv, options);
   return { ...applyImagePreprocessing(preprocessing, tasks, source.images, source.targets, options), notes: [] };
 }

@@ -31,6 +31,15 @@ export interface SplitConstraints {
  * with groups whole groups are shuffled and dealt out until each part has its share.
  */
 export function splitIndices(n: number, fractions: Fractions, seed: number, what: string, constraints: SplitConstraints = {}): SplitIndices {
+  const flag = splitFlags(n, fractions, seed, what, constraints);
+  const out: SplitIndices = { train: [], val: [], test: [] };
+  const lists = [out.train, out.val, out.test];
+  for (let r = 0; r < n; r++) lists[flag[r]].push(r);
+  return out;
+}
+
+/** splitIndices as one flag per row: 0 train, 1 val, 2 test (a byte a row, for streamed files). */
+export function splitFlags(n: number, fractions: Fractions, seed: number, what: string, constraints: SplitConstraints = {}): Uint8Array {
   const total = fractions.train + fractions.val + fractions.test;
   const nVal = Math.round((n * fractions.val) / total);
   const nTest = Math.round((n * fractions.test) / total);
@@ -38,16 +47,19 @@ export function splitIndices(n: number, fractions: Fractions, seed: number, what
   if (nTrain < 1) {
     throw new DataError(`${what}: ${n} rows are too few to split into train/val/test`, 'add data, or lower data.split.val and data.split.test');
   }
-  const sorted = (a: ArrayLike<number>) => Array.from(a).sort((x, y) => x - y);
-  let parts: { val: number[]; test: number[]; train: number[] };
+  let parts: { val: ArrayLike<number>; test: ArrayLike<number>; train: ArrayLike<number> };
   if (constraints.groups) parts = byGroup(constraints.groups, nVal, nTest, seed);
   else if (constraints.strata) parts = byStratum(constraints.strata, fractions.val / total, fractions.test / total, seed);
   else {
     const order = permutation(n, deriveSeed(seed, SPLIT_STREAM));
-    parts = { val: Array.from(order.subarray(0, nVal)), test: Array.from(order.subarray(nVal, nVal + nTest)), train: Array.from(order.subarray(nVal + nTest)) };
+    parts = { val: order.subarray(0, nVal), test: order.subarray(nVal, nVal + nTest), train: order.subarray(nVal + nTest) };
   }
   if (parts.train.length < 1) throw new DataError(`${what}: no rows are left for train after the split`, 'add data, or lower data.split.val and data.split.test');
-  return { val: sorted(parts.val), test: sorted(parts.test), train: sorted(parts.train) };
+  // Every row is in exactly one part; train is flag 0.
+  const flag = new Uint8Array(n);
+  for (let i = 0; i < parts.val.length; i++) flag[parts.val[i]] = 1;
+  for (let i = 0; i < parts.test.length; i++) flag[parts.test[i]] = 2;
+  return flag;
 }
 
 function byStratum(strata: (string | null)[], val: number, test: number, seed: number) {

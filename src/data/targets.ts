@@ -40,11 +40,19 @@ export function checkClasses(name: string, task: ClassificationTaskConfig, class
 export function classWeights(name: string, task: ClassificationTaskConfig, classes: string[], trainClasses: ArrayLike<number>): number[] | undefined {
   const given = task.class_weight;
   if (given === undefined) return undefined;
+  const counts = new Array<number>(classes.length).fill(0);
+  for (let i = 0; i < trainClasses.length; i++) counts[trainClasses[i]]++;
+  return classWeightsFromCounts(name, task, classes, counts);
+}
+
+/** classWeights from the train split's count of each class. */
+export function classWeightsFromCounts(name: string, task: ClassificationTaskConfig, classes: string[], counts: number[]): number[] | undefined {
+  const given = task.class_weight;
+  if (given === undefined) return undefined;
   if (given === 'balanced') {
-    const counts = new Array<number>(classes.length).fill(0);
-    for (let i = 0; i < trainClasses.length; i++) counts[trainClasses[i]]++;
+    const total = counts.reduce((a, b) => a + b, 0);
     const present = counts.filter((c) => c > 0).length;
-    return counts.map((c) => (c > 0 ? trainClasses.length / (present * c) : 1));
+    return counts.map((c) => (c > 0 ? total / (present * c) : 1));
   }
   for (const c of Object.keys(given)) {
     if (!classes.includes(c)) {
@@ -83,11 +91,9 @@ export function positiveWeights(name: string, task: MultilabelTaskConfig, labels
   if (given === undefined) return undefined;
   if (typeof given === 'number') return labels.map(() => given);
   if (given === 'balanced') {
-    return labels.map((l) => {
-      const positives = trainSets.filter((s) => s.includes(l)).length;
-      const negatives = trainSets.length - positives;
-      return positives > 0 && negatives > 0 ? negatives / positives : 1;
-    });
+    const positives = new Map<string, number>();
+    for (const set of trainSets) for (const l of new Set(set)) positives.set(l, (positives.get(l) ?? 0) + 1);
+    return positiveWeightsFromCounts(name, task, labels, positives, trainSets.length);
   }
   for (const l of Object.keys(given)) {
     if (!labels.includes(l)) throw new DataError(`task ${name}: pos_weight names label "${l}", which is not one of the task's labels`, `the labels are ${labels.join(', ')}`);
@@ -98,4 +104,15 @@ export function positiveWeights(name: string, task: MultilabelTaskConfig, labels
 /** `a 0.6667, b 2`: weights for a log line. */
 export function describeWeights(names: string[], weights: number[]): string {
   return names.map((n, i) => `${n} ${Number(weights[i].toPrecision(4))}`).join(', ');
+}
+
+/** positiveWeights from each label's count of train rows holding it, of `total` labelled train rows. */
+export function positiveWeightsFromCounts(name: string, task: MultilabelTaskConfig, labels: string[], positives: Map<string, number>, total: number): number[] | undefined {
+  const given = task.pos_weight;
+  if (given !== 'balanced') return positiveWeights(name, task, labels, []);
+  return labels.map((l) => {
+    const p = positives.get(l) ?? 0;
+    const negatives = total - p;
+    return p > 0 && negatives > 0 ? negatives / p : 1;
+  });
 }

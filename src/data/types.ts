@@ -25,6 +25,24 @@ export interface Split {
    * number in the CSV file (the header is line 1), or the 0-based image index.
    */
   rows: Int32Array;
+  /**
+   * A streamed split (data.streaming): its rows stay on disk and are read a chunk at a
+   * time. `size` counts them; `inputs` give the shapes (no values); a val/test split's
+   * `targets` and `rows` are filled by its first full pass (evaluate).
+   */
+  stream?: SplitStream;
+}
+
+/** How a streamed split is read. */
+export interface SplitStream {
+  /** Train: the batches of one epoch through the seeded shuffle buffer, from batch `fromStep` (earlier ones are read and dropped). */
+  epoch?(epoch: number, batchSize: number, fromStep: number): { next(): Split | undefined };
+  /** The rows in file order, a chunk at a time. */
+  chunks(): Iterable<Split>;
+  /** The first `n` rows in file order (the diagnostics' probe batch). */
+  head(n: number): Split;
+  /** Where the stream stands and how it shuffles, for checkpoints/last. */
+  describe(): Record<string, unknown>;
 }
 
 /** One input of a split. */
@@ -74,7 +92,7 @@ export interface Preprocessing {
   /** CSV reading settings, so eval and predict parse files as training did. */
   csv?: {
     /** The training data's format. */
-    format: 'csv' | 'jsonl' | 'image_folder';
+    format: 'csv' | 'jsonl' | 'parquet' | 'image_folder';
     delimiter: string;
     naValues: string[];
     missing: 'drop' | 'impute';

@@ -21,13 +21,31 @@ export interface CategoryState {
   dim: number;
 }
 
+function fitCounts(counts: Map<string, number>, options: CategoryOptions): CategoryState {
+  const categories = [...counts.keys()].sort();
+  const mode = categories.reduce((best, c) => (counts.get(c)! > counts.get(best)! ? c : best), categories[0]);
+  return { categories, mode, encoder: options.encoder, dim: options.dim };
+}
+
 export const categoryInput: InputType<CategoryOptions, CategoryState> = {
   fit(cells, options) {
     const counts = new Map<string, number>();
     for (const c of cells) counts.set(c, (counts.get(c) ?? 0) + 1);
-    const categories = [...counts.keys()].sort();
-    const mode = categories.reduce((best, c) => (counts.get(c)! > counts.get(best)! ? c : best), categories[0]);
-    return { categories, mode, encoder: options.encoder, dim: options.dim };
+    return fitCounts(counts, options);
+  },
+  fitter(options) {
+    const counts = new Map<string, number>();
+    let n = 0;
+    return {
+      add(cell, count = 1) {
+        counts.set(cell, (counts.get(cell) ?? 0) + count);
+        n += count;
+      },
+      get count() {
+        return n;
+      },
+      finish: () => fitCounts(counts, options),
+    };
   },
   packed: (state) => state.encoder !== 'embedding',
   shape: (state) => (state.encoder === 'embedding' ? [1] : [state.categories.length]),

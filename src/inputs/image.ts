@@ -6,6 +6,8 @@
  * beside other inputs it gets a ResNet encoder of its own whose pooled features join
  * the combiner.
  */
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ResnetBackboneConfig } from '../config/schema';
 import { decodeImageFile, ImageFileError, toPixels, type DecodedImage } from '../data/image-files';
@@ -42,6 +44,68 @@ export function releaseDecodedImages(): { files: number; seconds: number } {
   return stats;
 }
 
+/**
+ * Pixels on disk (streamed data, data.streaming): each image's encoded pixels, written
+ * when it is first decoded to one temporary file of float32 values and read back by
+ * offset afterwards, so every later epoch reads them instead of decoding the file again
+ * and memory holds only an index (a path and an offset per image).
+ */
+class PixelCache {
+  private readonly fd: number;
+  private readonly index = new Map<string, number>();
+  private end = 0;
+  readonly file: string;
+
+  constructor() {
+    this.file = path.join(tmpdir(), `mtl-pixels-${process.pid}-${Math.random().toString(36).slice(2)}.f32`);
+    this.fd = openSync(this.file, 'w+');
+    process.once('exit', () => this.remove());
+  }
+
+  get(key: string, out: Float32Array): boolean {
+    const offset = this.index.get(key);
+    if (offset === undefined) return false;
+    readSync(this.fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), 0, out.byteLength, offset);
+    return true;
+  }
+
+  put(key: string, pixels: Float32Array): void {
+    writeSync(this.fd, new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength), 0, pixels.byteLength, this.end);
+    this.index.set(key, this.end);
+    this.end += pixels.byteLength;
+  }
+
+  get images(): number {
+    return this.index.size;
+  }
+
+  get bytes(): number {
+    return this.end;
+  }
+
+  remove(): void {
+    try {
+      closeSync(this.fd);
+      rmSync(this.file, { force: true });
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+let pixelCache: PixelCache | undefined;
+
+/** Decoded images go to a file on disk from here on (streamed loads); returns where. */
+export function usePixelCache(): { file: string } {
+  pixelCache ??= new PixelCache();
+  return { file: pixelCache.file };
+}
+
+/** Images and bytes in the disk cache (for the log). */
+export function pixelCacheStats(): { images: number; bytes: number } | undefined {
+  return pixelCache && { images: pixelCache.images, bytes: pixelCache.bytes };
+}
+
 function decode(cell: string, dataFile: string): DecodedImage {
   const file = path.resolve(path.dirname(dataFile), cell);
   let image = decoded.get(file);
@@ -54,7 +118,8 @@ function decode(cell: string, dataFile: string): DecodedImage {
       if (e instanceof ImageFileError) throw new CellError(e.message, 'fix the path (relative to the data file) or the file');
       throw e;
     }
-    decoded.set(file, image);
+    // With the disk cache, the pixels are kept there, not the decoded file.
+    if (!pixelCache) decoded.set(file, image);
   }
   return image;
 }
@@ -70,12 +135,28 @@ export const imageInput: InputType<ImageOptions, ImageState> = {
       encoder: options.encoder,
     };
   },
+  fitter(options, context) {
+    let first: string | undefined;
+    let n = 0;
+    return {
+      add(cell, count = 1) {
+        first ??= cell;
+        n += count;
+      },
+      get count() {
+        return n;
+      },
+      finish: () => imageInput.fit([first!], options, context),
+    };
+  },
   packed: () => false,
   shape: (state) => [state.height, state.width, state.channels],
   fill: () => {
     throw new CellError('is missing; an image cannot be imputed', 'give every row an image, or set data.missing: drop');
   },
   encode(cell, state, out, context) {
+    const key = pixelCache && `${path.resolve(path.dirname(context.file), cell)}\0${state.height}x${state.width}x${state.channels}`;
+    if (key && pixelCache!.get(key, out)) return;
     const image = decode(cell, context.file);
     if (!state.resize && (image.height !== state.height || image.width !== state.width)) {
       throw new CellError(
@@ -84,6 +165,7 @@ export const imageInput: InputType<ImageOptions, ImageState> = {
       );
     }
     toPixels(image, state.height, state.width, state.channels, out);
+    if (key) pixelCache!.put(key, out);
   },
   encoder(input, spec, { rng, alone }) {
     if (alone) return input;

@@ -12,12 +12,48 @@ export interface NumericState {
   std: number;
 }
 
+function fitValues(values: ArrayLike<number>, options: NumericOptions): NumericState {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  const mean = sum / values.length;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) squares += (values[i] - mean) ** 2;
+  const std = Math.sqrt(squares / values.length);
+  return options.standardize ? { mean, std: std > 0 ? std : 1 } : { mean: 0, std: 1 };
+}
+
 export const numericInput: InputType<NumericOptions, NumericState> = {
-  fit(cells, options) {
-    const values = cells.map(Number);
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
-    return options.standardize ? { mean, std: std > 0 ? std : 1 } : { mean: 0, std: 1 };
+  fit: (cells, options) => fitValues(cells.map(Number), options),
+  fitNumbers: fitValues,
+  /**
+   * One pass: the mean is the same sum as fit's; the spread is summed around the first
+   * value and shifted to the mean (Σ(v-m)² = Σ(v-k)² - n(m-k)²), so it agrees with fit's to rounding.
+   */
+  fitter(options) {
+    let n = 0;
+    let sum = 0;
+    let shift = 0;
+    let shifted = 0;
+    const addValue = (v: number) => {
+      if (n === 0) shift = v;
+      n++;
+      sum += v;
+      shifted += (v - shift) ** 2;
+    };
+    return {
+      add: (cell, count = 1) => {
+        for (let i = 0; i < count; i++) addValue(Number(cell));
+      },
+      addValue,
+      get count() {
+        return n;
+      },
+      finish() {
+        const mean = sum / n;
+        const std = Math.sqrt(Math.max(0, shifted / n - (mean - shift) ** 2));
+        return options.standardize ? { mean, std: std > 0 ? std : 1 } : { mean: 0, std: 1 };
+      },
+    };
   },
   packed: () => true,
   shape: () => [1],
@@ -27,5 +63,6 @@ export const numericInput: InputType<NumericOptions, NumericState> = {
     if (!value.ok) throw new CellError(value.problem, 'fix the cell or mark it missing');
     out[0] = (value.value - state.mean) / state.std;
   },
+  encodeNumber: (value, state) => (value - state.mean) / state.std,
   encoder: (input) => input,
 };

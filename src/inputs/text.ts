@@ -49,22 +49,38 @@ export function tokenize(text: string, state: Pick<TextState, 'tokenizer' | 'ngr
 export const textInput: InputType<TextOptions, TextState> = {
   packed: () => false,
   readsMissingAsEmpty: true,
-  fit(cells, options) {
+  fit(cells, options, context) {
+    const fitter = textInput.fitter!(options, context);
+    for (const cell of cells) fitter.add(cell);
+    return fitter.finish();
+  },
+  fitter(options) {
     const state = { tokenizer: options.tokenizer, ngram: options.ngram, lowercase: options.lowercase };
     const counts = new Map<string, number>();
-    for (const cell of cells) for (const token of tokenize(cell, state)) counts.set(token, (counts.get(token) ?? 0) + 1);
-    const kept = [...counts].filter(([, c]) => c >= options.min_count).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    let n = 0;
     return {
-      ...state,
-      maxLength: options.max_length,
-      vocab: ['', '<unk>', ...kept.slice(0, Math.max(0, options.max_vocab - 2)).map(([t]) => t)],
-      encoder: options.encoder,
-      embeddingDim: options.embedding_dim,
-      layers: options.layers,
-      heads: options.heads,
-      dropout: options.dropout,
-      kernelSize: options.kernel_size,
-      embeddings: options.embeddings,
+      add(cell, count = 1) {
+        n += count;
+        for (const token of tokenize(cell, state)) counts.set(token, (counts.get(token) ?? 0) + count);
+      },
+      get count() {
+        return n;
+      },
+      finish() {
+        const kept = [...counts].filter(([, c]) => c >= options.min_count).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+        return {
+          ...state,
+          maxLength: options.max_length,
+          vocab: ['', '<unk>', ...kept.slice(0, Math.max(0, options.max_vocab - 2)).map(([t]) => t)],
+          encoder: options.encoder,
+          embeddingDim: options.embedding_dim,
+          layers: options.layers,
+          heads: options.heads,
+          dropout: options.dropout,
+          kernelSize: options.kernel_size,
+          embeddings: options.embeddings,
+        };
+      },
     };
   },
   shape: (state) => [state.maxLength],

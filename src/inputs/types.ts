@@ -43,6 +43,16 @@ export interface EncoderContext {
   alone: boolean;
 }
 
+/** A fit fed cell by cell (see InputType.fitter). */
+export interface InputFitter<State> {
+  add(cell: string, count?: number): void;
+  /** A cell that is a regular number, as its value. */
+  addValue?(value: number): void;
+  /** Cells added so far. */
+  readonly count: number;
+  finish(): State;
+}
+
 /** One input's fitted state as saved in checkpoints. */
 export interface InputSpec<State = unknown> {
   name: string;
@@ -59,11 +69,20 @@ export interface InputType<Options, State> {
   readsMissingAsEmpty?: boolean;
   /** Fits on the train split's present cells (at least one). */
   fit(cells: string[], options: Options, context: FitContext): State;
+  /** The same fit from the cells' values when they are numbers (a number column: no strings made). */
+  fitNumbers?(values: Float64Array, options: Options): State;
+  /**
+   * The same fit from cells that arrive in batches (streamed data, and columns read
+   * as codes: `add(cell, count)` adds `count` copies of a cell). Without one, the cells are collected for fit.
+   */
+  fitter?(options: Options, context: FitContext): InputFitter<State>;
   shape(state: State): number[];
   /** The cell that stands for a missing one under `missing: impute`. */
   fill(state: State): string;
   /** Writes one present cell into `out` (prod(shape) values); throws CellError. */
   encode(cell: string, state: State, out: Float32Array, context: EncodeContext): void;
+  /** encode for an input of one value whose cell is a regular number (finite, within range), given as its value: the encoded value. */
+  encodeNumber?(value: number, state: State): number;
   /** Maps the model input to the vector this input contributes to the combiner. */
   encoder(input: SymbolicTensor, spec: InputSpec<State>, context: EncoderContext): SymbolicTensor;
 }

@@ -45,11 +45,42 @@ export function runSplit(
   const outputs: RawOutputs = Object.fromEntries(names.map((t, i) => [t, new Float32Array(split.size * units[i])]));
   const lossSums = Object.fromEntries(names.map((t) => [t, 0]));
   const labelled = Object.fromEntries(names.map((t) => [t, 0]));
-  const inOrder = Uint32Array.from({ length: split.size }, (_, i) => i);
-  for (let start = 0; start < split.size; start += INFERENCE_BATCH) {
-    const end = Math.min(split.size, start + INFERENCE_BATCH);
+  if (split.stream) {
+    // Streamed: chunk by chunk in file order; the first full pass keeps the targets and lines (small) on the split.
+    const chunks: Split[] = [];
+    let offset = 0;
+    for (const chunk of split.stream.chunks()) {
+      runRows(chunk, offset);
+      offset += chunk.size;
+      chunks.push({ ...chunk, inputs: [] });
+    }
+    if (Object.keys(split.targets).length === 0 && offset === split.size) {
+      for (const name of Object.keys(chunks[0]?.targets ?? {})) {
+        const parts = chunks.map((c) => c.targets[name]);
+        const length = parts.reduce((n, p) => n + p.length, 0);
+        const out = parts[0] instanceof Int32Array ? new Int32Array(length) : new Float32Array(length);
+        let at = 0;
+        for (const p of parts) (out.set(p, at), (at += p.length));
+        split.targets[name] = out;
+      }
+      const rows = new Int32Array(offset);
+      let at = 0;
+      for (const c of chunks) (rows.set(c.rows, at), (at += c.rows.length));
+      split.rows = rows;
+    }
+  } else {
+    runRows(split, 0);
+  }
+  const losses = Object.fromEntries(names.map((t) => [t, labelled[t] ? lossSums[t] / labelled[t] : NaN]));
+  return { outputs, losses };
+
+  /** The rows of `part` (all of a split, or a streamed chunk) into `outputs` from row `offset`. */
+  function runRows(part: Split, offset: number): void {
+  const inOrder = Uint32Array.from({ length: part.size }, (_, i) => i);
+  for (let start = 0; start < part.size; start += INFERENCE_BATCH) {
+    const end = Math.min(part.size, start + INFERENCE_BATCH);
     const n = end - start;
-    const batch = gatherBatch(split, inOrder, start, end);
+    const batch = gatherBatch(part, inOrder, start, end);
     // tidy must not return typed arrays (it walks them element by element): keep tensors, read after.
     const results = tf.tidy(() => {
       const x = batch.inputs.map(({ values, shape }) => tf.tensor(values, [n, ...shape]));
@@ -63,14 +94,13 @@ export function runSplit(
     });
     names.forEach((task, i) => {
       const r = results[i];
-      outputs[task].set(r.y.dataSync() as Float32Array, start * units[i]);
+      outputs[task].set(r.y.dataSync() as Float32Array, (offset + start) * units[i]);
       lossSums[task] += r.lossSum ? r.lossSum.dataSync()[0] : NaN;
       labelled[task] += r.labelled ?? 0;
     });
     tf.dispose(results.flatMap((r) => (r.lossSum ? [r.y, r.lossSum] : [r.y])));
   }
-  const losses = Object.fromEntries(names.map((t) => [t, labelled[t] ? lossSums[t] / labelled[t] : NaN]));
-  return { outputs, losses };
+  }
 }
 
 export function evaluate(

@@ -201,6 +201,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     state.weighting = weighting.getState();
     state.conflicts = conflicts.getState();
     if (train.stream) state.stream = train.stream.describe();
+    if (train.stream) state.stream = train.stream.describe();
     const meta = { ...options.checkpointMeta, epoch: state.epoch, step: state.globalStep, logs: logs ?? {}, state };
     const slots = await optimizer.getState();
     await saveCheckpoint(run.checkpoint(dir), model, meta, { optimizer: slots });
