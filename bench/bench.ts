@@ -1,13 +1,17 @@
 /**
- * npm run bench [-- --json] [--seconds-cnn 20] [--seconds-mlp 10] [--seconds-text 10] [--models cnn,mlp,text-bag,text-cnn,text-transformer]
+ * npm run bench [-- --json] [--seconds-cnn 20] [--seconds-mlp 10] [--seconds-resnet50 30] [--seconds-text 10]
+ *   [--seconds-inference 10] [--models cnn,mlp,resnet50,text-bag,text-cnn,text-transformer] [--no-inference]
  *
- * Trains the two reference networks of ../shared/bench/README.md, and the three text
+ * Trains the three reference networks of ../shared/bench/README.md, and the three text
  * encoders against the project's own peer (bench/peer_text.py), with mtl's own
  * training loop on every engine that loads here (each in its own process), and the
  * PyTorch peer (../shared/bench/peer_torch.py, when /usr/bin/python3 has torch) in
  * the same run, right before and right after mtl's measurements of the same model:
- * ratios are taken against the mean of the two, since shared machines drift. Fails
- * when the tensor count grows.
+ * ratios are taken against the mean of the two, since shared machines drift. The
+ * reference networks train on 1 thread and on one per core (the 1 -> N speedup is
+ * reported), and their inference (the eval path, batches of 256) is timed beside
+ * bench/peer_infer.py's (PyTorch eval mode, no_grad, same threads as its training).
+ * Fails when the tensor count grows.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,17 +21,26 @@ import Table from 'cli-table3';
 import { backendNames, type BackendName } from '../src/backends';
 import { textBenchModels, type BenchModel, type TextBenchModel } from './networks';
 import type { Measurement } from './run-one';
+import { loadBench } from './load';
+
+type Mode = 'train' | 'inference';
 
 interface Row {
   engine: string;
   model: BenchModel;
+  mode: Mode;
   samples_per_s: number;
   ratio_to_pytorch: number | null;
   peak_rss_mb: number;
   threads?: number;
   tensors_grew?: boolean;
+  /** samples/s over the same engine's 1-thread figure (rows with more threads). */
+  speedup_vs_1_thread?: number;
   error?: string;
 }
+
+const referenceModels: BenchModel[] = ['cnn', 'mlp', 'resnet50'];
+const inferencePeer = path.join(__dirname, '..', '..', 'bench', 'peer_infer.py');
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -54,30 +67,38 @@ function hasTorch(): boolean {
 }
 
 /** The peer, run through runpy so its peak RSS can be read after it finishes. */
-function peer(model: BenchModel, seconds: number, threads: number): Row | undefined {
-  const peerScript = peerScriptFor(model);
+function peer(model: BenchModel, seconds: number, threads: number, mode: Mode = 'train'): Row | undefined {
+  const peerScript = mode === 'inference' ? inferencePeer : peerScriptFor(model);
   if (!existsSync(peerScript)) return undefined;
+  const extra = mode === 'inference' ? `, '--peer', ${JSON.stringify(sharedPeer)}` : '';
   const wrapper = [
     'import resource, runpy, sys',
-    `sys.argv = [${JSON.stringify(peerScript)}, '--model', '${model}', '--threads', '${threads}', '--seconds', '${seconds}']`,
+    `sys.argv = [${JSON.stringify(peerScript)}, '--model', '${model}', '--threads', '${threads}', '--seconds', '${seconds}'${extra}]`,
     `runpy.run_path(${JSON.stringify(peerScript)}, run_name='__main__')`,
     'print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)',
   ].join('\n');
-  const lines = execFileSync(python, ['-c', wrapper], { encoding: 'utf8', timeout: (seconds + 120) * 1000 }).trim().split('\n');
+  const lines = execFileSync(python, ['-c', wrapper], { encoding: 'utf8', timeout: (seconds + 180) * 1000 }).trim().split('\n');
   const result = JSON.parse(lines[lines.length - 2]) as { engine: string; samples_per_s: number };
-  return { engine: `${result.engine} (${threads} threads)`, model, samples_per_s: result.samples_per_s, ratio_to_pytorch: 1, peak_rss_mb: Number(lines[lines.length - 1]) / 1024, threads };
+  return { engine: `${result.engine} (${threads} threads)`, model, mode, samples_per_s: result.samples_per_s, ratio_to_pytorch: 1, peak_rss_mb: Number(lines[lines.length - 1]) / 1024, threads };
 }
 
-function mtl(backend: BackendName, model: BenchModel, seconds: number, threads: number): Row {
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'run-one.js'), '--backend', backend, '--model', model, '--seconds', String(seconds), '--threads', String(threads)], {
+function mtl(backend: BackendName, model: BenchModel, seconds: number, threads: number, mode: Mode = 'train'): Row {
+  // The plain-JS engine takes many seconds per ResNet-50 step: one warm-up step there.
+  const warmup = backend === 'cpu' && model === 'resnet50' ? ['--warmup', '1'] : [];
+  const args = [path.join(__dirname, 'run-one.js'), '--backend', backend, '--model', model, '--seconds', String(seconds), '--threads', String(threads), ...warmup];
+  const r = spawnSync(process.execPath, mode === 'inference' ? [...args, '--inference'] : args, {
     encoding: 'utf8',
-    timeout: (seconds * 4 + 300) * 1000,
+    timeout: (seconds * 4 + 600) * 1000,
   });
-  if (r.status !== 0) return { engine: `mtl-${backend}`, model, samples_per_s: NaN, ratio_to_pytorch: null, peak_rss_mb: NaN, threads, error: (r.stderr || 'failed').split('\n')[0] };
+  if (r.status !== 0) {
+    const error = (r.stderr || r.error?.message || 'failed').trim().split('\n').filter((l) => /error/i.test(l))[0] ?? (r.stderr || 'failed').split('\n')[0];
+    return { engine: `mtl-${backend}`, model, mode, samples_per_s: NaN, ratio_to_pytorch: null, peak_rss_mb: NaN, threads, error };
+  }
   const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
   return {
     engine: m.engine,
     model,
+    mode,
     samples_per_s: m.samples_per_s,
     ratio_to_pytorch: null,
     peak_rss_mb: m.peak_rss_mb,
@@ -87,11 +108,14 @@ function mtl(backend: BackendName, model: BenchModel, seconds: number, threads: 
 }
 
 function main(): void {
-  const models = option('models', ['cnn', 'mlp', ...textBenchModels].join(',')).split(',') as BenchModel[];
+  const models = option('models', [...referenceModels, ...textBenchModels].join(',')).split(',').filter((m) => m !== 'load') as BenchModel[];
   const textSeconds = Number(option('seconds-text', '10'));
+  const inferenceSeconds = Number(option('seconds-inference', '10'));
+  const inference = !process.argv.includes('--no-inference');
   const seconds: Record<BenchModel, number> = {
     cnn: Number(option('seconds-cnn', '20')),
     mlp: Number(option('seconds-mlp', '10')),
+    resnet50: Number(option('seconds-resnet50', '30')),
     ...(Object.fromEntries(textBenchModels.map((m) => [m, textSeconds])) as Record<TextBenchModel, number>),
   };
   const cores = availableParallelism();
@@ -103,41 +127,63 @@ function main(): void {
   const torch = hasTorch();
   if (!torch) say(`PyTorch peer: not available (${python} with torch is needed); ratios are left empty`);
   const rows: Row[] = [];
-  for (const model of models) {
-    const before = torch ? (say(`pytorch ${model} (${cores} threads, ${seconds[model]} s) ...`), peer(model, seconds[model], cores)) : undefined;
-    const measured: Row[] = [];
-    for (const backend of engines) {
-      // The plain-JS engine is two orders of magnitude slower on the CNN: a few steps suffice.
-      const time = backend === 'cpu' && model === 'cnn' ? Math.min(seconds[model], 5) : seconds[model];
-      const threadCounts = (backend === 'wasm' || backend === 'cpu') && cores > 1 && model === 'cnn' ? [1, cores] : [1];
-      for (const threads of threadCounts) {
-        say(`mtl ${backend} ${model} (${threads} thread${threads > 1 ? 's' : ''}, ${time} s) ...`);
-        measured.push(mtl(backend, model, time, threads));
-      }
-    }
-    const after = before && (say(`pytorch ${model} again ...`), peer(model, seconds[model], cores));
+  /** Runs the peer, then `measure`, then the peer again; ratios against the peers' mean. */
+  const paired = (model: BenchModel, mode: Mode, peerSeconds: number, measure: () => Row[]) => {
+    const label = mode === 'inference' ? `${model} inference` : model;
+    const before = torch ? (say(`pytorch ${label} (${cores} threads, ${peerSeconds} s) ...`), peer(model, peerSeconds, cores, mode)) : undefined;
+    const measured = measure();
+    const after = before && (say(`pytorch ${label} again ...`), peer(model, peerSeconds, cores, mode));
     if (before && after) {
-      const reference = { ...before, samples_per_s: (before.samples_per_s + after.samples_per_s) / 2 };
-      say(`pytorch ${model}: ${round(before.samples_per_s)} before, ${round(after.samples_per_s)} after mtl's runs`);
+      const reference = { ...before, samples_per_s: (before.samples_per_s + after.samples_per_s) / 2, peak_rss_mb: Math.max(before.peak_rss_mb, after.peak_rss_mb) };
+      say(`pytorch ${label}: ${round(before.samples_per_s)} before, ${round(after.samples_per_s)} after mtl's runs`);
       for (const row of measured) if (Number.isFinite(row.samples_per_s)) row.ratio_to_pytorch = row.samples_per_s / reference.samples_per_s;
       rows.push(reference);
     }
     rows.push(...measured);
+  };
+  for (const model of models) {
+    const isReference = referenceModels.includes(model);
+    paired(model, 'train', seconds[model], () => {
+      const measured: Row[] = [];
+      for (const backend of engines) {
+        // The plain-JS engine is two orders of magnitude slower on the ResNets: a few steps suffice.
+        const slow = backend === 'cpu' && (model === 'cnn' || model === 'resnet50');
+        const time = slow ? Math.min(seconds[model], model === 'resnet50' ? 10 : 5) : seconds[model];
+        const threadCounts = (backend === 'wasm' || backend === 'cpu') && cores > 1 && isReference ? [1, cores] : [1];
+        for (const threads of threadCounts) {
+          say(`mtl ${backend} ${model} (${threads} thread${threads > 1 ? 's' : ''}, ${time} s) ...`);
+          const row = mtl(backend, model, time, threads);
+          const single = measured.find((r) => r.engine.startsWith(`mtl-${backend}`) && r.threads === 1);
+          if (threads > 1 && single && Number.isFinite(row.samples_per_s)) row.speedup_vs_1_thread = row.samples_per_s / single.samples_per_s;
+          measured.push(row);
+        }
+      }
+      return measured;
+    });
+    if (inference && isReference) {
+      paired(model, 'inference', inferenceSeconds, () =>
+        engines.map((backend) => {
+          const time = backend === 'cpu' && model !== 'mlp' ? Math.min(inferenceSeconds, 5) : inferenceSeconds;
+          say(`mtl ${backend} ${model} inference (batch 256, ${time} s) ...`);
+          return mtl(backend, model, time, 1, 'inference');
+        }),
+      );
+    }
   }
   if (json) {
     for (const r of rows) {
-      process.stdout.write(`${JSON.stringify({ engine: r.engine, model: r.model, samples_per_s: round(r.samples_per_s), ratio_to_pytorch: r.ratio_to_pytorch === null ? null : round(r.ratio_to_pytorch, 3), peak_rss_mb: Number.isFinite(r.peak_rss_mb) ? round(r.peak_rss_mb) : null, ...(r.error ? { error: r.error } : {}) })}\n`);
+      process.stdout.write(`${JSON.stringify({ engine: r.engine, model: r.model, mode: r.mode, threads: r.threads, samples_per_s: round(r.samples_per_s), ratio_to_pytorch: r.ratio_to_pytorch === null ? null : round(r.ratio_to_pytorch, 3), peak_rss_mb: Number.isFinite(r.peak_rss_mb) ? round(r.peak_rss_mb) : null, ...(r.speedup_vs_1_thread ? { speedup_vs_1_thread: round(r.speedup_vs_1_thread, 2) } : {}), ...(r.error ? { error: r.error } : {}) })}\n`);
     }
   } else {
-    const table = new Table({ head: ['engine', 'model', 'samples/s', 'ratio to PyTorch', 'peak RSS MB'], style: { head: [], border: [], compact: true } });
+    const table = new Table({ head: ['engine', 'model', 'mode', 'samples/s', 'ratio to PyTorch', 'peak RSS MB', '1 -> N threads'], style: { head: [], border: [], compact: true } });
     for (const r of rows) {
-      table.push([r.engine, r.model, r.error ? `failed: ${r.error}` : round(r.samples_per_s).toLocaleString('en'), r.ratio_to_pytorch === null ? '' : r.ratio_to_pytorch.toFixed(2), Number.isFinite(r.peak_rss_mb) ? round(r.peak_rss_mb) : '']);
+      table.push([r.engine, r.model, r.mode, r.error ? `failed: ${r.error}` : round(r.samples_per_s).toLocaleString('en'), r.ratio_to_pytorch === null ? '' : r.ratio_to_pytorch.toFixed(2), Number.isFinite(r.peak_rss_mb) ? round(r.peak_rss_mb) : '', r.speedup_vs_1_thread ? `${r.speedup_vs_1_thread.toFixed(2)}x` : '']);
     }
     say(table.toString());
   }
   const grew = rows.filter((r) => r.tensors_grew);
   if (grew.length) {
-    process.stderr.write(`tensor count grew across steps: ${grew.map((r) => `${r.engine}/${r.model}`).join(', ')}\n`);
+    process.stderr.write(`tensor count grew across steps: ${grew.map((r) => `${r.engine}/${r.model}/${r.mode}`).join(', ')}\n`);
     process.exit(1);
   }
   if (rows.some((r) => r.error)) process.exit(1);
@@ -149,3 +195,8 @@ function round(v: number, digits = 1): number {
 }
 
 main();
+// The data-loading benchmark (bench/load.ts, issue 18): `--models load` (alone or in the list) or `--load`.
+if (option('models', '').split(',').includes('load') || process.argv.includes('--load')) {
+  const figures = loadBench({ say });
+  if (json) process.stdout.write(`${JSON.stringify({ model: 'load', ...figures })}\n`);
+}

@@ -5,6 +5,11 @@
  *   stride-2 first blocks with 1x1 projections; global average pooling), input
  *   32x32x3, batch 64, heads dense 10 (softmax cross-entropy) + dense 1 (MSE), Adam 1e-3.
  * - mlp: 8 -> 64 ReLU -> 64 ReLU, heads 3 (cross-entropy) + 1 (MSE), batch 256, Adam 1e-3.
+ * - resnet50: mtl's `preset: resnet50` (keras.applications ResNet50 v1 without its top),
+ *   input 64x64x3 (MTL_BENCH_RESNET50_SIZE for another), batch 16, the same two heads, Adam 1e-3.
+ *
+ * Inference (`benchInference`) runs the eval path (src/training/evaluate.ts runSplit:
+ * model.apply in inference mode, batches of 256) over one batch of 256 rows.
  */
 import { configSchema, defaultImageEncoder, type Config } from '../src/config/schema';
 import type { InputSpec } from '../src/inputs';
@@ -16,8 +21,12 @@ import type { Split } from '../src/data/types';
 import { activeBackend } from '../src/backends';
 import { createReplica, replicaStep } from '../src/training/replica';
 import { ReplicaPool } from '../src/training/parallel/pool';
+import { runSplit } from '../src/training/evaluate';
 
-export type BenchModel = 'cnn' | 'mlp' | TextBenchModel;
+export type BenchModel = 'cnn' | 'mlp' | 'resnet50' | TextBenchModel;
+
+/** Rows per inference batch, as evaluate.ts scores a split. */
+export const INFERENCE_BATCH = 256;
 
 /** The text encoders against bench/peer_text.py: vocabulary 10,000, 128 tokens, embedding 64, batch 64, trunk 64. */
 export const textBenchModels = ['text-bag', 'text-cnn', 'text-transformer'] as const;
@@ -39,33 +48,37 @@ const tasks = { cls: { type: 'classification', target: 'c' }, reg: { type: 'regr
 
 export function reference(model: BenchModel): Reference {
   if (isText(model)) return textReference(model);
-  const cnn = model === 'cnn';
-  const classes = cnn ? 10 : 3;
+  const image = model === 'cnn' || model === 'resnet50';
+  const size = model === 'resnet50' ? Number(process.env.MTL_BENCH_RESNET50_SIZE ?? 64) : 32;
+  const batch = model === 'cnn' ? 64 : model === 'resnet50' ? 16 : 256;
+  const classes = image ? 10 : 3;
+  const backbone =
+    model === 'cnn'
+      ? { type: 'resnet', filters: [16, 32, 64], blocks: [2, 2, 2], stem: { filters: 16, kernel_size: 3, strides: 1 } }
+      : model === 'resnet50'
+        ? { type: 'resnet', preset: 'resnet50' }
+        : { type: 'mlp', units: [64, 64], activation: 'relu' };
   const config = configSchema.parse({
     name: `bench-${model}`,
-    data: cnn ? { format: 'idx', images: 'x', targets: { c: 'c', r: 'r' } } : { format: 'csv', path: 'x' },
-    model: {
-      backbone: cnn
-        ? { type: 'resnet', filters: [16, 32, 64], blocks: [2, 2, 2], stem: { filters: 16, kernel_size: 3, strides: 1 } }
-        : { type: 'mlp', units: [64, 64], activation: 'relu' },
-    },
+    data: image ? { format: 'idx', images: 'x', targets: { c: 'c', r: 'r' } } : { format: 'csv', path: 'x' },
+    model: { backbone },
     tasks,
-    training: { batch_size: cnn ? 64 : 256, optimizer: { type: 'adam', learning_rate: 0.001 }, diagnostics: { enabled: false } },
+    training: { batch_size: batch, optimizer: { type: 'adam', learning_rate: 0.001 }, diagnostics: { enabled: false } },
   });
-  const inputShape = cnn ? [32, 32, 3] : [8];
+  const inputShape = image ? [size, size, 3] : [8];
   // The MLP reads eight numeric columns, each an input of its own as in a real table.
-  const inputs: InputSpec[] = cnn
-    ? [{ name: 'image', type: 'image', shape: inputShape, state: { height: 32, width: 32, channels: 3, resize: false, encoder: defaultImageEncoder() } }]
+  const inputs: InputSpec[] = image
+    ? [{ name: 'image', type: 'image', shape: inputShape, state: { height: size, width: size, channels: 3, resize: false, encoder: defaultImageEncoder() } }]
     : Array.from({ length: 8 }, (_, i) => ({ name: `x${i}`, type: 'numeric', shape: [1], state: { mean: 0, std: 1 } }));
   const preprocessing: Preprocessing = {
-    kind: cnn ? 'image' : 'table',
+    kind: image ? 'image' : 'table',
     inputs,
     targets: {
       cls: { kind: 'classification', column: 'c', classes: Array.from({ length: classes }, (_, i) => String(i)) },
       reg: { kind: 'regression', columns: ['r'], mean: [0], std: [1] },
     },
   };
-  return { batch: cnn ? 64 : 256, inputShape, config, preprocessing };
+  return { batch, inputShape, config, preprocessing };
 }
 
 function textReference(model: TextBenchModel): Reference {
@@ -127,7 +140,7 @@ export async function benchStep(model: BenchModel, threads = 1): Promise<{ step:
   const net = buildModel(ref.config, ref.preprocessing);
   const backend = activeBackend()!;
   const replica = createReplica(ref.config, net, !backend.gpu);
-  const split = randomSplit(ref, model === 'mlp' ? 200 : 20);
+  const split = randomSplit(ref, model === 'mlp' ? 200 : model === 'resnet50' ? 4 : 20);
   const pool = threads > 1 ? await ReplicaPool.start({ threads, backend: backend.name, config: ref.config, model: net, replica, train: split }) : undefined;
   const steps = split.size / ref.batch;
   let epoch = 0;
@@ -152,6 +165,24 @@ export async function benchStep(model: BenchModel, threads = 1): Promise<{ step:
       net.dispose();
     },
     batch: ref.batch,
+    parameters: net.countParams(),
+  };
+}
+
+/**
+ * A ready-to-run inference pass of the eval path (runSplit: model.apply with
+ * training false, losses of both tasks) over one batch of INFERENCE_BATCH rows.
+ */
+export function benchInference(model: BenchModel): { step: () => void; close: () => void; batch: number; parameters: number } {
+  const ref = reference(model);
+  const net = buildModel(ref.config, ref.preprocessing);
+  const split = randomSplit({ ...ref, batch: INFERENCE_BATCH }, 1);
+  return {
+    step: () => {
+      runSplit(net, split, ref.config.tasks);
+    },
+    close: () => net.dispose(),
+    batch: INFERENCE_BATCH,
     parameters: net.countParams(),
   };
 }

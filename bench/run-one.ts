@@ -3,15 +3,20 @@
  * backend): trains a reference network for a fixed time and prints one JSON line.
  *
  *   node dist/bench/run-one.js --backend wasm --model cnn --seconds 20 --threads 2
+ *   node dist/bench/run-one.js --backend wasm --model resnet50 --seconds 20 --inference
+ *
+ * --inference times the eval path (batches of 256, one thread) instead of training;
+ * --warmup N untimed steps first (default 3 for training, 2 for inference).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../src/backends';
-import { benchStep, type BenchModel } from './networks';
+import { benchInference, benchStep, type BenchModel } from './networks';
 
 export interface Measurement {
   engine: string;
   backend: BackendName;
   model: BenchModel;
+  mode: 'train' | 'inference';
   threads: number;
   samples_per_s: number;
   steps: number;
@@ -32,8 +37,10 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '10'));
   const threads = Number(arg('threads', '1'));
   const info = await initBackend({ device: backend === 'tensorflow-gpu' ? 'gpu' : 'cpu', backend });
-  const bench = await benchStep(model, threads);
-  for (let i = 0; i < 3; i++) bench.step();
+  const inference = process.argv.includes('--inference');
+  const bench = inference ? benchInference(model) : await benchStep(model, threads);
+  const warmup = Number(arg('warmup', inference ? '2' : '3'));
+  for (let i = 0; i < warmup; i++) bench.step();
   const tensorsAfterWarmup = tf.memory().numTensors;
   let steps = 0;
   const start = performance.now();
@@ -44,10 +51,11 @@ async function main(): Promise<void> {
   }
   const elapsed = (performance.now() - start) / 1000;
   const measurement: Measurement = {
-    engine: `mtl-${backend}${threads > 1 ? `-${threads}threads` : ''}`,
+    engine: `mtl-${backend}${!inference && threads > 1 ? `-${threads}threads` : ''}`,
     backend,
     model,
-    threads,
+    mode: inference ? 'inference' : 'train',
+    threads: inference ? 1 : threads,
     samples_per_s: (steps * bench.batch) / elapsed,
     steps,
     seconds: elapsed,

@@ -20,6 +20,7 @@ import { meanConfig, sumConfig } from './cpu/reduce';
 import { repeatConfig } from './cpu/repeat';
 import { unsortedSegmentSumConfig } from './cpu/unsorted-segment-sum';
 import { registerReduceGradients } from './reduce-gradients';
+import { registerReluGradient } from './relu-grad';
 import { replaceKernel } from './register';
 
 /** Registers the mtl training kernels on backend 'cpu'. Safe to call more than once. */
@@ -36,5 +37,6 @@ export function registerCpuTrainingKernels(): void {
   // mtl's own batch-norm layer trains through these (one kernel forward, one backward).
   registerBatchNormKernels('cpu');
   registerAdamKernel('cpu');
+  registerReluGradient('cpu');
   registerMaskedPoolKernels('cpu');
 }

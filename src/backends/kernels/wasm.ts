@@ -13,6 +13,7 @@ import { registerAdamKernel } from './adam';
 import { registerBatchNormKernels } from './batch-norm';
 import { registerMaskedPoolKernels } from './masked-pool';
 import { registerReduceGradients } from './reduce-gradients';
+import { registerReluGradient } from './relu-grad';
 import { replaceKernel } from './register';
 import { repeatConfig } from './wasm/repeat';
 import { fusedBatchNormConfig } from './wasm/batch-norm';
@@ -45,5 +46,6 @@ export function registerWasmTrainingKernels(): void {
   // mtl's own batch-norm layer trains through these (one kernel forward, one backward).
   registerBatchNormKernels('wasm');
   registerAdamKernel('wasm');
+  registerReluGradient('wasm');
   registerMaskedPoolKernels('wasm');
 }

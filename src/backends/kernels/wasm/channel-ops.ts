@@ -5,7 +5,7 @@ import { kernelModule } from './simd/cache';
 import { blockRows, channelOpsModule } from './simd/channel-ops';
 
 export type ChannelOps = Record<
-  'mulVec' | 'addVec' | 'subVec' | 'divVec' | 'vecSub' | 'vecDiv' | 'affine' | 'blockSums' | 'bnBlockSums',
+  'mulVec' | 'addVec' | 'subVec' | 'divVec' | 'vecSub' | 'vecDiv' | 'affine' | 'affine2' | 'blockSums' | 'bnBlockSums',
   (...args: number[]) => void
 >;
 

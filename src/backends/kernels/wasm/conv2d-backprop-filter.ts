@@ -1,5 +1,6 @@
 /**
- * Conv2DBackpropFilter for the wasm backend: Winograd F(3x3,2x2) for stride-1
+ * Conv2DBackpropFilter for the wasm backend: per-tap products over the batch for
+ * small images and 1x1 filters (./gather-conv), Winograd F(3x3,2x2) for stride-1
  * 3x3 layers (simd/winograd-filter-grad), otherwise a SIMD kernel generated for
  * the layer's geometry (simd/conv-filter-grad) reading x and dy in place, with
  * no transposes or packing.
@@ -8,11 +9,12 @@ import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { ConvGeometry, ConvGradAttrs, convGeometry } from '../conv-geometry';
 import { Pads } from '../conv-plans';
 import { allocF32, asWasm, BackendWasm, heapF32, heapPtr, heapSlack, release, wasmMemory } from './backend';
+import { gatherApplies, gatherFilterGrad } from './gather-conv';
 import { padImage } from './pad';
 import { kernelModule } from './simd/cache';
 import { convFilterGradModule } from './simd/conv-filter-grad';
 import {
-  winogradFilterGradApplies, winogradFilterGradModule, winogradFilterGradOutput, winogradFilterGradScratch,
+  winogradFilterGradApplies, winogradFilterGradModule, winogradFilterGradOutputModule, winogradFilterGradScratch,
 } from './simd/winograd-filter-grad';
 
 interface Attrs extends ConvGradAttrs {
@@ -34,7 +36,8 @@ function winogradFilterGrad(wasm: BackendWasm, g: ConvGeometry, x: TensorInfo, d
   const kernel = kernelModule(wasmMemory(wasm), `winograd-dw:${ph}:${pw}:${JSON.stringify(g)}`,
     () => winogradFilterGradModule(g, ph, pw));
   kernel.acc(heapPtr(wasm, padded), heapPtr(wasm, dy), heapPtr(wasm, scratch));
-  winogradFilterGradOutput(heapF32(wasm, scratch), layout.macc, g.inChannels, g.outChannels, heapF32(wasm, out));
+  kernelModule(wasmMemory(wasm), `winograd-dw-out:${g.inChannels}:${g.outChannels}`, () => winogradFilterGradOutputModule(g.inChannels, g.outChannels))
+    .out(heapPtr(wasm, scratch) + 4 * layout.macc, heapPtr(wasm, out));
   release(wasm, scratch);
   if (padded !== x) release(wasm, padded);
 }
@@ -44,6 +47,7 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as unknown as Attrs;
   const g = convGeometry(x.shape, a.filterShape, a);
+  if (gatherApplies(g, 'filter')) return gatherFilterGrad(wasm, g, x, dy);
   const out = allocF32(wasm, [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels]);
   if (winogradFilterGradApplies(g)) {
     winogradFilterGrad(wasm, g, x, dy, out);

@@ -1,11 +1,13 @@
 /**
- * Conv2DBackpropInput for the wasm backend: generated SIMD convolutions
- * (./run-conv), one per stride phase (see inputGradPlan in ../conv-plans).
+ * Conv2DBackpropInput for the wasm backend: per-tap products over the batch for
+ * small images and 1x1 filters (./gather-conv), otherwise generated SIMD
+ * convolutions (./run-conv), one per stride phase (see inputGradPlan in ../conv-plans).
  */
 import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { ConvGradAttrs, convGeometry } from '../conv-geometry';
 import { arrangeInputGradWeights, inputGradPlan } from '../conv-plans';
 import { allocF32, asWasm, heapF32, release } from './backend';
+import { gatherApplies, gatherInputGrad } from './gather-conv';
 import { padImage } from './pad';
 import { runConv } from './run-conv';
 
@@ -18,6 +20,7 @@ const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const a = attrs as unknown as Attrs;
   const g = convGeometry(a.inputShape, filter.shape, a);
+  if (gatherApplies(g, 'input')) return gatherInputGrad(wasm, g, dy, filter);
   const plan = inputGradPlan(g);
   const padded = padImage(wasm, dy, plan.pads);
   const wt = allocF32(wasm, [Math.max(1, plan.tapOrder.length), g.outChannels, g.inChannels]);

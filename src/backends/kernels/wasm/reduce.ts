@@ -1,7 +1,8 @@
 /**
  * Mean and Sum over every axis but the last (per-channel reductions, as in
  * tf.moments for batch norm and in its gradient) for the wasm backend, without
- * the stock kernels' transpose. Other reductions go to the stock kernels.
+ * the stock kernels' transpose, and over all axes (the squared gradient norm of
+ * every weight, each step) as SIMD block sums. Other reductions go to the stock kernels.
  */
 import { backend_util, KernelConfig, KernelFunc, TensorInfo, util } from '@tensorflow/tfjs-core';
 import { leadingAxes } from '../patterns';
@@ -13,7 +14,17 @@ function reduceLeading(name: 'Mean' | 'Sum'): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-    if (x.dtype !== 'float32' || !leadingAxes(x, axis) || util.sizeFromShape(x.shape) === 0) {
+    const size = util.sizeFromShape(x.shape);
+    if (x.dtype === 'float32' && size >= 1024 && size % 4 === 0 && util.parseAxisParam(axis, x.shape).length === x.shape.length) {
+      // every axis: the four lanes' sums of x viewed as [size / 4, 4], added up in double precision
+      const wasm = asWasm(args.backend);
+      const lanes = channelSums(wasm, { dataId: x.dataId, shape: [size / 4, 4], dtype: 'float32' });
+      const total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+      const out = heapVector(wasm, [name === 'Mean' ? total / size : total]);
+      out.shape = keepDims ? x.shape.map(() => 1) : [];
+      return out;
+    }
+    if (x.dtype !== 'float32' || !leadingAxes(x, axis) || size === 0) {
       return stockKernel(name, 'wasm')(args);
     }
     const wasm = asWasm(args.backend);

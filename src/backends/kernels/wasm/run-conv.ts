@@ -5,10 +5,10 @@
  */
 import { TensorInfo } from '@tensorflow/tfjs-core';
 import { DirectConvSpec } from '../conv-plans';
-import { allocF32, BackendWasm, heapF32, heapPtr, heapSlack, release, wasmMemory } from './backend';
+import { allocF32, BackendWasm, heapPtr, heapSlack, release, wasmMemory } from './backend';
 import { kernelModule } from './simd/cache';
 import { directConvModule } from './simd/direct-conv';
-import { winogradModule, winogradScratch, winogradTaps, winogradWeights } from './simd/winograd';
+import { winogradModule, winogradScratch, winogradTaps, winogradWeightsModule } from './simd/winograd';
 
 export interface ConvOperands {
   /** Zero-padded input as the spec describes it. */
@@ -29,7 +29,10 @@ export function runConv(wasm: BackendWasm, spec: DirectConvSpec, o: ConvOperands
   if (grid !== null) {
     const u = allocF32(wasm, [16, spec.inChannels, spec.outChannels]);
     const scratch = allocF32(wasm, [winogradScratch(spec)]);
-    winogradWeights(heapF32(wasm, o.weights), o.weightOffset, spec.inChannels, spec.outChannels, grid, heapF32(wasm, u));
+    const K = spec.inChannels;
+    const M = spec.outChannels;
+    kernelModule(memory, `winograd-wt:${K}:${M}:${grid.join(',')}`, () => winogradWeightsModule(K, M, grid))
+      .wt(heapPtr(wasm, o.weights) + 4 * o.weightOffset, heapPtr(wasm, u));
     const kernel = kernelModule(memory, `winograd:${JSON.stringify(spec)}`, () => winogradModule(spec));
     kernel.wino(heapPtr(wasm, o.input), heapPtr(wasm, u), biasPtr, heapPtr(wasm, o.out) + 4 * o.outOffset, heapPtr(wasm, scratch));
     release(wasm, u, scratch);

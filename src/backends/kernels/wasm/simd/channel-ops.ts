@@ -4,6 +4,8 @@
  * scalar). Exports, with byte addresses and a row count:
  *
  *   affine(x, k, b, rows, out)    out[r,c] = x[r,c] * k[c] + b[c]
+ *   affine2(x, k, z, m, h, b, rows, out)
+ *                                 out[r,c] = x[r,c] * k[c] + (z[r,c] - m[c]) * h[c] + b[c]
  *   mulVec / addVec / subVec / divVec (x, v, rows, out)   out[r,c] = x[r,c] op v[c]
  *   vecSub / vecDiv (x, v, rows, out)                     out[r,c] = v[c] op x[r,c]
  *   blockSums(x, rows, out)       out[blk,c] = sum of x over the block's rows
@@ -15,9 +17,13 @@
  */
 import { assemble, Func, Local } from './emit';
 
-/** Rows per partial sum. */
+/**
+ * Rows per partial sum: about 1,024 values, and at least 8 rows (with 512-2,048
+ * channels one or two rows a block made the partials as large as the input, and
+ * adding them up in JS took longer than the sums).
+ */
 export function blockRows(channels: number): number {
-  return Math.max(1, Math.floor(1024 / channels));
+  return Math.max(8, Math.floor(1024 / channels));
 }
 
 type Binary = 'add' | 'sub' | 'mul' | 'div';
@@ -90,6 +96,26 @@ export function channelOpsModule(C: number): Uint8Array {
         f.get(b).get(j).add().v128Load(offset).f32x4Add().v128Store(offset);
       } else {
         f.get(x).get(j).add().f32Load(offset).get(k).get(j).add().f32Load(offset).f32Mul();
+        f.get(b).get(j).add().f32Load(offset).f32Add().f32Store(offset);
+      }
+    });
+    funcs.push(f);
+  }
+
+  {
+    const f = new Func('affine2', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+    const [x, k, z, m, h, b, rows, out] = f.params;
+    rowLoop(f, rows, [x, z, out], (vector, offset, j) => {
+      f.get(out).get(j).add();
+      if (vector) {
+        f.get(x).get(j).add().v128Load(offset).get(k).get(j).add().v128Load(offset).f32x4Mul();
+        f.get(z).get(j).add().v128Load(offset).get(m).get(j).add().v128Load(offset).f32x4Sub();
+        f.get(h).get(j).add().v128Load(offset).f32x4Mul().f32x4Add();
+        f.get(b).get(j).add().v128Load(offset).f32x4Add().v128Store(offset);
+      } else {
+        f.get(x).get(j).add().f32Load(offset).get(k).get(j).add().f32Load(offset).f32Mul();
+        f.get(z).get(j).add().f32Load(offset).get(m).get(j).add().f32Load(offset).f32Sub();
+        f.get(h).get(j).add().f32Load(offset).f32Mul().f32Add();
         f.get(b).get(j).add().f32Load(offset).f32Add().f32Store(offset);
       }
     });

@@ -10,6 +10,7 @@
  * vector, one splat load of x per input channel, then mul + add.
  */
 import { ConvGeometry } from '../../conv-geometry';
+import { relaxedMaddAvailable } from './relaxed';
 import { assemble, Func, Local } from './emit';
 
 /** Input channels per register tile. */
@@ -38,6 +39,7 @@ function chunkRows(g: ConvGeometry): number {
  */
 export function convFilterGradModule(g: ConvGeometry, maskedTail: boolean): Uint8Array {
   const f = new Func('dw', ['i32', 'i32', 'i32']);
+  const fused = relaxedMaddAvailable();
   const [x, dy, out] = f.params;
   const { inChannels: ci, outChannels: co, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = g;
   const sh = g.strideHeight;
@@ -101,7 +103,7 @@ export function convFilterGradModule(g: ConvGeometry, maskedTail: boolean): Uint
         for (let a = 0; a < nci; a++) {
           if (nvec > 0) {
             f.get(qq).f32x4LoadSplat(4 * a).set(xs);
-            for (let j = 0; j < nvec; j++) f.get(acc(a, j)).get(xs).get(dyv[j]).f32x4Mul().f32x4Add().set(acc(a, j));
+            for (let j = 0; j < nvec; j++) f.madd(acc(a, j), xs, dyv[j], fused);
           }
           if (nsc > 0) {
             f.get(qq).f32Load(4 * a).set(xf);

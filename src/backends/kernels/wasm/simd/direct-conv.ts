@@ -5,12 +5,14 @@
  * taps and input channels.
  */
 import { DirectConvSpec } from '../../conv-plans';
+import { relaxedMaddAvailable } from './relaxed';
 import { assemble, Func, Local } from './emit';
 
 
 /** Module bytes exporting `conv(inPtr, wPtr, biasPtr, outPtr)` (byte addresses; biasPtr unused without bias). */
 export function directConvModule(s: DirectConvSpec): Uint8Array {
   const f = new Func('conv', ['i32', 'i32', 'i32', 'i32']);
+  const fused = relaxedMaddAvailable();
   const [input, weights, bias, out] = f.params;
   const K = s.inChannels;
   const M = s.outChannels;
@@ -67,7 +69,7 @@ export function directConvModule(s: DirectConvSpec): Uint8Array {
         const off = 4 * p * s.strideWidth * K;
         if (nv > 0) {
           f.get(ob).f32x4LoadSplat(off).set(xs);
-          for (let j = 0; j < nv; j++) f.get(acc(p, j)).get(xs).get(wv[j]).f32x4Mul().f32x4Add().set(acc(p, j));
+          for (let j = 0; j < nv; j++) f.madd(acc(p, j), xs, wv[j], fused);
         }
         if (ns > 0) {
           f.get(ob).f32Load(off).set(xf);

@@ -88,6 +88,7 @@ export class Func {
   add(): this { return this.op(0x6a); }
   sub(): this { return this.op(0x6b); }
   mul(): this { return this.op(0x6c); }
+  divU(): this { return this.op(0x6e); }
   eqz(): this { return this.op(0x45); }
   ltS(): this { return this.op(0x48); }
   ltU(): this { return this.op(0x49); }
@@ -126,6 +127,7 @@ export class Func {
   f32x4Max(): this { return this.simd(0xe9); }
   f32x4Sqrt(): this { return this.simd(0xe3); }
   f32x4Gt(): this { return this.simd(0x44); }
+  f32x4Ne(): this { return this.simd(0x42); }
   /** v128.bitselect(a, b, mask): bits of a where mask is 1, of b elsewhere. */
   v128Bitselect(): this { return this.simd(0x52); }
   v128And(): this { return this.simd(0x4e); }
@@ -139,10 +141,27 @@ export class Func {
   /** i8x16.shuffle that moves the high two f32 lanes to the low ones. */
   f32x4HighHalf(): this { return this.simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15); }
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** i8x16.shuffle of two f32x4 vectors by lane: lanes 0-3 pick from the first, 4-7 from the second. */
+  f32x4Shuffle(lanes: [number, number, number, number]): this {
+    return this.simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+  }
+  /** f32x4.relaxed_madd(a, b, c) = a * b + c, fused or not (relaxed SIMD; check support first). */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
+  /**
+   * acc = acc + a * b on three v128 locals: one relaxed_madd when `fused`, else mul and add.
+   */
+  madd(acc: Local, a: Local, b: Local, fused: boolean): this {
+    if (fused) return this.get(a).get(b).get(acc).f32x4RelaxedMadd().set(acc);
+    return this.get(acc).get(a).get(b).f32x4Mul().f32x4Add().set(acc);
+  }
   /** A v128 constant with all bits set in its first `lanes` 32-bit lanes. */
   v128LaneMask(lanes: number): this {
     return this.simd(0x0c, ...Array.from({ length: 16 }, (_, i) => (i < 4 * lanes ? 0xff : 0)));
   }
+
+  /** select(a, b, cond): a when cond != 0, else b. */
+  select(): this { return this.op(0x1b); }
+  drop(): this { return this.op(0x1a); }
 
   /** memory.copy(dest, src, bytes) with the three on the stack (bulk memory). */
   memoryCopy(): this { return this.op(0xfc, 0x0a, 0x00, 0x00); }

@@ -5,12 +5,13 @@
  *   Y = A^T [ sum_k (G g G^T)[k] * (B^T d B)[k] ] A
  *
  * which needs 16 multiplies per tile and channel pair instead of 36. For each
- * image and pair of output rows, the generated kernel transforms the input
- * tiles into 16 planes V[xi][tile][k] (scratch), runs 16 small GEMMs
- * M[xi] = V[xi] . U[xi] with U = G g G^T transformed in JS, then applies the
- * output transform (with bias and relu).
+ * chunk of tile rows (pairs of output rows, of all images in turn: rowsPerChunk),
+ * the generated kernel transforms the input tiles into 16 planes V[xi][tile][k]
+ * (scratch), runs 16 small GEMMs M[xi] = V[xi] . U[xi] with U = G g G^T
+ * (winogradWeightsModule), then applies the output transform (with bias and relu).
  */
 import { DirectConvSpec } from '../../conv-plans';
+import { relaxedMaddAvailable } from './relaxed';
 import { assemble, Func, Local } from './emit';
 
 /**
@@ -36,11 +37,27 @@ export function winogradTaps(s: DirectConvSpec): number[] | null {
 }
 
 /**
+ * Tile rows transformed and multiplied together: rows of all images in turn, about 64
+ * tiles (a divisor of batch x tile rows). One tile row at a time reloaded all of U
+ * (16 K M floats, 1 MB at 128 channels) for every 2 output rows of every image, for
+ * as few as 1-4 tiles on the small images of a ResNet-50's later stages.
+ */
+export function rowsPerChunk(s: DirectConvSpec): number {
+  const rows = s.batch * (s.outRows / 2);
+  const tw = s.outCols / 2;
+  const bytesPerRow = 64 * tw * (s.inChannels + s.outChannels);
+  const target = Math.max(1, Math.min(rows, Math.ceil(64 / tw), Math.floor((1536 * 1024) / bytesPerRow)));
+  let g = target;
+  while (rows % g !== 0) g--;
+  return g;
+}
+
+/**
  * Scratch planes, in floats: V [16][tiles][K] then M [16][tiles][M], each plane
  * padded by one cache line so that the 16 planes do not share L1 sets.
  */
 function planes(s: DirectConvSpec): { v: number; m: number } {
-  const tiles = s.outCols / 2;
+  const tiles = rowsPerChunk(s) * (s.outCols / 2);
   return { v: tiles * s.inChannels + 16, m: tiles * s.outChannels + 16 };
 }
 
@@ -72,6 +89,59 @@ export function winogradWeights(w: Float32Array, wOffset: number, K: number, M: 
   }
 }
 
+/**
+ * Module bytes exporting `wt(wPtr, uPtr)`: winogradWeights as SIMD over groups of
+ * four output channels (M % 4 == 0), w at wPtr laid out [taps][K][M], U at uPtr
+ * [16][K][M]. In JS the transform took 1-2 ms per call for 64-128 channels (twice a
+ * layer per step: forward and input gradient), more than the products at 8x8.
+ */
+export function winogradWeightsModule(K: number, M: number, grid: number[]): Uint8Array {
+  const f = new Func('wt', ['i32', 'i32']);
+  const [w, u] = f.params;
+  const k = f.local('i32');
+  const mv = f.local('i32');
+  const src = f.local('i32');
+  const dst = f.local('i32');
+  const g = Array.from({ length: 9 }, () => f.local('v128'));
+  const t = Array.from({ length: 3 }, () => f.local('v128'));
+  const half = f.local('v128');
+  f.f32(0.5).f32x4Splat().set(half);
+  const km = 4 * K * M;
+  f.forConst(k, K, () => {
+    f.forConst(mv, M / 4, () => {
+      f.get(w).get(k).i32(4 * M).mul().add().get(mv).i32(16).mul().add().set(src);
+      f.get(u).get(k).i32(4 * M).mul().add().get(mv).i32(16).mul().add().set(dst);
+      for (let i = 0; i < 9; i++) f.get(src).v128Load(grid[i] * km).set(g[i]);
+      // row i of G g: [g0j, (g0j+g1j+g2j)/2, (g0j-g1j+g2j)/2, g2j]
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 3; j++) {
+          const a = g[j], b = g[3 + j], c = g[6 + j];
+          if (i === 0) f.get(a);
+          else if (i === 3) f.get(c);
+          else {
+            f.get(a).get(c).f32x4Add().get(b);
+            if (i === 1) f.f32x4Add();
+            else f.f32x4Sub();
+            f.get(half).f32x4Mul();
+          }
+          f.set(t[j]);
+        }
+        // U[i][l] = (t G^T)[l]
+        const store = (l: number, value: () => void) => {
+          f.get(dst);
+          value();
+          f.v128Store((i * 4 + l) * km);
+        };
+        store(0, () => f.get(t[0]));
+        store(1, () => f.get(t[0]).get(t[2]).f32x4Add().get(t[1]).f32x4Add().get(half).f32x4Mul());
+        store(2, () => f.get(t[0]).get(t[2]).f32x4Add().get(t[1]).f32x4Sub().get(half).f32x4Mul());
+        store(3, () => f.get(t[2]));
+      }
+    });
+  });
+  return assemble([f]);
+}
+
 /** Register tile of the GEMMs: tiles x f32x4 vectors of output channels. */
 const P = 4;
 const V = 2;
@@ -79,6 +149,7 @@ const V = 2;
 /** Module bytes exporting `wino(inPtr, uPtr, biasPtr, outPtr, scratchPtr)`. */
 export function winogradModule(s: DirectConvSpec): Uint8Array {
   const f = new Func('wino', ['i32', 'i32', 'i32', 'i32', 'i32']);
+  const fused = relaxedMaddAvailable();
   const [input, u, bias, out, scratch] = f.params;
   const K = s.inChannels;
   const M = s.outChannels;
@@ -91,6 +162,10 @@ export function winogradModule(s: DirectConvSpec): Uint8Array {
   const vBase = 0;
   const mBase = 4 * 16 * plane.v;
 
+  const G = rowsPerChunk(s);
+  const chunk = f.local('i32');
+  const row = f.local('i32');
+  const q = f.local('i32');
   const n = f.local('i32');
   const tr = f.local('i32');
   const tw = f.local('i32');
@@ -146,7 +221,7 @@ export function winogradModule(s: DirectConvSpec): Uint8Array {
       for (let j = 0; j < nv; j++) f.get(up).v128Load(16 * j).set(wv[j]);
       for (let p = 0; p < np; p++) {
         f.get(vp).f32x4LoadSplat(4 * p * K).set(xs);
-        for (let j = 0; j < nv; j++) f.get(acc[p * V + j]).get(xs).get(wv[j]).f32x4Mul().f32x4Add().set(acc[p * V + j]);
+        for (let j = 0; j < nv; j++) f.madd(acc[p * V + j], xs, wv[j], fused);
       }
       f.inc(vp, 4).inc(up, 4 * M);
       f.get(up).get(uEnd).ltU().brIf(0);
@@ -178,53 +253,62 @@ export function winogradModule(s: DirectConvSpec): Uint8Array {
     }
   };
 
-  f.forConst(n, s.batch, () => {
-    f.forConst(tr, TH, () => {
-      // input transform of every tile of this tile row
+  /** n and tr of tile row `row` of the chunk. */
+  const rowOf = () => {
+    f.get(chunk).i32(G).mul().get(row).add().tee(q).i32(TH).divU().set(n);
+    f.get(q).get(n).i32(TH).mul().sub().set(tr);
+  };
+  f.forConst(chunk, (s.batch * TH) / G, () => {
+    // input transform of every tile of the chunk's tile rows
+    f.forConst(row, G, () => {
+      rowOf();
       f.forConst(tw, TW, () => {
         f.forConst(kv, K / 4, () => {
           // inTile = input + n*image + (2tr + dh)*row + (2tw + dw)*K*4 + kv*16
           f.get(input).get(n).i32(4 * s.inHeight * s.inWidth * K).mul().add();
           f.get(tr).i32(2 * inRowBytes).mul().add().i32(dh * inRowBytes + 4 * dw * K).add();
           f.get(tw).i32(8 * K).mul().add().get(kv).i32(16).mul().add().set(inTile);
-          f.get(scratch).i32(vBase).add().get(tw).i32(4 * K).mul().add().get(kv).i32(16).mul().add().set(vp);
+          f.get(scratch).i32(vBase).add().get(row).i32(4 * K * TW).mul().add().get(tw).i32(4 * K).mul().add().get(kv).i32(16).mul().add().set(vp);
           inputTransform();
         });
       });
-      // 16 GEMMs over the row's tiles
-      f.forConst(xi, 16, () => {
-        const mBlocks = Math.floor(M / (4 * V));
-        const rest = (M % (4 * V)) / 4;
-        const sweep = (m0: () => void, nv: number) => {
-          const fullTiles = Math.floor(TW / P);
-          const tiles = (first: () => void, np: number) => {
-            // vp = V[xi][first][0], mp = M[xi][first][m0], up = U[xi][0][m0]
-            f.get(scratch).i32(vBase).add().get(xi).i32(4 * plane.v).mul().add();
-            first();
-            f.i32(4 * K).mul().add().set(vp);
-            f.get(scratch).i32(mBase).add().get(xi).i32(4 * plane.m).mul().add();
-            first();
-            f.i32(4 * M).mul().add();
-            m0();
-            f.add().set(mp);
-            f.get(u).get(xi).i32(4 * K * M).mul().add();
-            m0();
-            f.add().set(up);
-            gemmTile(np, nv);
-          };
-          const g = f.local('i32');
-          f.forConst(g, fullTiles, () => tiles(() => f.get(g).i32(P).mul(), P));
-          if (TW % P > 0) tiles(() => f.i32(fullTiles * P), TW % P);
+    });
+    // 16 GEMMs over the chunk's tiles
+    f.forConst(xi, 16, () => {
+      const mBlocks = Math.floor(M / (4 * V));
+      const rest = (M % (4 * V)) / 4;
+      const sweep = (m0: () => void, nv: number) => {
+        const fullTiles = Math.floor((G * TW) / P);
+        const tiles = (first: () => void, np: number) => {
+          // vp = V[xi][first][0], mp = M[xi][first][m0], up = U[xi][0][m0]
+          f.get(scratch).i32(vBase).add().get(xi).i32(4 * plane.v).mul().add();
+          first();
+          f.i32(4 * K).mul().add().set(vp);
+          f.get(scratch).i32(mBase).add().get(xi).i32(4 * plane.m).mul().add();
+          first();
+          f.i32(4 * M).mul().add();
+          m0();
+          f.add().set(mp);
+          f.get(u).get(xi).i32(4 * K * M).mul().add();
+          m0();
+          f.add().set(up);
+          gemmTile(np, nv);
         };
-        const mb = f.local('i32');
-        f.forConst(mb, mBlocks, () => sweep(() => f.get(mb).i32(16 * V).mul(), V));
-        if (rest > 0) sweep(() => f.i32(16 * V * mBlocks), rest);
-      });
-      // output transform
+        const g = f.local('i32');
+        f.forConst(g, fullTiles, () => tiles(() => f.get(g).i32(P).mul(), P));
+        if ((G * TW) % P > 0) tiles(() => f.i32(fullTiles * P), (G * TW) % P);
+      };
+      const mb = f.local('i32');
+      f.forConst(mb, mBlocks, () => sweep(() => f.get(mb).i32(16 * V).mul(), V));
+      if (rest > 0) sweep(() => f.i32(16 * V * mBlocks), rest);
+    });
+    // output transform
+    f.forConst(row, G, () => {
+      rowOf();
       f.forConst(tw, TW, () => {
         f.forConst(kv, M / 4, () => {
           f.get(kv).i32(16).mul().set(a);
-          f.get(scratch).i32(mBase).add().get(tw).i32(4 * M).mul().add().get(a).add().set(mp);
+          f.get(scratch).i32(mBase).add().get(row).i32(4 * M * TW).mul().add().get(tw).i32(4 * M).mul().add().get(a).add().set(mp);
           f.get(out).get(n).i32(4 * s.outImageStride).mul().add();
           f.get(tr).i32(4 * 2 * s.outCols * M).mul().add().get(tw).i32(4 * 2 * M).mul().add().get(a).add().set(outRow);
           outputTransform();

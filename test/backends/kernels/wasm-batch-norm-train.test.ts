@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels } from '../../../src/backends/kernels/wasm';
+import { registerCpuTrainingKernels } from '../../../src/backends/kernels/cpu';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../../src/backends/kernels/batch-norm';
+import { assertClose, on, randomTensor } from './helpers';
+
+registerWasmTrainingKernels();
+registerCpuTrainingKernels();
+
+// Channel counts in fours and not, a few rows and many (several blocks of rows), activations off zero.
+const SHAPES = [[3, 4, 5, 6], [2, 3, 3, 8], [300, 12], [4, 16, 16, 64], [2, 8, 8, 256], [5, 7]];
+
+for (const [k, shape] of SHAPES.entries()) {
+  test(`MtlBatchNormTrain and its gradient on wasm match the cpu backend, x ${shape.join('x')}`, async () => {
+    const c = shape[shape.length - 1];
+    const run = (backend: string) => on(backend, () => {
+      const x = tf.add(tf.mul(randomTensor(shape, 1 + k), 3), 2);
+      const scale = tf.add(randomTensor([c], 2 + k), 1.5);
+      const offset = randomTensor([c], 3 + k);
+      const dy = randomTensor(shape, 4 + k);
+      const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale, offset }, { epsilon: 1.001e-5 }) as tf.Tensor[];
+      const grads = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, scale, mean, variance }, { epsilon: 1.001e-5 }) as tf.Tensor[];
+      return [y, mean, variance, ...grads];
+    });
+    const ref = await run('cpu');
+    const got = await run('wasm');
+    ['y', 'mean', 'variance', 'dx', 'dscale', 'doffset'].forEach((what, i) => assertClose(got[i], ref[i], what, 2e-4, 1e-5));
+  });
+}
