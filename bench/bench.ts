@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --json] [--seconds-cnn 20] [--seconds-mlp 10] [--seconds-resnet50 30] [--seconds-text 10]
+ * npm run bench [-- --json] [--serve] [--load] [--seconds-cnn 20] [--seconds-mlp 10] [--seconds-resnet50 30] [--seconds-text 10]
  *   [--seconds-inference 10] [--models cnn,mlp,resnet50,text-bag,text-cnn,text-transformer] [--no-inference]
  *
  * Trains the three reference networks of ../shared/bench/README.md, and the three text
@@ -108,7 +108,7 @@ function mtl(backend: BackendName, model: BenchModel, seconds: number, threads: 
 }
 
 function main(): void {
-  const models = option('models', [...referenceModels, ...textBenchModels].join(',')).split(',').filter((m) => m !== 'load') as BenchModel[];
+  const models = option('models', [...referenceModels, ...textBenchModels].join(',')).split(',').filter((m) => m !== 'load' && m !== 'serve') as BenchModel[];
   const textSeconds = Number(option('seconds-text', '10'));
   const inferenceSeconds = Number(option('seconds-inference', '10'));
   const inference = !process.argv.includes('--no-inference');
@@ -199,4 +199,9 @@ main();
 if (option('models', '').split(',').includes('load') || process.argv.includes('--load')) {
   const figures = loadBench({ say });
   if (json) process.stdout.write(`${JSON.stringify({ model: 'load', ...figures })}\n`);
+}
+// The serving load test (bench/serve-load.ts, issue 15), in a process of its own: `--models serve` or `--serve`.
+if (option('models', '').split(',').includes('serve') || process.argv.includes('--serve')) {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'serve-load.js'), ...(json ? ['--json'] : [])], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = r.status ?? 1;
 }
