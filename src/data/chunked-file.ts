@@ -5,8 +5,9 @@
  * exactly there.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../errors';
+import { statDataFile, unreadable } from './files';
 
 /** Where a reader stands: the byte offset of the next record and the lines before it. */
 export interface FilePosition {
@@ -18,17 +19,11 @@ export const CHUNK_BYTES = 1 << 22;
 
 /** Opens `file` with the errors readDataFile gives (no such file, a directory, empty); returns its size. */
 export function openDataFile(file: string, key: string): { fd: number; size: number } {
-  let stat;
+  const size = statDataFile(file, key);
   try {
-    stat = statSync(file);
-  } catch {
-    throw new DataError(`${file}: no such file (from ${key})`, `check ${key} in the config; relative paths are relative to the config file`);
-  }
-  if (stat.isDirectory()) throw new DataError(`${file}: is a directory, expected a file (from ${key})`, `point ${key} at a file inside it`);
-  try {
-    return { fd: openSync(file, 'r'), size: stat.size };
+    return { fd: openSync(file, 'r'), size };
   } catch (e) {
-    throw new DataError(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'check the file permissions');
+    throw unreadable(file, e);
   }
 }
 

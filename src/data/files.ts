@@ -4,8 +4,8 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from '../errors';
 
-/** The raw bytes of a data file; `key` names where it came from (e.g. `data.path`). */
-export function readDataFile(file: string, key: string): Buffer {
+/** The size of a data file, or the error naming it and `key` (no such file, a directory). */
+export function statDataFile(file: string, key: string): number {
   let stat;
   try {
     stat = statSync(file);
@@ -13,11 +13,22 @@ export function readDataFile(file: string, key: string): Buffer {
     throw new DataError(`${file}: no such file (from ${key})`, `check ${key} in the config; relative paths are relative to the config file`);
   }
   if (stat.isDirectory()) throw new DataError(`${file}: is a directory, expected a file (from ${key})`, `point ${key} at a file inside it`);
+  return stat.size;
+}
+
+/** The error for a file that exists but cannot be read. */
+export function unreadable(file: string, e: unknown): DataError {
+  return new DataError(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'check the file permissions');
+}
+
+/** The raw bytes of a data file; `key` names where it came from (e.g. `data.path`). */
+export function readDataFile(file: string, key: string): Buffer {
+  statDataFile(file, key);
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new DataError(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'check the file permissions');
+    throw unreadable(file, e);
   }
   if (bytes.length === 0) throw new DataError(`${file}: the file is empty (from ${key})`, 'point the config at a file with data');
   return bytes;
