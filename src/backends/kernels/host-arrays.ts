@@ -4,7 +4,7 @@
  * JS cpu backend (its values). Outputs are allocated before any view is taken,
  * because growing the wasm heap detaches views taken earlier.
  */
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { backend, getBackend, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
 
 export interface HostArrays {
   /** Allocates float32 outputs of the given shapes. */
@@ -36,4 +36,15 @@ export function hostArrays(backendName: 'wasm' | 'cpu', backend: object): HostAr
     allocate: (shapes) => shapes.map((s) => cpu.makeTensorInfo(s, 'float32', new Float32Array(s.reduce((a, b) => a * b, 1)))),
     view: (info) => cpu.data.get(info.dataId).values,
   };
+}
+
+/**
+ * A float32 tensor's values without a copy where the active backend keeps them in
+ * host memory (a live view on wasm: use it before anything allocates on the heap),
+ * else a copy (dataSync). Read only.
+ */
+export function hostValues(t: Tensor): Float32Array {
+  const name = getBackend();
+  if (t.dtype === 'float32' && (name === 'wasm' || name === 'cpu')) return hostArrays(name, backend()).view(t);
+  return t.dataSync() as Float32Array;
 }

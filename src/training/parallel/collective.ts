@@ -4,6 +4,10 @@
  * (rank 0, 1, ...) so results do not depend on timing, and a command channel from
  * rank 0 (the main thread) to the workers. Waits time out regularly to notice when
  * another thread has failed.
+ *
+ * The all-reduce is a reduce-scatter then an all-gather in shared memory: every rank
+ * writes its values into its own slot, sums one 1/size chunk of all slots into the
+ * shared result, and after a second barrier every rank reads the whole result.
  */
 
 const COUNT = 0;
@@ -24,12 +28,12 @@ export class CollectiveAborted extends Error {
 export class Collective {
   private readonly control: Int32Array;
   private readonly slots: Float32Array;
-  private parity = 0;
+  private readonly result: Float32Array;
   private seenCommands = 0;
 
   /** Shared memory for `size` ranks exchanging up to `length` floats. */
   static allocate(size: number, length: number): SharedArrayBuffer {
-    return new SharedArrayBuffer(CONTROL_INTS * 4 + 2 * size * length * 4);
+    return new SharedArrayBuffer(CONTROL_INTS * 4 + (size + 1) * length * 4);
   }
 
   constructor(
@@ -39,23 +43,34 @@ export class Collective {
     readonly length: number,
   ) {
     this.control = new Int32Array(buffer, 0, CONTROL_INTS);
-    this.slots = new Float32Array(buffer, CONTROL_INTS * 4, 2 * size * length);
+    this.slots = new Float32Array(buffer, CONTROL_INTS * 4, size * length);
+    this.result = new Float32Array(buffer, CONTROL_INTS * 4 + size * length * 4, length);
   }
 
-  /** Every rank gets Σ_r values_r, added in rank order. Double-buffered, so one barrier per call suffices. */
-  allReduceSum(values: Float32Array): Float32Array {
-    const base = this.parity * this.size * this.length;
-    this.parity ^= 1;
-    this.slots.set(values, base + this.rank * this.length);
+  /** This rank's slot: write the values to reduce here, then call `allReduceSum`. */
+  ownSlot(n = this.length): Float32Array {
+    return this.slots.subarray(this.rank * this.length, this.rank * this.length + n);
+  }
+
+  /**
+   * Every rank gets Σ_r slot_r over the first n floats, added in rank order. The
+   * returned view is valid until this rank's next call; no rank writes its slot for
+   * the next call before every rank has finished summing this one (second barrier),
+   * nor the result before every rank has read it (first barrier of the next call).
+   */
+  allReduceSum(n: number): Float32Array {
     this.barrier();
-    const n = values.length;
-    const slot = (r: number) => this.slots.subarray(base + r * this.length, base + r * this.length + n);
-    const sum = slot(0).slice();
+    const chunk = Math.ceil(n / this.size);
+    const from = Math.min(n, this.rank * chunk);
+    const to = Math.min(n, from + chunk);
+    const sum = this.result.subarray(from, to);
+    sum.set(this.slots.subarray(from, to));
     for (let r = 1; r < this.size; r++) {
-      const part = slot(r);
-      for (let i = 0; i < n; i++) sum[i] += part[i];
+      const part = this.slots.subarray(r * this.length + from, r * this.length + to);
+      for (let i = 0; i < part.length; i++) sum[i] += part[i];
     }
-    return sum;
+    this.barrier();
+    return this.result.subarray(0, n);
   }
 
   barrier(): void {

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { LocalStep, StepReducer } from '../step';
+import { hostValues } from '../../backends';
 import type { Collective } from './collective';
 
 /** Batch-norm moving mean and variance: the non-trainable weights replicas must agree on. */
@@ -37,7 +38,8 @@ export class DataParallelReducer implements StepReducer {
     const w = this.share;
     const terms = local.terms.length;
     const taskGradients = local.taskGrads ? tasks * local.taskGrads[0].length : 0;
-    const out = new Float32Array(reduceLength(tasks, terms, variables, this.statistics, taskGradients));
+    const length = reduceLength(tasks, terms, variables, this.statistics, taskGradients);
+    const out = this.collective.ownSlot(length);
     let o = 0;
     for (const l of local.taskLosses) out[o++] = w * l;
     out[o++] = w * local.total;
@@ -49,14 +51,14 @@ export class DataParallelReducer implements StepReducer {
     for (const v of variables) {
       const g = local.grads[v.name];
       if (g) {
-        const values = g.dataSync();
+        const values = hostValues(g);
         for (let i = 0; i < values.length; i++) out[o + i] = w * values[i];
-      }
+      } else out.fill(0, o, o + v.size);
       o += v.size;
     }
     const replicas = this.collective.size;
     for (const s of this.statistics) {
-      const values = s.dataSync();
+      const values = hostValues(s);
       for (let i = 0; i < values.length; i++) out[o + i] = values[i] / replicas;
       o += s.size;
     }
@@ -65,7 +67,7 @@ export class DataParallelReducer implements StepReducer {
       o += g.length;
     }
 
-    const sum = this.collective.allReduceSum(out);
+    const sum = this.collective.allReduceSum(length);
     o = 0;
     const taskLosses = Array.from(sum.subarray(o, (o += tasks)));
     const total = sum[o++];
