@@ -333,10 +333,28 @@ export const sharingSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/**
+ * A task head: hidden dense layers on the shared features (each -> activation -> dropout),
+ * then the output layer (logits, or linear for regression). The default is the output
+ * layer alone; `units: [50, 50]` is MultiLeNet's 50-50-10 head.
+ */
+const headSchema = z.strictObject({
+  /** Width of each hidden dense layer before the output layer; [] (default): none. */
+  units: z.array(positiveInt).default([]),
+  activation: z.enum(activationNames).default('relu'),
+  /** Dropout rate after each hidden layer (0 = none). */
+  dropout: z.number().min(0).lt(1).default(0),
+});
+
 const modelSchema = z.strictObject({
   backbone: backboneSchema,
   sharing: sharingSchema.prefault({ type: 'hard' }),
+  /** Every task's head, unless the task gives its own `head`. */
+  head: headSchema.prefault({}),
 });
+
+/** A task's own head: replaces model.head whole (keys left out take their defaults, not model.head's). */
+const taskHead = headSchema.optional();
 
 // ---------------------------------------------------------------- tasks
 
@@ -360,6 +378,7 @@ const classificationTask = z.strictObject({
   loss: z.enum(classificationLosses).default('sparse_categorical_crossentropy'),
   /** Fixed weight w_t in L = sum_t w_t L_t. */
   weight: z.number().min(0).default(1),
+  head: taskHead,
   metrics: z.array(z.enum(classificationMetrics)).min(1).default(['accuracy', 'macro_f1', 'cross_entropy']),
   /** Number of classes; default: the classes found in the training data. */
   num_classes: z.int().min(2).optional(),
@@ -387,6 +406,7 @@ const regressionTask = z.strictObject({
   /** Threshold of the huber loss, in standardized units. */
   huber_delta: z.number().gt(0).default(1),
   weight: z.number().min(0).default(1),
+  head: taskHead,
   metrics: z.array(z.enum(regressionMetrics)).min(1).default(['mae', 'rmse', 'r2']),
 });
 
@@ -415,6 +435,7 @@ const multilabelTask = z.strictObject({
    */
   pos_weight: z.union([z.literal('balanced'), z.number().gt(0), z.record(nonEmpty, z.number().gt(0))]).optional(),
   weight: z.number().min(0).default(1),
+  head: taskHead,
   metrics: z.array(z.enum(multilabelMetrics)).min(1).default(['micro_f1', 'macro_f1', 'micro_precision', 'micro_recall', 'subset_accuracy', 'roc_auc', 'per_label']),
 });
 
@@ -605,6 +626,7 @@ export type MlpBackboneConfig = Extract<BackboneConfig, { type: 'mlp' }>;
 export type ResnetBackboneConfig = Extract<BackboneConfig, { type: 'resnet' }>;
 export type CnnBackboneConfig = Extract<BackboneConfig, { type: 'cnn' }>;
 export type SharingConfig = Config['model']['sharing'];
+export type HeadConfig = Config['model']['head'];
 export type TaskConfig = Config['tasks'][string];
 export type ClassificationTaskConfig = Extract<TaskConfig, { type: 'classification' }>;
 export type RegressionTaskConfig = Extract<TaskConfig, { type: 'regression' }>;

@@ -4,7 +4,7 @@ import type { Preprocessing } from '../data/types';
 import { deriveSeed, Rng } from '../data/rng';
 import { modelInputGroups, sampleSize } from '../data/batches';
 import { inputType, isPacked } from '../inputs';
-import { headRegistry } from './heads';
+import { headRegistry, taskHeadConfig } from './heads';
 import { buildSharing } from './sharing';
 
 /** Output units per task: the number of classes, of labels (multilabel), or of regression target columns. */
@@ -22,9 +22,10 @@ export function inputLayerName(input: string): string {
 /**
  * The multi-task network: one model input per data input (in preprocessing order;
  * neighbouring numbers and one-hot categories packed into one), each through its
- * type's encoder, concatenated (the combiner), then the sharing
- * scheme's feature extractor(s) and one head per task. Outputs are in the order of
- * `Object.keys(config.tasks)`. Initial weights depend only on the config's seed.
+ * type's encoder, concatenated (the combiner), then the sharing scheme's feature
+ * extractor(s) and one head per task (heads.ts, the same for every scheme). Outputs are
+ * in the order of `Object.keys(config.tasks)`. Initial weights depend only on the
+ * config's seed.
  */
 export function buildModel(config: Config, preprocessing: Preprocessing): tfl.LayersModel {
   const rng = new Rng(deriveSeed(config.seed, 0x4d4f44));
@@ -42,6 +43,6 @@ export function buildModel(config: Config, preprocessing: Preprocessing): tfl.La
   const combined = encoded.length === 1 ? encoded[0] : (tfl.layers.concatenate({ name: 'combiner' }).apply(encoded) as tfl.SymbolicTensor);
   const inputShape = combined.shape.slice(1) as number[];
   const features = buildSharing(combined, config.model.sharing, { backbone: config.model.backbone, tasks, rng, inputShape });
-  const outputs = tasks.map((task) => headRegistry[config.tasks[task].type](features[task], task, units[task], rng));
+  const outputs = tasks.map((task) => headRegistry[config.tasks[task].type](features[task], task, units[task], taskHeadConfig(config, task), rng));
   return tfl.model({ inputs, outputs, name: config.name });
 }

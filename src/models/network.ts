@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { headName, hiddenHeadPrefix } from './heads';
 import { TASK_COPY_SEPARATOR } from './pretrained';
 
 export interface MultiTaskNetwork {
@@ -15,29 +16,55 @@ export interface MultiTaskNetwork {
   features: tfl.LayersModel;
   /** For each task, the index of its features among `features`' outputs. */
   featureIndex: number[];
-  heads: tfl.layers.Layer[];
+  heads: TaskHead[];
   /** Trainable variables that more than one task's loss depends on. */
   shared: tf.Variable[];
   /** Soft sharing: corresponding variables of the task copies, one group per weight (each in task order). */
   copies: { name: string; variables: tf.Variable[] }[];
 }
 
-export function headName(task: string): string {
-  return `head_${task}`;
+/** A task's head: its layers from the features it sees to its output, applied in order. */
+export class TaskHead {
+  constructor(readonly layers: tfl.layers.Layer[]) {}
+
+  /** The features the head sees (the input of its first layer). */
+  get input(): tfl.SymbolicTensor {
+    return this.layers[0].input as tfl.SymbolicTensor;
+  }
+
+  get trainableWeights(): tfl.LayerVariable[] {
+    return this.layers.flatMap((l) => l.trainableWeights);
+  }
+
+  /** The head's output on concrete features; `training` turns its dropout on. */
+  apply(features: tf.Tensor, kwargs: { training?: boolean } = {}): tf.Tensor {
+    return this.layers.reduce((h, layer) => layer.apply(h, kwargs) as tf.Tensor, features);
+  }
+}
+
+/** A task's head layers: back from its output layer through the layers named as its hidden ones. */
+function headOf(model: tfl.LayersModel, task: string): TaskHead {
+  const layers = [model.getLayer(headName(task))];
+  for (;;) {
+    const inbound = layers[0].inboundNodes[0]?.inboundLayers ?? [];
+    if (inbound.length !== 1 || !inbound[0].name.startsWith(hiddenHeadPrefix(task))) break;
+    layers.unshift(inbound[0]);
+  }
+  return new TaskHead(layers);
 }
 
 export function asNetwork(model: tfl.LayersModel, tasks: string[]): MultiTaskNetwork {
-  const heads = tasks.map((t) => model.getLayer(headName(t)));
+  const heads = tasks.map((t) => headOf(model, t));
   const featureTensors: tfl.SymbolicTensor[] = [];
   const featureIndex = heads.map((head) => {
-    const input = head.input as tfl.SymbolicTensor;
+    const input = head.input;
     let i = featureTensors.indexOf(input);
     if (i < 0) i = featureTensors.push(input) - 1;
     return i;
   });
   const features = tfl.model({ inputs: model.inputs, outputs: featureTensors });
 
-  const upstream = heads.map((head) => upstreamLayers(head));
+  const upstream = heads.map((head) => upstreamLayers(head.layers[head.layers.length - 1]));
   const sharedLayers = model.layers.filter((l) => upstream.filter((set) => set.has(l)).length > 1);
   const shared = sharedLayers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
 

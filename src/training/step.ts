@@ -120,7 +120,7 @@ export class TrainStep {
       if (gradient) features = fanOut(features[0], tasks.length, (dH) => this.combineRepresentation(dH, kept, gradient, position));
       const outputs = network.heads.map((head, i) => {
         const h = gradient ? features[i] : features[network.featureIndex[i]];
-        return asArray(head.apply(capture ? captureGradNormSq(h, (normSq) => (repNormsSq[i] = normSq)) : h))[0];
+        return head.apply(capture ? captureGradNormSq(h, (normSq) => (repNormsSq[i] = normSq)) : h, { training: true });
       });
       kept = outputs.map((y, i) => tf.keep(taskLoss(tasks[i], y, targets[i])));
       termValues = lossTerms.map((term) => tf.keep(term.value()));
@@ -155,7 +155,7 @@ export class TrainStep {
     const taskGrads = tasks.map((task, t) => {
       const { value, grads: g } = tf.variableGrads(() => {
         const features = asArray(network.features.apply(modelInput(x), { training: true }));
-        const y = asArray(network.heads[t].apply(features[network.featureIndex[t]]))[0];
+        const y = network.heads[t].apply(features[network.featureIndex[t]], { training: true });
         return taskLoss(task, y, targets[t]);
       }, this.variables);
       if (t === 0) afterFirst = statistics.map((s) => s.clone());

@@ -37,9 +37,9 @@ const pre: Preprocessing = {
   },
 };
 
-function config(sharing: string) {
+function config(sharing: string, head = '{}') {
   return configFrom(`data: {format: csv, path: x.csv}
-model: {backbone: {type: mlp, units: [8, 6]}, sharing: ${sharing}}
+model: {backbone: {type: mlp, units: [8, 6]}, sharing: ${sharing}, head: ${head}}
 tasks:
   a: {type: classification, target: a}
   b: {type: regression, target: b}
@@ -56,7 +56,19 @@ test('every sharing scheme builds a model with one output per task and the expec
     assert.deepEqual(out.map((o) => o.shape), [[2, 3], [2, 1], [2, 1]], type);
     assert.equal(net.shared.length > 0, expectShared[type], `${type} shared weights`);
     if (type === 'soft') assert.equal(net.copies.length, 4, 'two dense layers x kernel and bias, each with three copies');
+
+    // The same scheme with a hidden head layer of 5 units: the heads grow, the rest does not.
+    const headed = buildModel(config(`{type: ${type}}`, '{units: [5]}'), pre);
+    const headedNet = asNetwork(headed, ['a', 'b', 'c']);
+    // Per task: 6x5 + 5 hidden, then 5 -> outputs instead of 6 -> outputs (outputs 3, 1, 1).
+    const extra = [3, 1, 1].reduce((n, o) => n + 6 * 5 + 5 + (5 * o + o) - (6 * o + o), 0);
+    assert.equal(headed.countParams(), model.countParams() + extra, `${type} parameters`);
+    assert.deepEqual(headedNet.heads.map((h) => h.layers.map((l) => l.name)), ['a', 'b', 'c'].map((t) => [`head_${t}.dense_1`, `head_${t}`]), type);
+    assert.deepEqual(headedNet.featureIndex, net.featureIndex, `${type}: the heads see the same features`);
+    assert.deepEqual(headedNet.features.outputs.map((o) => o.sourceLayer.name), net.features.outputs.map((o) => o.sourceLayer.name), type);
+    assert.equal(headedNet.shared.length, net.shared.length, `${type}: no head weight is shared`);
     model.dispose();
+    headed.dispose();
   }
 });
 

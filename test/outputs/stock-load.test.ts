@@ -59,8 +59,9 @@ function sampleInputs(model: tfl.LayersModel, rng: Rng): { shape: number[]; valu
 const dir = tempDir();
 
 // Image, numeric and category (embedding) inputs through an mlp with batch norm and dropout;
-// an image alone through a ResNet, where cross-stitch units and PLE's inner gates mix feature maps.
-const cases: { name: string; inputs: string; backbone: string; sharing: string }[] = [
+// an image alone through a ResNet, where cross-stitch units and PLE's inner gates mix feature maps,
+// with heads of hidden layers (and dropout) on top.
+const cases: { name: string; inputs: string; backbone: string; sharing: string; head?: string }[] = [
   ...['{type: hard}', '{type: soft}', '{type: cross_stitch}', '{type: mmoe}', '{type: ple}'].map((sharing) => ({
     name: `mixed ${sharing}`,
     inputs: '[{name: image, type: image, encoder: {filters: [4], blocks: [1]}}, {name: x, type: numeric}, {name: color, type: category, encoder: embedding, dim: 2}]',
@@ -72,6 +73,7 @@ const cases: { name: string; inputs: string; backbone: string; sharing: string }
     inputs: '[{name: image, type: image}]',
     backbone: '{type: resnet, filters: [4, 8], blocks: [1, 1]}',
     sharing,
+    head: '{units: [5, 3], dropout: 0.1}',
   })),
 ];
 
@@ -84,7 +86,7 @@ test('every sharing scheme writes checkpoints that stock tfjs-layers loads, with
       dir,
       `case-${i}.yaml`,
       `data: {format: csv, path: ${csv}, inputs: ${c.inputs}}
-model: {backbone: ${c.backbone}, sharing: ${c.sharing}}
+model: {backbone: ${c.backbone}, sharing: ${c.sharing}, head: ${c.head ?? '{}'}}
 tasks:
   total: {type: classification, target: label}
   score: {type: regression, target: score}

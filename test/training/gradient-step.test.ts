@@ -28,10 +28,10 @@ const preprocessing: Preprocessing = {
   },
 };
 
-function setup(on: 'parameters' | 'representation'): Config {
+function setup(on: 'parameters' | 'representation', headUnits: number[]): Config {
   return configSchema.parse({
     data: { format: 'csv', path: 'x' },
-    model: { backbone: { type: 'mlp', units: [6] } },
+    model: { backbone: { type: 'mlp', units: [6] }, head: { units: headUnits } },
     tasks: { cls: { type: 'classification', target: 'c' }, reg: { type: 'regression', target: 'r' } },
     training: { optimizer: { type: 'sgd', learning_rate: 1 }, weighting: { type: 'mgda', on } },
   });
@@ -39,9 +39,10 @@ function setup(on: 'parameters' | 'representation'): Config {
 
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.9);
 
-for (const on of ['parameters', 'representation'] as const) {
-  test(`mgda on ${on}: the shared weights move by the min-norm combination, each head by its own task's gradient`, () => {
-    const config = setup(on);
+// Heads of one output layer, and heads with hidden layers (the shared features are still what the first head layer sees).
+for (const [on, headUnits] of [['parameters', []], ['representation', []], ['parameters', [4]], ['representation', [4, 3]]] as const) {
+  test(`mgda on ${on}, heads with hidden layers [${headUnits.join(', ')}]: the shared weights move by the min-norm combination, each head by its own task's gradient`, () => {
+    const config = setup(on, [...headUnits]);
     const model = buildModel(config, preprocessing);
     const replica = createReplica(config, model, false);
     const { network, tasks } = replica;
@@ -86,6 +87,7 @@ for (const on of ['parameters', 'representation'] as const) {
         assert.ok(Math.abs(step - want[i]) < 1e-5, `${v.name}[${i}]: moved ${step}, expected ${want[i]}`);
       }
     });
-    assert.ok(network.shared.length > 0);
+    assert.equal(network.shared.length, 2, 'shared: the backbone layer\'s kernel and bias, no head layer');
+    assert.deepEqual(network.heads.map((h) => h.layers.length), [headUnits.length + 1, headUnits.length + 1]);
   });
 }
