@@ -9,9 +9,9 @@ import type { LoadedData, Preprocessing, Split, UnscorableRow } from './types';
 /** Reads, splits (seeded) and preprocesses (fitted on train) the data a config names. */
 export async function loadData(config: Config): Promise<LoadedData> {
   if (config.data.format === 'idx') return loadIdxData(config);
-  if (config.data.format === 'parquet') return loadParquetData(config);
   const streaming = streamingChoice(config);
   if (streaming.stream) return loadStreamed(config, streaming.note!);
+  if (config.data.format === 'parquet') return loadParquetData(config);
   return loadCsvData(config);
 }
 

@@ -28,6 +28,7 @@ import { CsvReader } from './csv-reader';
 import { expandGlob, isGlob } from './files';
 import { anyFeatureMissing, checkFrame, encodeParts, featureMissing, frameOf, labelSets, targetColumns, targetMissing, type Frame, type Part } from './frame';
 import { JsonlReader } from './jsonl';
+import { loadParquetReader, ParquetFile, ParquetRowReader } from './parquet';
 import { deriveSeed, permutation, Rng } from './rng';
 import { rotationAngle } from './rotation';
 import { carveFractions, splitFlags, type Fractions } from './split';
@@ -109,7 +110,7 @@ class Source {
   constructor(
     readonly pattern: string,
     readonly key: string,
-    readonly format: 'csv' | 'jsonl',
+    readonly format: 'csv' | 'jsonl' | 'parquet',
     readonly delimiter: string,
     readonly limit: number,
     readonly chunkBytes: number,
@@ -120,6 +121,10 @@ class Source {
 
   open(shard: number): ShardReader {
     const file = this.files[shard];
+    if (this.format === 'parquet') {
+      const reader = new ParquetRowReader(new ParquetFile(file, this.key));
+      return { reader, header: reader.header, read: (b, max) => reader.read(b, max) };
+    }
     if (this.format === 'jsonl') {
       const reader = new JsonlReader(file, this.key, this.chunkBytes);
       return { reader, header: undefined, read: (b, max, fixed) => reader.read(b, max, fixed) };
@@ -149,7 +154,7 @@ class Source {
 }
 
 interface ShardReader {
-  reader: CsvReader | JsonlReader;
+  reader: CsvReader | JsonlReader | ParquetRowReader;
   header: string[] | undefined;
   /** fixed: only the builder's columns (JSONL: keys not seen in the first pass are ignored). */
   read(builder: TableBuilder, max: number, fixed: boolean): number;
@@ -196,6 +201,7 @@ function scan(source: Source, hint: (name: string) => ColumnHint | undefined, na
     }
   }
   if (record) source.size = row;
+  if (row === 0 && source.format === 'parquet') throw new DataError(`${source.pattern}: holds no rows`, 'a Parquet file needs at least one row');
   if (row === 0) throw new DataError(`${source.pattern}: holds no JSON objects`, 'a JSONL file needs one JSON object per line');
 }
 
@@ -253,9 +259,17 @@ function sizing(budget: number, bytesPerRow: number, encodedRowBytes: number, sh
   return { blockRows: Math.min(blockRows, Math.max(64, Math.floor(bufferRows / 8))), bufferRows, chunkBytes };
 }
 
-/** About how many bytes a row takes in the file, from its first 64 KB. */
-function bytesPerRow(file: string, key: string): number {
+/** About how many bytes a row takes in the file, from its first 64 KB (Parquet: decoded, from its footer). */
+function bytesPerRow(file: string, key: string, format: Source['format']): number {
   const first = isGlob(file) ? expandGlob(file, key)[0] : file;
+  if (format === 'parquet') {
+    const parquet = new ParquetFile(first, key);
+    try {
+      return parquet.bytesPerRow();
+    } finally {
+      parquet.close();
+    }
+  }
   let fd: number;
   try {
     fd = openSync(first, 'r');
@@ -274,10 +288,11 @@ function bytesPerRow(file: string, key: string): number {
 }
 
 /** Loads a table config as streamed splits. */
-export function loadStreamed(config: Config, why: string): LoadedData {
+export async function loadStreamed(config: Config, why: string): Promise<LoadedData> {
   const data = asTable(config.data as TableDataConfig | ImageFolderDataConfig);
-  if (data.format !== 'csv' && data.format !== 'jsonl') throw new DataError(`data.streaming reads CSV and JSONL files; ${data.format} data is loaded whole`, 'set data.streaming: false');
+  if (data.format !== 'csv' && data.format !== 'jsonl' && data.format !== 'parquet') throw new DataError(`data.streaming reads CSV, JSONL and Parquet files; ${data.format} data is loaded whole`, 'set data.streaming: false');
   const format = data.format;
+  if (format === 'parquet') await loadParquetReader();
   const budget = memoryBytes(data.memory_budget ?? '4GB');
   const na = new MissingValues(new Set(data.na_values));
   const notes: string[] = [why];
@@ -289,7 +304,7 @@ export function loadStreamed(config: Config, why: string): LoadedData {
   const trainPattern = data.path ?? data.splits!.train;
   const trainKey = data.path ? 'data.path' : 'data.splits.train';
   // A first guess of the block size (the encoded width is not known yet: a few floats a column).
-  const perRow = bytesPerRow(trainPattern, trainKey);
+  const perRow = bytesPerRow(trainPattern, trainKey, format);
   let size = sizing(budget, perRow, perRow * 2, data.shuffle_buffer);
   const train = new Source(trainPattern, trainKey, format, delimiter, limit, size.chunkBytes);
   const explicit = (file: string | undefined, key: string, part: 1 | 2) => (file ? new Source(file, key, format, delimiter, limit, size.chunkBytes, part) : undefined);
