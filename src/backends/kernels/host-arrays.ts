@@ -6,35 +6,45 @@
  */
 import { backend, getBackend, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
 
+export type HostValues = Float32Array | Int32Array;
+
 export interface HostArrays {
-  /** Allocates float32 outputs of the given shapes. */
-  allocate(shapes: number[][]): TensorInfo[];
-  /** A Float32Array over a tensor's values (a live view on wasm: read after allocating). */
+  /** Allocates outputs of the given shapes (float32 unless told). */
+  allocate(shapes: number[][], dtype?: 'float32' | 'int32'): TensorInfo[];
+  /** A Float32Array over a float32 tensor's values (a live view on wasm: read after allocating). */
   view(info: TensorInfo): Float32Array;
+  /** The same for a tensor of either dtype. */
+  values(info: TensorInfo): HostValues;
 }
 
 interface WasmLike {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
+  makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): HostValues;
 }
 
 interface CpuLike {
-  makeTensorInfo(shape: number[], dtype: 'float32', values?: Float32Array): TensorInfo;
-  data: { get(dataId: object): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: 'float32' | 'int32', values?: HostValues): TensorInfo;
+  data: { get(dataId: object): { values: HostValues } };
 }
 
 export function hostArrays(backendName: 'wasm' | 'cpu', backend: object): HostArrays {
   if (backendName === 'wasm') {
     const wasm = backend as WasmLike;
     return {
-      allocate: (shapes) => shapes.map((s) => wasm.makeOutput(s, 'float32')),
-      view: (info) => wasm.typedArrayFromHeap(info),
+      allocate: (shapes, dtype = 'float32') => shapes.map((s) => wasm.makeOutput(s, dtype)),
+      view: (info) => wasm.typedArrayFromHeap(info) as Float32Array,
+      values: (info) => wasm.typedArrayFromHeap(info),
     };
   }
   const cpu = backend as CpuLike;
   return {
-    allocate: (shapes) => shapes.map((s) => cpu.makeTensorInfo(s, 'float32', new Float32Array(s.reduce((a, b) => a * b, 1)))),
-    view: (info) => cpu.data.get(info.dataId).values,
+    allocate: (shapes, dtype = 'float32') =>
+      shapes.map((s) => {
+        const n = s.reduce((a, b) => a * b, 1);
+        return cpu.makeTensorInfo(s, dtype, dtype === 'int32' ? new Int32Array(n) : new Float32Array(n));
+      }),
+    view: (info) => cpu.data.get(info.dataId).values as Float32Array,
+    values: (info) => cpu.data.get(info.dataId).values,
   };
 }
 

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { hostArrays } from './host-arrays';
 import { asWasm, heapPtr } from './wasm/backend';
 import { rowKernels } from './wasm/simd/rows';
 
@@ -24,36 +25,14 @@ interface Attrs {
   mode: PoolMode;
 }
 
-type Values = Float32Array | Int32Array;
-
-interface HostBackend {
-  alloc(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
-  view(info: TensorInfo): Values;
-}
-
-function host(backendName: 'wasm' | 'cpu', backend: object): HostBackend {
-  if (backendName === 'wasm') {
-    const wasm = backend as { makeOutput(shape: number[], dtype: string): TensorInfo; typedArrayFromHeap(info: TensorInfo): Values };
-    return { alloc: (shape, dtype) => wasm.makeOutput(shape, dtype), view: (info) => wasm.typedArrayFromHeap(info) };
-  }
-  const cpu = backend as { makeTensorInfo(shape: number[], dtype: string, values: Values): TensorInfo; data: { get(id: object): { values: Values } } };
-  return {
-    alloc: (shape, dtype) => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      return cpu.makeTensorInfo(shape, dtype, dtype === 'int32' ? new Int32Array(n) : new Float32Array(n));
-    },
-    view: (info) => cpu.data.get(info.dataId).values,
-  };
-}
-
 function forwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, ids } = inputs as { x: TensorInfo; ids: TensorInfo };
     const { mode } = attrs as unknown as Attrs;
     const [B, T, D] = x.shape;
-    const h = host(backendName, backend);
-    const yInfo = h.alloc([B, D], 'float32');
-    const atInfo = h.alloc([B, D], 'int32');
+    const h = hostArrays(backendName, backend);
+    const yInfo = h.allocate([[B, D]])[0];
+    const atInfo = h.allocate([[B, D]], 'int32')[0];
     if (backendName === 'wasm' && D % 4 === 0 && ids.dtype === 'float32') {
       const wasm = asWasm(backend);
       const rows = rowKernels(wasm, D);
@@ -61,10 +40,10 @@ function forwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
       else rows.maxPool(heapPtr(wasm, x), heapPtr(wasm, ids), heapPtr(wasm, yInfo), heapPtr(wasm, atInfo), B, T);
       return [yInfo, atInfo];
     }
-    const xs = h.view(x) as Float32Array;
-    const tokens = h.view(ids);
-    const y = h.view(yInfo) as Float32Array;
-    const at = h.view(atInfo) as Int32Array;
+    const xs = h.view(x);
+    const tokens = h.values(ids);
+    const y = h.view(yInfo);
+    const at = h.values(atInfo) as Int32Array;
     for (let b = 0; b < B; b++) {
       const out = b * D;
       if (mode === 'mean') {
@@ -104,16 +83,16 @@ function backwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
     const { mode } = attrs as unknown as Attrs;
     const [B, T] = ids.shape;
     const D = dy.shape[1];
-    const h = host(backendName, backend);
-    const dxInfo = h.alloc([B, T, D], 'float32');
+    const h = hostArrays(backendName, backend);
+    const dxInfo = h.allocate([[B, T, D]])[0];
     if (backendName === 'wasm' && mode === 'mean' && D % 4 === 0 && ids.dtype === 'float32') {
       const wasm = asWasm(backend);
       rowKernels(wasm, D).meanPoolGrad(heapPtr(wasm, dy), heapPtr(wasm, ids), heapPtr(wasm, dxInfo), B, T);
       return dxInfo;
     }
-    const dys = h.view(dy) as Float32Array;
-    const tokens = h.view(ids);
-    const dx = h.view(dxInfo) as Float32Array;
+    const dys = h.view(dy);
+    const tokens = h.values(ids);
+    const dx = h.view(dxInfo);
     dx.fill(0);
     if (mode === 'mean') {
       for (let b = 0; b < B; b++) {
@@ -127,7 +106,7 @@ function backwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
         }
       }
     } else {
-      const positions = h.view(at) as Int32Array;
+      const positions = h.values(at) as Int32Array;
       for (let b = 0; b < B; b++) {
         for (let d = 0; d < D; d++) {
           const t = positions[b * D + d];
