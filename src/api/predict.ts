@@ -5,7 +5,9 @@
  * probability reaches the task's threshold (in CSV joined by the task's delimiter, in
  * JSONL an array) and every label's probability; regression gives values in the target's
  * own units. Every input row appears in the output; rows that cannot be scored carry
- * their reason in `error` and are listed on stderr, never dropped silently.
+ * their reason in `error` and are listed on stderr, never dropped silently. Target
+ * columns are not used, but a multilabel task's column in the file is checked: a cell
+ * naming a label the model does not know is a row error (exit 2), as at `mtl eval`.
  */
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';

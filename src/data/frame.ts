@@ -152,6 +152,32 @@ export function labelSets(t: FrameTask): (r: number) => string[] | null {
   };
 }
 
+/** A multilabel cell names a label the model does not know: a row error naming the file, line, column and label. */
+function unknownLabel(frame: Frame, row: number, t: FrameTask, label: string, known: string[]): DataError {
+  return new DataError(
+    `${fileOf(frame.table, row)}:${frame.table.lines[row]}: column "${targetColumns(t.task)[0]}" (task ${t.name}): label "${label}" was never seen in training`,
+    `the model knows ${known.join(', ')}; remove the label from the row or retrain with it`,
+  );
+}
+
+/**
+ * Every label that the multilabel target cells of `frame` name is one the model knows
+ * (the first unknown one, in file order, is a row error): predict checks the target
+ * columns a file carries, though it scores none.
+ */
+export function checkKnownLabels(frame: Frame, pre: Preprocessing): void {
+  for (const t of frame.tasks) {
+    const target = pre.targets[t.name];
+    if (t.kind !== 'multilabel' || target?.kind !== 'multilabel') continue;
+    const known = new Set(target.labels);
+    const sets = labelSets(t);
+    for (let r = 0; r < frame.table.size; r++) {
+      const unknown = sets(r)?.find((label) => !known.has(label));
+      if (unknown !== undefined) throw unknownLabel(frame, r, t, unknown, target.labels);
+    }
+  }
+}
+
 /** Whether input f's cell of row r is missing (a text input's never is: it reads as empty). */
 export function featureMissing(frame: Frame, f: number, r: number): boolean {
   return !frame.emptyMissing[f] && frame.features[f].missing(r);
@@ -406,9 +432,7 @@ function encodeTargets(segments: Segment[], n: number, name: string, t: TargetTr
         }
         for (const label of set) {
           const l = index.get(label);
-          if (l === undefined) {
-            throw new DataError(`${fileOf(frame.table, row)}:${frame.table.lines[row]}: task ${name}: label "${label}" was never seen in training`, `the model knows ${t.labels.join(', ')}; remove the label from the row or retrain with it`);
-          }
+          if (l === undefined) throw unknownLabel(frame, row, taskOf(frame), label, t.labels);
           out[i * k + l] = t.posWeights?.[l] ?? 1;
         }
       }

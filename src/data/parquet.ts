@@ -16,7 +16,7 @@ import { LIST_CELL, MISSING_CELL, MissingValues, TableBuilder, type ColumnBuilde
 import { checkShardHeader, shardsOf, type ReadOptions } from './csv';
 import type { FilePosition } from './chunked-file';
 import { expandGlob, isGlob, statDataFile, unreadable } from './files';
-import { applyToTable, columnHints, loadTables, savedHints } from './tabular';
+import { applyToTable, columnHints, loadTables, savedHints, targetsRead } from './tabular';
 import type { LoadedData, Preprocessing, Split, UnscorableRow } from './types';
 
 type Hyparquet = typeof import('hyparquet', { with: { 'resolution-mode': 'import' } });
@@ -374,7 +374,7 @@ export async function parquetWithPreprocessing(
   file: string,
   options: { requireTargets: boolean; strict: boolean },
 ): Promise<{ split: Split; unscorable: UnscorableRow[]; notes: string[] }> {
-  const table = await readParquet(file, '--data', { hint: savedHints(pre, options.requireTargets ? tasks : {}), na: new MissingValues(new Set(pre.csv!.naValues)) });
+  const table = await readParquet(file, '--data', { hint: savedHints(pre, targetsRead(tasks, options)), na: new MissingValues(new Set(pre.csv!.naValues)) });
   releaseDecodedImages();
   try {
     return applyToTable(pre, tasks, table, options);

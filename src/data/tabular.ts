@@ -16,7 +16,7 @@ import { DataError } from '../errors';
 import { existsSync, statSync } from 'node:fs';
 import { MissingValues, NumberColumn, StringColumn, fileOf, type Column, type ColumnHint, type Table } from './columns';
 import { columnIndex, readColumns, readHeader, type TableFormat } from './csv';
-import { NEVER, anyFeatureMissing, checkFrame, encodeParts, featureMissing, frameOf, labelSets, missingRows, targetColumns, targetMissing, taskMissingRows, type Frame, type Part } from './frame';
+import { NEVER, anyFeatureMissing, checkFrame, checkKnownLabels, encodeParts, featureMissing, frameOf, labelSets, missingRows, targetColumns, targetMissing, taskMissingRows, type Frame, type Part } from './frame';
 import { numericCell } from './numbers';
 import { checkClasses, classWeights, describeWeights, multilabelLabels, positiveWeights } from './targets';
 import { carveFractions, splitIndices, type Fractions } from './split';
@@ -546,6 +546,15 @@ export function savedHints(pre: Preprocessing, tasks: Record<string, TaskConfig>
   return (name) => hints.get(name);
 }
 
+/**
+ * The tasks whose target columns a new file is read with: every task when its targets
+ * are scored (eval); otherwise (predict) the multilabel ones, whose labels are checked
+ * where the file carries their columns.
+ */
+export function targetsRead(tasks: Record<string, TaskConfig>, options: { requireTargets: boolean }): Record<string, TaskConfig> {
+  return options.requireTargets ? tasks : Object.fromEntries(Object.entries(tasks).filter(([, task]) => task.type === 'multilabel'));
+}
+
 function applyTable(
   pre: Preprocessing,
   tasks: Record<string, TaskConfig>,
@@ -553,8 +562,7 @@ function applyTable(
   options: { requireTargets: boolean; strict: boolean },
 ): { split: Split; unscorable: UnscorableRow[]; notes: string[] } {
   const csv = pre.csv!;
-  const read = options.requireTargets ? tasks : {};
-  const table = readColumns(file, '--data', tableFormatOf(file, csv.format), csv.delimiter, { hint: savedHints(pre, read), na: new MissingValues(new Set(csv.naValues)) });
+  const table = readColumns(file, '--data', tableFormatOf(file, csv.format), csv.delimiter, { hint: savedHints(pre, targetsRead(tasks, options)), na: new MissingValues(new Set(csv.naValues)) });
   return applyToTable(pre, tasks, table, options);
 }
 
@@ -567,6 +575,10 @@ export function applyToTable(pre: Preprocessing, tasks: Record<string, TaskConfi
   const rotation = pre.rotation?.input && options.requireTargets ? { target: pre.rotation.target, max_degrees: pre.rotation.maxDegrees, seed: pre.rotation.seed } : undefined;
   const frame = frameOf(table, features, read, 'the training data', rotation);
   checkFrame(frame);
+  if (!options.requireTargets) {
+    const carried = Object.fromEntries(Object.entries(targetsRead(tasks, options)).filter(([, task]) => table.header.includes(targetColumns(task)[0])));
+    checkKnownLabels(frameOf(table, [], carried, 'the training data'), pre);
+  }
   let part: Part = { frame, rows: Array.from({ length: table.size }, (_, i) => i) };
   // Rows are dropped as training dropped them; predict reports rows it cannot score instead.
   [part] = setAside([part], unlabelledRows(csv.missingTargets), 'no target to score', notes);

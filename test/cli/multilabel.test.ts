@@ -1,8 +1,9 @@
 /**
  * A multilabel task end to end: a small set-valued CSV trains through the library entry
  * point (the loss falls, micro-F1 beats trivial predictors), metrics.csv and the report
- * carry its metrics, predict writes label sets, and an unknown label in a scored file is
- * a row error with exit code 2 from the real CLI. Also the new classification options
+ * carry its metrics, predict writes label sets, and an unknown label in a scored file
+ * (eval) or in a target column of a file to predict is a row error with exit code 2 from
+ * the real CLI. Also the new classification options
  * (class_weight, focal, the new metrics) in one short run.
  */
 import { test, before } from 'node:test';
@@ -14,6 +15,7 @@ import { parse } from 'csv-parse/sync';
 import { initBackend } from '../../src/backends';
 import { evalCommand } from '../../src/api/eval';
 import { predictCommand } from '../../src/api/predict';
+import { DataError } from '../../src/errors';
 import { reportCommand } from '../../src/api/report';
 import { trainCommand, type TrainSummary } from '../../src/api/train';
 import { silentProgress } from '../../src/training/progress';
@@ -79,8 +81,8 @@ test('a multilabel CSV trains: the loss falls and micro-F1 beats the all-negativ
   assert.equal(summary.monitor.key, 'val/tags/micro_f1');
 });
 
-test('predict writes the predicted label set and every label\'s probability; it does not read the target column', async () => {
-  const data = writeFile(dir, 'new.csv', 'x1,x2,x3,tags\n0.9,0.9,0.9,whatever\n-0.9,-0.9,-0.9,\n0.9,-0.9,-0.9,\n');
+test('predict writes the predicted label set and every label\'s probability; a target column in the file is not used', async () => {
+  const data = writeFile(dir, 'new.csv', 'x1,x2,x3,tags\n0.9,0.9,0.9,square\n-0.9,-0.9,-0.9,\n0.9,-0.9,-0.9,\n');
   const out = path.join(dir, 'preds.csv');
   await predictCommand({ location: run, data, out }, captureOutput(), captureOutput());
   const rows = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
@@ -103,9 +105,25 @@ test('eval --data scores a new file; a cell naming an unknown label exits 2 with
   const bad = writeFile(dir, 'unknown.csv', 'x1,x2,x3,tags\n0.9,0.9,0.9,big|red\n-0.9,-0.9,-0.9,red|triangle\n');
   const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'mtl.js'), 'eval', run, '--data', bad], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.equal(result.status, 2, result.stderr);
-  assert.match(result.stderr, /unknown\.csv:3: task tags: label "triangle" was never seen in training/);
+  assert.match(result.stderr, /unknown\.csv:3: column "tags" \(task tags\): label "triangle" was never seen in training/);
   assert.match(result.stderr, /the model knows big, red, round, square/);
   assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+\)?\n/, 'no stack trace');
+});
+
+test('predict checks a multilabel target column the file carries: a cell naming an unknown label exits 2 with file, line, column and label', async () => {
+  const bad = writeFile(dir, 'predict-unknown.csv', 'x1,x2,x3,tags\n0.9,0.9,0.9,big|red\n-0.9,-0.9,-0.9,\n0.9,-0.9,-0.9,NA\n0.1,0.2,0.3,round|hexagon\n');
+  const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'mtl.js'), 'predict', run, '--data', bad], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  assert.equal(result.status, 2, result.stderr);
+  assert.equal(result.stdout, '', 'no predictions written');
+  assert.match(result.stderr, /predict-unknown\.csv:5: column "tags" \(task tags\): label "hexagon" was never seen in training/);
+  assert.match(result.stderr, /the model knows big, red, round, square/);
+  assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+\)?\n/, 'no stack trace');
+  // JSONL: an array cell, through the library entry point; without the column nothing is checked.
+  const jsonl = writeFile(dir, 'predict-unknown.jsonl', '{"x1": 0.9, "x2": 0.9, "x3": 0.9, "tags": ["big"]}\n{"x1": 0.1, "x2": 0.2, "x3": 0.3, "tags": ["red", "oval"]}\n');
+  await assert.rejects(predictCommand({ location: run, data: jsonl }, captureOutput(), captureOutput()), (e: Error) => e instanceof DataError && /predict-unknown\.jsonl:2: column "tags" \(task tags\): label "oval"/.test(e.message));
+  const plain = writeFile(dir, 'predict-no-targets.csv', 'x1,x2,x3\n0.1,0.2,0.3\n');
+  const { rows } = await predictCommand({ location: run, data: plain }, captureOutput(), captureOutput());
+  assert.equal(rows.length, 1);
 });
 
 test('the report draws the multilabel metrics per epoch and per label', async () => {

@@ -71,14 +71,21 @@ test('pos_weight: a number, a map, or balanced (negatives / positives) is the va
   await assert.rejects(loadData(config(file, ', pos_weight: {z: 2}')), /pos_weight names label "z"/);
 });
 
-test('an unknown label in a scored file is an error naming the file, the line and the label', async () => {
+test('an unknown label in a scored file, or in a file to predict that carries the column, is an error naming the file, the line, the column and the label', async () => {
   const train = writeFile(dir, 'known.csv', 'x,tags,kind\n1,a,u\n2,b,v\n3,a|b,u\n');
   const data = await loadData(config(train, ''));
   const other = writeFile(dir, 'unknown.csv', 'x,tags,kind\n1,a,u\n2,b|zebra,v\n');
-  await assert.rejects(
-    loadWithPreprocessing(data.preprocessing, config(train, '').tasks, { csv: other }, { requireTargets: true, strict: true }),
-    /unknown\.csv:3: task tags: label "zebra" was never seen in training/,
-  );
+  for (const options of [{ requireTargets: true, strict: true }, { requireTargets: false, strict: false }]) {
+    await assert.rejects(
+      loadWithPreprocessing(data.preprocessing, config(train, '').tasks, { csv: other }, options),
+      /unknown\.csv:3: column "tags" \(task tags\): label "zebra" was never seen in training/,
+      JSON.stringify(options),
+    );
+  }
+  // Known labels (and a missing cell) in the column a prediction does not use: the rows are scored.
+  const fine = writeFile(dir, 'fine.csv', 'x,tags,kind\n1,a,u\n2,NA,v\n3,b|a,zebra\n');
+  const { split } = await loadWithPreprocessing(data.preprocessing, config(train, '').tasks, { csv: fine }, { requireTargets: false, strict: false });
+  assert.equal(split.size, 3);
 });
 
 test('balanced class weights are n / (n_classes * count_c) over the train split, as scikit-learn', () => {
