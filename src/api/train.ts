@@ -1,5 +1,5 @@
 /** `mtl train <config.yaml>` and `mtl train --resume <run-dir>`. */
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -17,6 +17,7 @@ import { RUN_FILES, RunDir } from '../outputs/run-dir';
 import { evaluate, type Evaluation } from '../training/evaluate';
 import { train, type StopSignal, type TaskBest, type TrainOptions, type TrainResult, type TrainState } from '../training/loop';
 import { labelledRows } from '../data/labels';
+import { configuredThreads } from '../training/threads';
 import { createProgress, formatNumber, type ProgressReporter } from '../training/progress';
 import { mtlVersion } from '../version';
 import { describeInputs, metricsTable } from '../outputs/format';
@@ -213,21 +214,9 @@ export async function trainCommand(
   return summary;
 }
 
-/**
- * Native engines thread themselves. On wasm and cpu, `auto` gives small conv nets one
- * replica per core (1.6-1.9x on 2 cores for the reference ResNet-14); MLP steps are too
- * short for the per-step synchronization to pay (measured 0.5-0.67x), and the
- * keras-sized presets (11-24M weights) spend more on the per-step all-reduce of every
- * gradient than the second core gives (ResNet-50: 9-10 samples/s on 2 threads against
- * 18-19 on 1), so both stay on one thread.
- */
+/** Native engines thread themselves; wasm and cpu run the configured data-parallel replicas. */
 export function resolveThreads(config: Config, backend: BackendInfo): number {
-  if (backend.name !== 'wasm' && backend.name !== 'cpu') return 1;
-  if (config.threads !== 'auto') return config.threads;
-  const weighting = config.training.weighting;
-  if ('on' in weighting && weighting.on === 'representation') return 1;
-  const backbone = config.model.backbone;
-  return backbone.type === 'resnet' && backbone.preset === undefined ? Math.min(availableParallelism(), 4) : 1;
+  return backend.name === 'wasm' || backend.name === 'cpu' ? configuredThreads(config) : 1;
 }
 
 function requireConfig(args: TrainArgs): string {

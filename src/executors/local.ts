@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema';
 import { ConfigError } from '../errors';
 import type { StopSignal } from '../training/loop';
+import { configuredThreads } from '../training/threads';
 import { runJob } from './run-job';
 import { decodeResult, encodeResult, type Executor, type JobEvents, type TrainJob, type TrainJobResult } from './types';
 
@@ -140,21 +141,11 @@ export function notStarted(job: TrainJob): TrainJobResult {
   return { id: job.id, worker: '', status: 'interrupted', seconds: 0 };
 }
 
-/**
- * Threads one training run takes on this machine: a number in the config, or with
- * `auto` one per core (up to 4) for ResNets and 1 otherwise (as mtl train resolves it
- * on the wasm and cpu engines).
- */
-export function threadsOf(config: Config): number {
-  if (config.threads !== 'auto') return config.threads;
-  return config.model.backbone.type === 'resnet' ? Math.min(availableParallelism(), 4) : 1;
-}
-
 /** `--parallel auto|N`: auto fills the cores with runs of the configs' thread count. */
 export function resolveParallel(value: string | number | undefined, configs: Config[], jobs = Infinity): number {
   const cores = availableParallelism();
   if (value === undefined || value === 'auto') {
-    const threads = Math.max(1, ...configs.map(threadsOf));
+    const threads = Math.max(1, ...configs.map(configuredThreads));
     return Math.max(1, Math.min(Math.floor(cores / threads), jobs));
   }
   const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
