@@ -32,6 +32,9 @@ async function start(init: WorkerInit): Promise<void> {
     await replica.optimizer.setState(slots);
     tf.dispose(slots.map((s) => s.tensor));
   }
+  // The closures below keep `init` for the whole run: let the weight and optimizer copies go.
+  init.model.weightData = new ArrayBuffer(0);
+  init.optimizer = undefined;
   const collective = new Collective(init.collective, init.rank, init.replicas, init.collectiveLength);
   const reducer = new DataParallelReducer(collective, movingStatistics(model));
   const train = sharedSplit(init.train);
