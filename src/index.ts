@@ -14,6 +14,7 @@ import { silentOutput, type Output } from './api/output-types';
 import { affinityCommand, type AffinityArgs, type AffinityReport } from './api/affinity';
 import { compareCommand, type CompareArgs, type Comparison } from './api/compare';
 import { evalCommand, type EvalArgs, type EvalReport } from './api/eval';
+import { exportCommand, type ExportArgs, type ExportResult } from './api/export';
 import { initCommand, type InitArgs } from './api/init';
 import { predictCommand, type PredictArgs, type PredictResult } from './api/predict';
 import { reportCommand } from './api/report';
@@ -37,6 +38,12 @@ export function evaluate(options: EvalArgs & { output?: Output }): Promise<EvalR
 export function predict(options: PredictArgs & { output?: Output }): Promise<PredictResult> {
   const { output = silentOutput, ...args } = options;
   return predictCommand(args, output, output);
+}
+
+/** A folder a web page uses as it is: the model, predict.js (predict(rows) as `predict` gives it), the tfjs bundles and index.html. */
+export function exportForWeb(options: ExportArgs & { output?: Output }): Promise<ExportResult> {
+  const { output = silentOutput, ...args } = options;
+  return exportCommand(args, output);
 }
 
 /** Single-task against multi-task models (or several methods) over seeds: comparison.json's content. */
@@ -63,7 +70,7 @@ export function report(options: { location: string; out?: string; output?: Outpu
   return reportCommand(args, output);
 }
 
-export type { AffinityArgs, AffinityReport, CompareArgs, Comparison, EvalArgs, EvalReport, InitArgs, Output, PredictArgs, PredictResult, ProgressReporter, StopSignal, TrainArgs, TrainSummary };
+export type { AffinityArgs, AffinityReport, CompareArgs, Comparison, EvalArgs, EvalReport, ExportArgs, ExportResult, InitArgs, Output, PredictArgs, PredictResult, ProgressReporter, StopSignal, TrainArgs, TrainSummary };
 export type { Config } from './config/schema';
 export { ConfigError, DataError, UserError } from './errors';
 export { mtlVersion as version } from './version';

@@ -108,7 +108,8 @@ export function addPredictions(task: string, pre: Preprocessing, config: TaskCon
   }
 }
 
-function round(v: number): number {
+/** A predicted number as predictions carry it: 7 significant digits. */
+export function round(v: number): number {
   return Number(v.toPrecision(7));
 }
 

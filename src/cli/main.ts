@@ -11,6 +11,7 @@ import { registerInit } from './init';
 import { registerCompare } from './compare';
 import { registerDoctor } from './doctor';
 import { registerEval } from './eval';
+import { registerExport } from './export';
 import { registerPredict } from './predict';
 import { registerReport } from './report';
 import { registerServe } from './serve';
@@ -35,6 +36,7 @@ export function buildProgram(out: Output = consoleOutput): Command {
   registerCompare(program, out);
   registerAffinity(program, out);
   registerPredict(program, out);
+  registerExport(program, out);
   registerDoctor(program, out);
   registerReport(program, out);
   registerSweep(program, out);

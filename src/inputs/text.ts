@@ -32,7 +32,7 @@ export interface TextState {
 
 export const PAD_ID = 0;
 export const UNKNOWN_ID = 1;
-const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
+export const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
 
 export function tokenize(text: string, state: Pick<TextState, 'tokenizer' | 'ngram' | 'lowercase'>): string[] {
   const words = (state.lowercase ? text.toLowerCase() : text).match(WORD) ?? [];
@@ -111,7 +111,7 @@ export const textInput: InputType<TextOptions, TextState> = {
 };
 
 const indexCache = new WeakMap<string[], Map<string, number>>();
-function vocabIndex(state: TextState): Map<string, number> {
+export function vocabIndex(state: TextState): Map<string, number> {
   let index = indexCache.get(state.vocab);
   if (!index) {
     index = new Map(state.vocab.map((t, i) => [t, i]));

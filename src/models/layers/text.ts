@@ -12,7 +12,7 @@ type Kwargs = Record<string, unknown>;
 type Inputs = tf.Tensor | tf.Tensor[];
 
 /** 1 for real tokens, 0 for padding: [batch, time]. */
-function tokenMask(ids: tf.Tensor): tf.Tensor2D {
+export function tokenMask(ids: tf.Tensor): tf.Tensor2D {
   return tf.cast(tf.greater(ids, 0), 'float32') as tf.Tensor2D;
 }
 
