@@ -14,7 +14,7 @@ import { loadBackboneWeights } from '../models/pretrained';
 import { loadCheckpoint, readCheckpointMeta, type NamedTensor } from '../outputs/checkpoint';
 import { CHECKPOINT_VERSION, type CheckpointMeta } from '../outputs/checkpoint-meta';
 import { RUN_FILES, RunDir } from '../outputs/run-dir';
-import { evaluate, type Evaluation } from '../training/evaluate';
+import { evaluate, toLogs, type Evaluation } from '../training/evaluate';
 import { train, type StopSignal, type TaskBest, type TrainOptions, type TrainResult, type TrainState } from '../training/loop';
 import { labelledRows } from '../data/labels';
 import { configuredThreads } from '../training/threads';
@@ -22,7 +22,7 @@ import { createProgress, formatNumber, type ProgressReporter } from '../training
 import { mtlVersion } from '../version';
 import { describeInputs, metricsTable } from '../outputs/format';
 import { reportCommand } from './report';
-import { TensorBoardWriter } from '../outputs/tensorboard';
+import { configHparams, TensorBoardLog } from '../outputs/tensorboard';
 import { type Output } from './output-types';
 
 export interface TrainArgs extends ConfigOverrides {
@@ -148,8 +148,12 @@ export async function trainCommand(
     tasks: Object.keys(config.tasks),
     backend: { name: backend.name, version: backend.version },
   };
-  const tensorboard = args.tensorboard ? new TensorBoardWriter(run.file('tensorboard')) : undefined;
-  if (tensorboard) out.log(`tensorboard: tensorboard --logdir ${path.dirname(tensorboard.file)}`);
+  const tensorboard = args.tensorboard ? new TensorBoardLog(run.file('tensorboard')) : undefined;
+  const hparams = configHparams(config);
+  if (tensorboard) {
+    tensorboard.startSession(hparams, run.file('checkpoints'));
+    out.log(`tensorboard: tensorboard --logdir ${run.path}`);
+  }
   let result: TrainResult;
   try {
     result = await train({
@@ -167,6 +171,7 @@ export async function trainCommand(
       onEpochEnd: tensorboard ? ({ epoch, ...scalars }) => tensorboard.writeScalars(epoch, scalars) : undefined,
     });
   } catch (e) {
+    tensorboard?.endSession('failure', hparams, []);
     run.writeJson(RUN_FILES.meta, { ...meta, status: 'failed', error: (e as Error).message, ended_at: new Date().toISOString() });
     throw e;
   }
@@ -186,6 +191,13 @@ export async function trainCommand(
     test = evaluate(best.model, data.test, config.tasks, data.preprocessing);
     best.model.dispose();
     best.extras.optimizer?.forEach((t) => t.tensor.dispose());
+  }
+  if (tensorboard) {
+    const testLogs = test ? toLogs(test, 'test') : {};
+    if (test) tensorboard.writeScalars(result.bestEpoch, testLogs);
+    tensorboard.writeBest(result.bestEpoch, result.best.key, result.best.value);
+    const lastRow = result.history.at(-1) ?? {};
+    tensorboard.endSession('success', hparams, [...Object.keys(lastRow), ...Object.keys(testLogs)], result.best.key);
   }
   const summary: TrainSummary = {
     name: config.name!,
