@@ -524,6 +524,8 @@ const weightingSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('fixed') }),
   /** Learned log-variances s_t (Kendall, Gal and Cipolla 2018). */
   z.strictObject({ type: z.literal('uncertainty') }),
+  /** Random loss weighting (Lin et al. 2022): weights drawn as softmax(N(0, 1)) at every step. */
+  z.strictObject({ type: z.literal('rlw') }),
   /** Dynamic weight average (Liu, Johns and Davison 2019). */
   z.strictObject({ type: z.literal('dwa'), temperature: z.number().gt(0).default(2) }),
   /** GradNorm (Chen et al. 2018). */
@@ -565,8 +567,6 @@ const weightingSchema = z.discriminatedUnion('type', [
     norm_eps: z.number().gt(0).default(gradientMethodDefaults.upgrad.norm_eps),
     reg_eps: z.number().gt(0).default(gradientMethodDefaults.upgrad.reg_eps),
   }),
-  /** Random loss weighting (Lin et al. 2022): weights drawn as softmax(N(0, 1)) at every step. */
-  gradientMethod('rlw', {}),
 ]);
 
 export type GradientWeightingConfig = Extract<z.infer<typeof weightingSchema>, { on: unknown }>;

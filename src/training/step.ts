@@ -124,7 +124,7 @@ export class TrainStep {
       });
       kept = outputs.map((y, i) => tf.keep(taskLoss(tasks[i], y, targets[i])));
       termValues = lossTerms.map((term) => tf.keep(term.value()));
-      const objective = weighting.objective(kept);
+      const objective = weighting.objective(kept, position);
       return termValues.length ? (tf.addN([objective, ...termValues]) as tf.Scalar) : objective;
     }, this.variables);
     const n = tasks.length;

@@ -4,6 +4,7 @@ import { fixedWeighting } from './fixed';
 import { gradientWeighting } from './gradient-weighting';
 import { gradNormWeighting } from './gradnorm';
 import type { Weighting, WeightingFactory } from './types';
+import { rlwWeighting } from './rlw';
 import { uncertaintyWeighting } from './uncertainty';
 
 type FactoryFor<T extends WeightingConfig['type']> = WeightingFactory<Extract<WeightingConfig, { type: T }>>;
@@ -17,6 +18,7 @@ export const weightingRegistry: { [T in WeightingConfig['type']]: FactoryFor<T> 
   uncertainty: uncertaintyWeighting,
   dwa: dwaWeighting,
   gradnorm: gradNormWeighting,
+  rlw: rlwWeighting,
   mgda: gradientWeighting,
   pcgrad: gradientWeighting,
   cagrad: gradientWeighting,
@@ -24,7 +26,6 @@ export const weightingRegistry: { [T in WeightingConfig['type']]: FactoryFor<T> 
   nash_mtl: gradientWeighting,
   aligned_mtl: gradientWeighting,
   upgrad: gradientWeighting,
-  rlw: gradientWeighting,
 };
 
 export function createWeighting(config: WeightingConfig, tasks: Record<string, TaskConfig>): Weighting {

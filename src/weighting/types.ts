@@ -22,7 +22,7 @@ export interface Weighting {
   /** Gradient methods only: the step gives them the task gradients of the shared part (see gradient-weighting.ts). */
   readonly gradient?: GradientAggregation;
   /** The objective of one step from the task losses; runs inside the gradient tape. */
-  objective(losses: tf.Scalar[]): tf.Scalar;
+  objective(losses: tf.Scalar[], position: { globalStep: number; seed: number }): tf.Scalar;
   /** The weight each task's loss currently gets (logged as weight/<task>). */
   weights(): number[];
   afterStep(info: StepInfo): void;

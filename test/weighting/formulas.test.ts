@@ -33,16 +33,18 @@ tasks:
   kind: {type: classification, target: k}
   size: {type: regression, target: s}`;
 
+const step = { globalStep: 1, seed: 42 };
+
 test('uncertainty terms: e^(−s)·L + ½s for classification, ½·e^(−s)·L + ½s for regression', () => {
   const w = createWeighting({ type: 'uncertainty' }, configFrom(twoTasks).tasks);
   w.setState({ logVariances: [0.5, -1] });
   const losses = [tf.scalar(2), tf.scalar(3)];
   const expected = Math.exp(-0.5) * 2 + 0.25 + 0.5 * Math.exp(1) * 3 - 0.5;
-  close(w.objective(losses).dataSync()[0], expected, 'objective');
+  close(w.objective(losses, step).dataSync()[0], expected, 'objective');
   close(w.weights()[0], Math.exp(-0.5), 'weight of the classification task');
   close(w.weights()[1], 0.5 * Math.exp(1), 'weight of the regression task');
   // ∂/∂s of the classification term: −e^(−s)·L + ½
-  const { grads } = tf.variableGrads(() => w.objective(losses), w.variables);
+  const { grads } = tf.variableGrads(() => w.objective(losses, step), w.variables);
   close(grads[w.variables[0].name].dataSync()[0], -Math.exp(-0.5) * 2 + 0.5, 'gradient of s');
 });
 
@@ -71,4 +73,24 @@ test('one GradNorm update by hand', () => {
   assert.deepEqual(next.initialLosses, [2, 1]);
   // The first update records L(0) from the losses it sees.
   assert.deepEqual(gradNormUpdate({ weights: [1, 1], initialLosses: null }, [3, 4], [1, 1], 1.5, 0.1).initialLosses, [3, 4]);
+});
+
+test('RLW: each step L = Σ softmax(z)_t · L_t with z ~ N(0, 1) from the run seed and step: same step, same weights; weights fair on average', () => {
+  const w = createWeighting({ type: 'rlw' }, configFrom(twoTasks).tasks);
+  const losses = [tf.scalar(2), tf.scalar(3)];
+  const seen: number[][] = [];
+  for (let globalStep = 1; globalStep <= 4000; globalStep++) {
+    const value = w.objective(losses, { globalStep, seed: 7 }).dataSync()[0];
+    const [a, b] = w.weights();
+    close(a + b, 1, 'weights sum to 1');
+    assert.ok(a > 0 && b > 0);
+    close(value, 2 * a + 3 * b, 'objective');
+    seen.push([a, b]);
+  }
+  w.objective(losses, { globalStep: 17, seed: 7 }).dispose();
+  assert.deepEqual(w.weights(), seen[16], 'the same step draws the same weights');
+  w.objective(losses, { globalStep: 17, seed: 8 }).dispose();
+  assert.notDeepEqual(w.weights(), seen[16], 'another seed draws others');
+  assert.ok(new Set(seen.map((p) => p[0])).size > 3900, 'new weights every step');
+  assert.ok(Math.abs(seen.reduce((m, p) => m + p[0], 0) / seen.length - 0.5) < 0.02, 'mean weight near 1/2');
 });

@@ -8,7 +8,6 @@ import { createImtl, imtlDefaults, type ImtlOptions } from './imtl';
 import { createMgda, mgdaDefaults, type MgdaOptions } from './mgda';
 import { createNashMtl, nashMtlDefaults, type NashMtlOptions } from './nash-mtl';
 import { createPcgrad, pcgradDefaults, type PcgradOptions } from './pcgrad';
-import { createRlw, rlwDefaults, type RlwOptions } from './rlw';
 import type { GradientMethod, GradientMethodFactory } from './types';
 import { createUpgrad, upgradDefaults, type UpgradOptions } from './upgrad';
 
@@ -21,7 +20,6 @@ export interface GradientMethodOptions {
   nash_mtl: NashMtlOptions;
   aligned_mtl: AlignedMtlOptions;
   upgrad: UpgradOptions;
-  rlw: RlwOptions;
 }
 
 export type GradientMethodName = keyof GradientMethodOptions;
@@ -35,7 +33,6 @@ export const gradientMethodRegistry: { [N in GradientMethodName]: GradientMethod
   nash_mtl: createNashMtl,
   aligned_mtl: createAlignedMtl,
   upgrad: createUpgrad,
-  rlw: createRlw,
 };
 
 /** The papers' defaults (LibMTL's / TorchJD's), for building a config schema. */
@@ -47,7 +44,6 @@ export const gradientMethodDefaults: { readonly [N in GradientMethodName]: Reado
   nash_mtl: nashMtlDefaults,
   aligned_mtl: alignedMtlDefaults,
   upgrad: upgradDefaults,
-  rlw: rlwDefaults,
 };
 
 export const gradientMethodNames = Object.keys(gradientMethodRegistry) as readonly GradientMethodName[];
@@ -61,4 +57,4 @@ export function createGradientMethod<N extends GradientMethodName>(
 }
 
 export type { AggregateContext, Aggregation, GradientMethod, GradientMethodFactory, GradientSet } from './types';
-export type { AlignedMtlOptions, CagradOptions, ImtlOptions, MgdaOptions, NashMtlOptions, PcgradOptions, RlwOptions, UpgradOptions };
+export type { AlignedMtlOptions, CagradOptions, ImtlOptions, MgdaOptions, NashMtlOptions, PcgradOptions, UpgradOptions };

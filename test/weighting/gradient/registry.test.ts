@@ -16,7 +16,7 @@ function randomSet(rng: Rng, tasks: number, size: number): GradientSet {
 }
 
 test('registry: the eight methods by config name, each with its defaults', () => {
-  assert.deepEqual([...gradientMethodNames], ['mgda', 'pcgrad', 'cagrad', 'imtl', 'nash_mtl', 'aligned_mtl', 'upgrad', 'rlw']);
+  assert.deepEqual([...gradientMethodNames], ['mgda', 'pcgrad', 'cagrad', 'imtl', 'nash_mtl', 'aligned_mtl', 'upgrad']);
   assert.deepEqual(Object.keys(gradientMethodDefaults), [...gradientMethodNames]);
   assert.deepEqual(gradientMethodDefaults.cagrad, { c: 0.5, rescale: 1 });
   assert.deepEqual(gradientMethodDefaults.nash_mtl, { max_norm: 1.0, update_weights_every: 1, optim_niter: 20 });
@@ -74,7 +74,6 @@ test('contract: on two conflicting tasks the direction conflicts with neither (m
   //   CAGrad guarantees no conflict only as c grows (c ≥ 1 reaches MGDA's behaviour), not at its default.
   // - aligned_mtl: G d = √λ_min·M^(1/2)·1, and M^(1/2)'s negative off-diagonal makes task 1's entry
   //   |g1|² + g1·g2 + |g1||g2||sin θ| = 1 − 4 + 1 < 0 here (Aligned-MTL balances, it does not project).
-  // - rlw: random positive weights of two conflicting gradients can point against either.
   // Asserted: mgda (d·g_t ≥ |d|²), imtl (two tasks: α_t ∝ 1/|g_t| > 0 and d ∥ u1 + u2), nash_mtl
   // (d·g_t = 1/α_t > 0), upgrad (each projection lies in the dual cone), and pcgrad, which for two
   // tasks gives d·g1 = |g1|² sin²θ ≥ 0 (pc2 ⊥ g1) though not in general for more tasks.
