@@ -2,6 +2,8 @@
 import path from 'node:path';
 import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
 import { loadData, loadWithPreprocessing } from '../data/load';
+import { newFileSplit, newFileStreaming } from '../data/stream';
+import { tableFormatOf } from '../data/tabular';
 import type { Split } from '../data/types';
 import { UserError } from '../errors';
 import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
@@ -23,6 +25,8 @@ export interface EvalArgs {
   json?: boolean;
   device?: Device;
   backend?: BackendName;
+  /** --data: read the table block by block (true) or whole (false); unset: block by block when it is larger than the run's data.memory_budget. */
+  streaming?: boolean;
 }
 
 export interface EvalReport extends Evaluation {
@@ -47,8 +51,12 @@ export async function evalCommand(args: EvalArgs, out: Output): Promise<EvalRepo
   let split: Split;
   let source: string;
   if (args.data) {
-    const input = meta.preprocessing.kind === 'table' ? { csv: args.data } : { images: args.data, targets: parseTargets(args.target ?? []) };
-    const loaded = await loadWithPreprocessing(meta.preprocessing, config.tasks, input, { requireTargets: true, strict: true });
+    const pre = meta.preprocessing;
+    const table = pre.kind === 'table' && tableFormatOf(args.data, pre.csv?.format ?? 'csv') !== 'image_folder';
+    const streaming = table ? newFileStreaming(config, args.data, args.streaming) : undefined;
+    const input = pre.kind === 'table' ? { csv: args.data } : { images: args.data, targets: parseTargets(args.target ?? []) };
+    if (streaming?.stream && !args.json) out.log(streaming.note!);
+    const loaded = streaming?.stream ? await newFileSplit(pre, config.tasks, args.data, streaming.budget) : await loadWithPreprocessing(pre, config.tasks, input, { requireTargets: true, strict: true });
     split = loaded.split;
     if (!args.json) for (const note of loaded.notes) out.log(note);
     source = args.data;

@@ -7,16 +7,20 @@
  * own units. Every input row appears in the output; rows that cannot be scored carry
  * their reason in `error` and are listed on stderr, never dropped silently. Target
  * columns are not used, but a multilabel task's column in the file is checked: a cell
- * naming a label the model does not know is a row error (exit 2), as at `mtl eval`.
+ * naming a label the model does not know is a row error (exit 2), as at `mtl eval`. A
+ * table larger than the run's data.memory_budget is read, predicted and written a block
+ * of rows at a time.
  */
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
 import { loadWithPreprocessing } from '../data/load';
+import { NewFileBlocks, newFileStreaming, type NewFileBlock } from '../data/stream';
+import { tableFormatOf } from '../data/tabular';
 import type { TaskConfig } from '../config/schema';
-import type { Preprocessing, UnscorableRow } from '../data/types';
+import type { Preprocessing, Split, UnscorableRow } from '../data/types';
 import { DataError, UserError } from '../errors';
-import { writeFileAtomic } from '../outputs/atomic';
+import { AtomicWriter } from '../outputs/atomic';
 import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
 import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { resolveCheckpoint } from '../outputs/run-dir';
@@ -29,16 +33,26 @@ export interface PredictArgs {
   out?: string;
   device?: Device;
   backend?: BackendName;
+  /** Read the table block by block (true) or whole (false); unset: block by block when it is larger than the run's data.memory_budget. */
+  streaming?: boolean;
 }
 
 /** One output row: the input row number, then per task its prediction; `error` when it could not be scored. */
 export type PredictionRow = Record<string, string | number | string[] | Record<string, number> | null>;
 
 export interface PredictResult {
+  /** Every output row; empty when the file was read block by block (its rows were written as they came). */
   rows: PredictionRow[];
+  /** The rows that could not be scored (read block by block: the first 1,000). */
   unscorable: UnscorableRow[];
   columns: string[];
+  /** Rows written, of them scored, and not scored. */
+  counts: { rows: number; scored: number; unscorable: number };
+  /** Whether the file was read block by block. */
+  streamed: boolean;
 }
+
+const UNSCORABLE_KEPT = 1000;
 
 export async function predictCommand(args: PredictArgs, out: Output, err: Output = { log: (m) => process.stderr.write(`${m}\n`) }): Promise<PredictResult> {
   const { checkpoint } = resolveCheckpoint(args.location);
@@ -48,34 +62,62 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
   const loaded = await loadCheckpoint<CheckpointMeta>(checkpoint);
   if (args.out) out.log(describeBackend(backend));
   const pre = meta.preprocessing;
-  const source = pre.kind === 'table' ? { csv: args.data } : { images: args.data, targets: {} };
-  const { split, unscorable } = await loadWithPreprocessing(pre, meta.config.tasks, source, { requireTargets: false, strict: false });
-  if (split.size === 0 && unscorable.length > 0) {
-    throw new DataError(`${args.data}: none of the ${unscorable.length} rows can be scored (first: line ${unscorable[0].row}: ${unscorable[0].reason})`, 'check that the file has the columns and values the model was trained on');
-  }
-  const { outputs } = runSplit(loaded.model, split, meta.config.tasks);
-  loaded.model.dispose();
-
-  const scored = new Map<number, PredictionRow>();
-  for (let i = 0; i < split.size; i++) scored.set(split.rows[i], { row: split.rows[i] });
-  for (const task of meta.tasks) addPredictions(task, pre, meta.config.tasks[task], outputs[task], split.rows, scored);
-  const rows = [...scored.values(), ...unscorable.map((u) => ({ row: u.row, error: u.reason }))].sort((a, b) => (a.row as number) - (b.row as number));
-  const columns = csvColumns(meta.tasks, pre);
-
-  if (args.out) {
-    writeFileAtomic(args.out, args.out.endsWith('.jsonl') ? rows.map((r) => JSON.stringify(r)).join('\n') + '\n' : toCsv(rows, columns, meta.config.tasks));
-    out.log(`wrote ${rows.length} rows (${split.size} scored) to ${args.out}`);
+  const tasks = meta.config.tasks;
+  const streaming = pre.kind === 'table' && tableFormatOf(args.data, pre.csv?.format ?? 'csv') !== 'image_folder' ? newFileStreaming(meta.config, args.data, args.streaming) : { stream: false, budget: 0 };
+  let blocks: Iterable<NewFileBlock>;
+  if (streaming.stream) {
+    out.log(streaming.note!);
+    blocks = (await NewFileBlocks.open(pre, tasks, args.data, streaming.budget, { requireTargets: false, strict: false })).blocks();
   } else {
-    const csv = toCsv(rows, columns, meta.config.tasks);
-    if (out.data) out.data(csv.trimEnd());
-    else process.stdout.write(csv);
+    const source = pre.kind === 'table' ? { csv: args.data } : { images: args.data, targets: {} };
+    blocks = [await loadWithPreprocessing(pre, tasks, source, { requireTargets: false, strict: false })];
   }
-  if (unscorable.length > 0) {
-    err.log(`warning: ${unscorable.length} row${unscorable.length === 1 ? '' : 's'} could not be scored (kept with an error):`);
+  const columns = csvColumns(meta.tasks, pre);
+  const jsonl = args.out?.endsWith('.jsonl') ?? false;
+  const writer = args.out ? new AtomicWriter(args.out) : undefined;
+  const emit = (text: string) => (writer ? writer.write(text) : out.data ? out.data(text.trimEnd()) : process.stdout.write(text));
+  const counts = { rows: 0, scored: 0, unscorable: 0 };
+  const unscorable: UnscorableRow[] = [];
+  const noneScored = () => new DataError(`${args.data}: none of the ${counts.unscorable} rows can be scored (first: line ${unscorable[0].row}: ${unscorable[0].reason})`, 'check that the file has the columns and values the model was trained on');
+  let rows: PredictionRow[] = [];
+  try {
+    for (const block of blocks) {
+      counts.scored += block.split.size;
+      counts.unscorable += block.unscorable.length;
+      for (const u of block.unscorable) if (unscorable.length < UNSCORABLE_KEPT) unscorable.push(u);
+      if (!streaming.stream && counts.scored === 0 && counts.unscorable > 0) throw noneScored();
+      const blockRows = predictRows(loaded.model, block.split, block.unscorable, meta.tasks, pre, tasks);
+      const header = jsonl || counts.rows > 0 ? '' : stringify([columns]);
+      if (blockRows.length || !streaming.stream) emit(header + (jsonl ? blockRows.map((r) => JSON.stringify(r)).join('\n') + '\n' : csvRows(blockRows, columns, tasks)));
+      counts.rows += blockRows.length;
+      if (!streaming.stream) rows = blockRows;
+    }
+    if (counts.scored === 0 && counts.unscorable > 0) throw noneScored();
+    writer?.commit();
+  } catch (e) {
+    writer?.abort();
+    throw e;
+  } finally {
+    loaded.model.dispose();
+  }
+  if (args.out) out.log(`wrote ${counts.rows} rows (${counts.scored} scored) to ${args.out}`);
+  if (counts.unscorable > 0) {
+    err.log(`warning: ${counts.unscorable} row${counts.unscorable === 1 ? '' : 's'} could not be scored (kept with an error):`);
     for (const u of unscorable.slice(0, 10)) err.log(`  ${pre.kind === 'table' ? 'line' : 'image'} ${u.row}: ${u.reason}`);
-    if (unscorable.length > 10) err.log(`  ... and ${unscorable.length - 10} more`);
+    if (counts.unscorable > 10) err.log(`  ... and ${counts.unscorable - 10} more`);
   }
-  return { rows, unscorable, columns };
+  return { rows, unscorable, columns, counts, streamed: streaming.stream };
+}
+
+/** The output rows of a split (and of the rows it could not score), in row order. */
+function predictRows(model: Parameters<typeof runSplit>[0], split: Split, unscorable: UnscorableRow[], taskNames: string[], pre: Preprocessing, tasks: Record<string, TaskConfig>): PredictionRow[] {
+  const scored = new Map<number, PredictionRow>();
+  if (split.size > 0) {
+    const { outputs } = runSplit(model, split, tasks);
+    for (let i = 0; i < split.size; i++) scored.set(split.rows[i], { row: split.rows[i] });
+    for (const task of taskNames) addPredictions(task, pre, tasks[task], outputs[task], split.rows, scored);
+  }
+  return [...scored.values(), ...unscorable.map((u) => ({ row: u.row, error: u.reason }))].sort((a, b) => (a.row as number) - (b.row as number));
 }
 
 export function addPredictions(task: string, pre: Preprocessing, config: TaskConfig, raw: Float32Array, rowIds: Int32Array, rows: Map<number, PredictionRow>): void {
@@ -126,8 +168,8 @@ function csvColumns(tasks: string[], pre: Preprocessing): string[] {
   return [...columns, 'error'];
 }
 
-/** A multilabel task's label set is one cell, its labels joined by the task's delimiter. */
-function toCsv(rows: PredictionRow[], columns: string[], tasks: Record<string, TaskConfig>): string {
+/** CSV records of prediction rows (no header): a multilabel task's label set is one cell, its labels joined by the task's delimiter. */
+function csvRows(rows: PredictionRow[], columns: string[], tasks: Record<string, TaskConfig>): string {
   const flat = rows.map((r) => {
     const cells: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(r)) {
@@ -138,5 +180,5 @@ function toCsv(rows: PredictionRow[], columns: string[], tasks: Record<string, T
     }
     return columns.map((c) => cells[c] ?? '');
   });
-  return stringify([columns, ...flat]);
+  return stringify(flat);
 }

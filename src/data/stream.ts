@@ -17,7 +17,7 @@ import type { Config, ImageFolderDataConfig, InputConfig, TableDataConfig, TaskC
 import { memoryBytes } from '../config/schema';
 import { DataError } from '../errors';
 import { CellError, inputType, type InputSpec } from '../inputs';
-import { usePixelCache } from '../inputs/image';
+import { releaseDecodedImages, usePixelCache } from '../inputs/image';
 import type { InputFitter } from '../inputs/types';
 import { sampleSize } from './batches';
 import type { FilePosition } from './chunked-file';
@@ -33,6 +33,7 @@ import { deriveSeed, permutation, Rng } from './rng';
 import { rotationAngle } from './rotation';
 import { carveFractions, splitFlags, type Fractions } from './split';
 import {
+  applyToTable,
   asTable,
   checkCategorical,
   checkNumericCells,
@@ -42,12 +43,15 @@ import {
   distinctLabels,
   inputColumns,
   rotationInput,
+  savedHints,
+  tableFormatOf,
+  targetsRead,
   unlabelledRows,
   wordCount,
   type TableData,
 } from './tabular';
 import { checkClasses, classWeightsFromCounts, describeWeights, multilabelLabels, positiveWeightsFromCounts } from './targets';
-import type { LoadedData, Preprocessing, Split, SplitStream, TargetTransform } from './types';
+import type { LoadedData, Preprocessing, Split, SplitStream, TargetTransform, UnscorableRow } from './types';
 
 const STREAM_STREAM = 0x53544d;
 const lineList = (lines: number[], count: number) => lines.join(', ') + (count > 5 ? `, ... (${count} in all)` : '');
@@ -165,6 +169,11 @@ interface ShardReader {
  * each block's table and its first row's index.
  */
 function scan(source: Source, hint: (name: string) => ColumnHint | undefined, na: MissingValues, blockRows: number, record: boolean, visit: (table: Table, first: number, block: Block) => void): void {
+  for (const { table, first, block } of scanBlocks(source, hint, na, blockRows, record)) visit(table, first, block);
+}
+
+/** scan's blocks one at a time (a table is a view of storage the next block reuses). */
+function* scanBlocks(source: Source, hint: (name: string) => ColumnHint | undefined, na: MissingValues, blockRows: number, record: boolean): Generator<{ table: Table; first: number; block: Block }> {
   let row = 0;
   let b = 0;
   let builder: TableBuilder | undefined;
@@ -192,7 +201,7 @@ function scan(source: Source, hint: (name: string) => ColumnHint | undefined, na
         const block: Block = record ? { shard, position, first: row, rows: n, kept: [0, 0, 0] } : source.blocks[b];
         if (record) source.blocks.push(block);
         b++;
-        visit(builder.finish(true), row, block);
+        yield { table: builder.finish(true), first: row, block };
         row += n;
       }
       if (rowsInShard === 0 && source.format === 'csv') throw new DataError(`${source.files[shard]}: has a header but no data rows`, 'add data rows below the header');
@@ -920,4 +929,173 @@ export function shuffleCloseness(n: number, bufferRows: number, blockRows: numbe
   }
   const fullTogether = (n - 1) * ((batch - 1) / (n - 1));
   return { spearman: 1 - (6 * d2) / (n * (n * n - 1)), displacement: d1 / n / n, neighbours: together / Math.max(fullTogether, 1e-9) };
+}
+
+/**
+ * The notes of a file read block by block, as reading it whole words them: the drops of
+ * setAside and the empty cells of emptyMissingCells (tabular.ts; a test holds the two
+ * wordings equal) added up over the blocks, the first lines kept; other notes once.
+ */
+export class BlockNotes {
+  private readonly tallies = new Map<string, { count: number; lines: number[]; note: (count: number, lines: number[]) => string }>();
+  private readonly others = new Set<string>();
+
+  add(notes: string[]): void {
+    for (const note of notes) {
+      const drop = /^(.*): dropped (\d+) rows with (.*): lines ([\d, ]+?)(?:, \.\.\. \(\d+ in all\))?$/.exec(note);
+      const empty = /^column "(.*)": (\d+) rows have no value; (.*)$/.exec(note);
+      if (drop) {
+        const [, file, count, why, lines] = drop;
+        this.tally(`drop\u0000${file}\u0000${why}`, Number(count), lines.split(', ').map(Number), (n, first) => `${file}: dropped ${n} rows with ${why}: lines ${first.join(', ')}${n > 5 ? `, ... (${n} in all)` : ''}`);
+      } else if (empty) {
+        const [, column, count, rest] = empty;
+        this.tally(`empty\u0000${column}`, Number(count), [], (n) => `column "${column}": ${n} rows have no value; ${rest}`);
+      } else this.others.add(note);
+    }
+  }
+
+  private tally(key: string, count: number, lines: number[], note: (count: number, lines: number[]) => string): void {
+    const t = this.tallies.get(key) ?? { count: 0, lines: [], note };
+    t.count += count;
+    t.lines.push(...lines.slice(0, 5 - t.lines.length));
+    this.tallies.set(key, t);
+  }
+
+  notes(): string[] {
+    return [...[...this.tallies.values()].map((t) => t.note(t.count, t.lines)), ...this.others];
+  }
+}
+
+
+/** Whether eval --data and predict read a new file block by block, and the log line that says why: when it is larger than the run's data.memory_budget. */
+export function newFileStreaming(config: Config, file: string, forced?: boolean): { stream: boolean; budget: number; note?: string } {
+  const budget = memoryBytes(('memory_budget' in config.data && config.data.memory_budget) || '4GB');
+  if (forced === false) return { stream: false, budget };
+  if (forced) return { stream: true, budget, note: `data: reading ${file} block by block, within a memory budget of ${mb(budget)}` };
+  let bytes = 0;
+  try {
+    for (const f of isGlob(file) ? expandGlob(file, '--data') : [file]) bytes += statBytes(f);
+  } catch {
+    // A glob that matches nothing is reported by the reader.
+  }
+  if (bytes <= budget) return { stream: false, budget };
+  return { stream: true, budget, note: `data: ${file} holds ${mb(bytes)}, more than data.memory_budget (${mb(budget)}): reading it block by block` };
+}
+
+/** One block of a new file with the saved preprocessing: the rows it scores, and those it cannot (predict). */
+export interface NewFileBlock {
+  split: Split;
+  unscorable: UnscorableRow[];
+}
+
+/**
+ * A new file (mtl eval --data, mtl predict) with the preprocessing saved at training, read
+ * in blocks of rows in file order, each block encoded as the whole file would be
+ * (applyToTable): memory holds a block, whatever the file's size.
+ */
+export class NewFileBlocks {
+  readonly notes = new BlockNotes();
+  private readonly readers = new Map<number, ShardReader>();
+  private recorded = false;
+  private readonly hint: (name: string) => ColumnHint | undefined;
+  private readonly na: MissingValues;
+
+  get blockCount(): number {
+    return this.source.blocks.length;
+  }
+
+  private constructor(
+    private readonly pre: Preprocessing,
+    private readonly tasks: Record<string, TaskConfig>,
+    private readonly source: Source,
+    private readonly blockRows: number,
+    private readonly options: { requireTargets: boolean; strict: boolean },
+  ) {
+    this.hint = savedHints(pre, targetsRead(tasks, options));
+    this.na = new MissingValues(new Set(pre.csv!.naValues));
+  }
+
+  static async open(pre: Preprocessing, tasks: Record<string, TaskConfig>, file: string, budget: number, options: { requireTargets: boolean; strict: boolean }): Promise<NewFileBlocks> {
+    const csv = pre.csv!;
+    const format = tableFormatOf(file, csv.format);
+    if (format !== 'csv' && format !== 'jsonl' && format !== 'parquet') throw new DataError(`${file}: a ${format} is read whole, not block by block`, 'pass a CSV, JSONL or Parquet file');
+    if (format === 'parquet') await loadParquetReader();
+    const targets = Object.values(pre.targets).reduce((n, t) => n + targetWidth(t), 0);
+    const encodedRowBytes = 4 * (pre.inputs.reduce((n, s) => n + sampleSize(s.shape), 0) + targets + 1);
+    const perRow = bytesPerRow(file, '--data', format);
+    const size = sizing(budget, perRow, encodedRowBytes, undefined);
+    return new NewFileBlocks(pre, tasks, new Source(file, '--data', format, csv.delimiter, Infinity, size.chunkBytes), size.blockRows, options);
+  }
+
+  /** The blocks in file order: read and recorded the first time through, read again from their positions after. */
+  *blocks(): Generator<NewFileBlock> {
+    const { source } = this;
+    if (!this.recorded) {
+      for (const { table } of scanBlocks(source, this.hint, this.na, this.blockRows, true)) yield this.encode(table);
+      this.recorded = true;
+      return;
+    }
+    try {
+      for (const block of source.blocks) yield this.encode(source.readBlock(block, this.hint, this.na, this.readers));
+    } finally {
+      this.close();
+    }
+  }
+
+  private encode(table: Table): NewFileBlock {
+    try {
+      const { split, unscorable, notes } = applyToTable(this.pre, this.tasks, table, this.options);
+      if (!this.recorded) this.notes.add(notes);
+      return { split, unscorable };
+    } finally {
+      releaseDecodedImages();
+    }
+  }
+
+  close(): void {
+    for (const r of this.readers.values()) r.reader.close();
+    this.readers.clear();
+  }
+}
+
+/**
+ * A new file's scored rows as a streamed split (mtl eval --data): a first pass checks
+ * every row, counts them and gathers the notes; evaluation reads the blocks again.
+ */
+export async function newFileSplit(pre: Preprocessing, tasks: Record<string, TaskConfig>, file: string, budget: number): Promise<{ split: Split; notes: string[] }> {
+  const blocks = await NewFileBlocks.open(pre, tasks, file, budget, { requireTargets: true, strict: true });
+  let size = 0;
+  for (const block of blocks.blocks()) size += block.split.size;
+  const stream: SplitStream = {
+    chunks: function* () {
+      for (const block of blocks.blocks()) yield block.split;
+    },
+    head(n) {
+      const out: Split[] = [];
+      let have = 0;
+      for (const { split } of blocks.blocks()) {
+        out.push(split);
+        have += split.size;
+        if (have >= n) break;
+      }
+      const template = out[0];
+      const store = new RowStore(template, Math.min(n, have));
+      for (const part of out) {
+        const columns = RowStore.columnsOf(part);
+        for (let i = 0; i < part.size && store.count < store.capacity; i++) store.put(columns, i, store.count++);
+      }
+      return store.toSplit(template, store.count);
+    },
+    describe: () => ({ file, blocks: blocks.blockCount }),
+  };
+  return {
+    split: {
+      size,
+      inputs: pre.inputs.map((s) => ({ name: s.name, shape: s.shape, packed: inputType(s.type).packed(s.state), values: new Float32Array(0) })),
+      targets: {},
+      rows: new Int32Array(0),
+      stream,
+    },
+    notes: blocks.notes.notes(),
+  };
 }

@@ -24,6 +24,35 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fsyncDir(path.dirname(file));
 }
 
+/** writeFileAtomic for output written piece by piece (predictions of a file read block by block). */
+export class AtomicWriter {
+  private readonly tmp: string;
+  private fd: number;
+  constructor(readonly file: string) {
+    this.tmp = `${file}${TMP_MARK}${process.pid}-${counter++}`;
+    this.fd = openSync(this.tmp, 'w');
+  }
+  write(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
+  }
+  /** The file now holds everything written. */
+  commit(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = -1;
+    renameSync(this.tmp, this.file);
+    fsyncDir(path.dirname(this.file));
+  }
+  /** Nothing written: the file stays as it was. */
+  abort(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    rmSync(this.tmp, { force: true });
+  }
+}
+
 export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
