@@ -132,6 +132,20 @@ export function memoryBytes(size: number | string): number {
   return Math.round(Number(value) * scale[unit.toLowerCase()]);
 }
 
+/** Data larger than memory (tables and IDX images): read from disk a block at a time. */
+const streamingFields = {
+  /**
+   * Read the data from disk in chunks instead of holding it: preprocessing fitted in one
+   * streaming pass, each epoch through a seeded shuffle buffer. Default: on when the
+   * data (decoded images included) is larger than `memory_budget`.
+   */
+  streaming: z.boolean().optional(),
+  /** Memory the data may take (`512MB`, `4GB`, or bytes); streamed data stays within it. */
+  memory_budget: memorySize.default('4GB'),
+  /** Streaming: rows in the shuffle buffer; default: as many as half the budget holds. */
+  shuffle_buffer: positiveInt.optional(),
+};
+
 /** Keys shared by the table formats (CSV, JSONL, Parquet). */
 const tableFields = {
   /** Typed input columns; instead of `features` (numbers and categories, types detected). */
@@ -159,16 +173,7 @@ const tableFields = {
   na_values: z.array(z.string()).default([...defaultNaValues]),
   /** Standardize numeric features with train-split mean and std. */
   standardize: z.boolean().default(true),
-  /**
-   * Read the data from disk in chunks instead of holding it: preprocessing fitted in one
-   * streaming pass, each epoch through a seeded shuffle buffer. Default: on when the
-   * data files are larger than `memory_budget`.
-   */
-  streaming: z.boolean().optional(),
-  /** Memory the data may take (`512MB`, `4GB`, or bytes); streamed data stays within it. */
-  memory_budget: memorySize.default('4GB'),
-  /** Streaming: rows in the shuffle buffer; default: as many as half the budget holds. */
-  shuffle_buffer: positiveInt.optional(),
+  ...streamingFields,
   ...dataCommon,
 };
 
@@ -225,6 +230,7 @@ const idxData = z.strictObject({
    * the angle (in degrees) as a regression target named `target`.
    */
   rotation: rotationSchema.omit({ input: true }).optional(),
+  ...streamingFields,
   ...dataCommon,
 });
 

@@ -2,16 +2,17 @@
  * Image sets from IDX files: N x H x W (one channel) or N x H x W x C images, one
  * IDX file per target (labels or values), an optional derived rotation target.
  */
-import { defaultImageEncoder, type Config, type IdxDataConfig, type TaskConfig } from '../config/schema';
+import { defaultImageEncoder, memoryBytes, type Config, type IdxDataConfig, type TaskConfig } from '../config/schema';
 import type { ImageState } from '../inputs/image';
 import { DataError } from '../errors';
 import { MAX_ABS_VALUE } from './csv';
-import { readIdx, type IdxArray } from './idx';
+import { IdxFile, readIdx, type IdxArray, type IdxData, type IdxType } from './idx';
 import { rotateImage, rotationAngle } from './rotation';
 import { carveFractions, splitIndices } from './split';
 import { classNames } from './tabular';
 import { weightedClasses } from './labels';
 import { checkClasses, classWeights } from './targets';
+import { mb, sizing, streamedSplit, type PartReader } from './stream';
 import type { LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
 
 /** The name of the one input of IDX data. */
@@ -69,8 +70,8 @@ function targetNames(tasks: Record<string, TaskConfig>): string[] {
   return [...new Set(Object.values(tasks).flatMap(targetNamesOf))];
 }
 
-function readImages(file: string, key: string, limit: number | undefined, expected?: ExpectedShape): Omit<ImageSource, 'targets'> & { total: number } {
-  const idx = readIdx(file, key);
+/** The images' shape and pixel scale from an IDX header, checked (against `expected` for val, test and new files). */
+function imageShape(file: string, key: string, idx: { type: IdxType; dims: number[] }, limit: number | undefined, expected?: ExpectedShape): ImageShape & { total: number; count: number; scale: number } {
   if (idx.dims.length !== 3 && idx.dims.length !== 4) {
     throw new DataError(`${file}: expected images as N x H x W or N x H x W x C, found ${idx.dims.length} dimensions (${idx.dims.join(' x ')})`, `${key} must be an images file (idx3)`);
   }
@@ -85,26 +86,36 @@ function readImages(file: string, key: string, limit: number | undefined, expect
     );
   }
   const count = Math.min(total, limit ?? total);
-  const size = height * width * channels;
   const scale = idx.type === 'ubyte' ? 1 / 255 : 1;
   if (expected && expected.scale !== scale) {
     const trained = expected.scale === 1 ? 'not bytes (used as they are)' : 'bytes (0-255, scaled by 1/255)';
     throw new DataError(`${file}: pixels are ${idx.type} values, but the training pixels were ${trained}`, 'store the images with the same IDX type as the training images');
   }
-  const pixels = new Float32Array(count * size);
-  const data = idx.data;
+  return { total, count, height, width, channels, scale };
+}
+
+/** IDX values as pixels, scaled; image numbers in errors count from `first`. */
+function toPixels(file: string, data: IdxData, scale: number, size: number, first = 0): Float32Array {
+  const pixels = new Float32Array(data.length);
   if (data instanceof Uint8Array) {
     for (let i = 0; i < pixels.length; i++) pixels[i] = data[i] * scale;
   } else {
     for (let i = 0; i < pixels.length; i++) {
       const v = data[i] * scale;
       if (!Number.isFinite(v) || Math.abs(v) > MAX_ABS_VALUE) {
-        throw new DataError(`${file}: image ${Math.floor(i / size)} holds the pixel value ${data[i]}`, 'pixel values must be finite numbers of a sensible size');
+        throw new DataError(`${file}: image ${first + Math.floor(i / size)} holds the pixel value ${data[i]}`, 'pixel values must be finite numbers of a sensible size');
       }
       pixels[i] = v;
     }
   }
-  return { file, count, total, height, width, channels, pixels, scale };
+  return pixels;
+}
+
+function readImages(file: string, key: string, limit: number | undefined, expected?: ExpectedShape): Omit<ImageSource, 'targets'> & { total: number } {
+  const idx = readIdx(file, key);
+  const shape = imageShape(file, key, idx, limit, expected);
+  const size = shape.height * shape.width * shape.channels;
+  return { file, ...shape, pixels: toPixels(file, idx.data.subarray(0, shape.count * size), shape.scale, size) };
 }
 
 function readTarget(file: string, key: string, count: number, imagesFile: string, totalImages: number): RawTarget {
@@ -135,19 +146,25 @@ function readSource(
   expected?: ExpectedShape,
 ): ImageSource {
   const { total, ...base } = readImages(images, keys.images, data.limit, expected);
-  const source: ImageSource = { ...base, targets: {} };
-  for (const name of targetNames(tasks)) {
-    if (data.rotation && name === data.rotation.target) continue;
-    const file = targets[name];
-    if (!file) throw new DataError(`${images}: no file for target "${name}"`, keys.missingTarget(name));
-    source.targets[name] = readTarget(file, keys.target(name), base.count, images, total);
-  }
+  const source: ImageSource = { ...base, targets: readTargets(images, targets, keys, tasks, data, base.count, total) };
   if (data.rotation) applyRotation(source, data.rotation.max_degrees, seed, data.rotation.target);
   for (const [name, task] of Object.entries(tasks)) if (task.type === 'classification') checkLabels(source, task.target, name);
   return source;
 }
 
-function checkLabels(source: ImageSource, target: string, task: string): void {
+/** The target files the tasks use (the rotation target is derived). */
+function readTargets(images: string, targets: Record<string, string>, keys: SourceKeys, tasks: Record<string, TaskConfig>, data: Pick<IdxDataConfig, 'rotation'>, count: number, total: number): Record<string, RawTarget> {
+  const out: Record<string, RawTarget> = {};
+  for (const name of targetNames(tasks)) {
+    if (data.rotation && name === data.rotation.target) continue;
+    const file = targets[name];
+    if (!file) throw new DataError(`${images}: no file for target "${name}"`, keys.missingTarget(name));
+    out[name] = readTarget(file, keys.target(name), count, images, total);
+  }
+  return out;
+}
+
+function checkLabels(source: Pick<ImageSource, 'targets'>, target: string, task: string): void {
   const raw = source.targets[target];
   if (!raw) return;
   if (raw.k !== 1) throw new DataError(`${raw.file}: holds ${raw.k} values per image; task ${task} is a classification and needs one label per image`, 'use a 1-D labels file (idx1), or make the task a regression');
@@ -159,21 +176,28 @@ function checkLabels(source: ImageSource, target: string, task: string): void {
 }
 
 function applyRotation(source: ImageSource, maxDegrees: number, seed: number, target: string): void {
-  const { height, width, channels, count } = source;
-  const size = height * width * channels;
-  const angles = new Float64Array(count);
+  source.targets[target] = rotationTarget(source, maxDegrees, seed);
+  rotatePixels(source, source.pixels, source.targets[target].values, 0);
+}
+
+/** Each image's seeded angle, the rotation target. */
+function rotationTarget(source: { file: string; count: number }, maxDegrees: number, seed: number): RawTarget {
+  return { values: Float64Array.from({ length: source.count }, (_, i) => rotationAngle(seed, i, maxDegrees)), k: 1, file: `${source.file} (rotation)` };
+}
+
+/** Rotates images [first, first + n) of a source, held in `pixels`, by their angles. */
+function rotatePixels(shape: ImageShape, pixels: Float32Array, angles: Float64Array, first: number): void {
+  const size = shape.height * shape.width * shape.channels;
   const rotated = new Float32Array(size);
-  for (let i = 0; i < count; i++) {
-    angles[i] = rotationAngle(seed, i, maxDegrees);
-    const image = source.pixels.subarray(i * size, (i + 1) * size);
-    rotateImage(image, rotated, height, width, channels, angles[i]);
+  for (let i = 0; i < pixels.length / size; i++) {
+    const image = pixels.subarray(i * size, (i + 1) * size);
+    rotateImage(image, rotated, shape.height, shape.width, shape.channels, angles[first + i]);
     image.set(rotated);
   }
-  source.targets[target] = { values: angles, k: 1, file: `${source.file} (rotation)` };
 }
 
 /** The values a task trains on: its one target, or several regression targets side by side. */
-function taskTarget(source: ImageSource, task: TaskConfig): RawTarget | undefined {
+function taskTarget(source: Pick<ImageSource, 'targets' | 'count'>, task: TaskConfig): RawTarget | undefined {
   const parts = targetNamesOf(task).map((name) => source.targets[name]);
   if (parts.some((p) => p === undefined)) return undefined;
   if (parts.length === 1) return parts[0];
@@ -188,14 +212,14 @@ function taskTarget(source: ImageSource, task: TaskConfig): RawTarget | undefine
 }
 
 /** Column names of a regression target: the target names, `name[j]` for N x K files. */
-function regressionColumns(source: ImageSource, task: TaskConfig): string[] {
+function regressionColumns(source: Pick<ImageSource, 'targets'>, task: TaskConfig): string[] {
   return targetNamesOf(task).flatMap((name) => {
     const k = source.targets[name].k;
     return k === 1 ? [name] : Array.from({ length: k }, (_, j) => `${name}[${j}]`);
   });
 }
 
-function fitTargets(tasks: Record<string, TaskConfig>, source: ImageSource, trainIndex: number[], standardize: boolean): Record<string, TargetTransform> {
+function fitTargets(tasks: Record<string, TaskConfig>, source: Pick<ImageSource, 'targets' | 'count'>, trainIndex: number[], standardize: boolean): Record<string, TargetTransform> {
   const out: Record<string, TargetTransform> = {};
   for (const [name, task] of Object.entries(tasks)) {
     const raw = taskTarget(source, task)!;
@@ -226,26 +250,8 @@ function fitTargets(tasks: Record<string, TaskConfig>, source: ImageSource, trai
  * The images `index` of `source` as a split. A label outside the known classes throws,
  * or, when `unscorable` is given, lists the image there and leaves it out.
  */
-function buildSplit(source: ImageSource, index: number[], pre: Preprocessing, tasks: Record<string, TaskConfig>, unscorable?: UnscorableRow[]): Split {
-  const labelTasks = Object.entries(tasks).flatMap(([name, task]) => {
-    const t = pre.targets[name];
-    const raw = taskTarget(source, task);
-    return t.kind === 'classification' && raw ? [{ name, raw, classes: t.classes, index: new Map(t.classes.map((c, i) => [c, i])) }] : [];
-  });
-  if (labelTasks.length > 0) {
-    index = index.filter((i) => {
-      for (const { name, raw, classes, index: classIndex } of labelTasks) {
-        const label = String(raw.values[i]);
-        if (classIndex.has(label)) continue;
-        const reason = `task ${name}: class "${label}" was never seen in training`;
-        if (!unscorable) throw new DataError(`${raw.file}: image ${i}: ${reason}`, `the model knows ${classes.join(', ')}`);
-        unscorable.push({ row: i, reason });
-        return false;
-      }
-      return true;
-    });
-  }
-
+function buildSplit(source: ImageSource, index: number[], pre: Preprocessing, tasks: Record<string, TaskConfig>, unscorable?: UnscorableRow[], first = 0): Split {
+  index = scorable(source, index, pre, tasks, unscorable, first);
   const size = source.height * source.width * source.channels;
   const features = new Float32Array(index.length * size);
   index.forEach((i, o) => features.set(source.pixels.subarray(i * size, (i + 1) * size), o * size));
@@ -268,7 +274,30 @@ function buildSplit(source: ImageSource, index: number[], pre: Preprocessing, ta
       targets[name] = out;
     }
   }
-  return { size: index.length, inputs: [{ name: IDX_INPUT, shape: [source.height, source.width, source.channels], packed: false, values: features }], targets, rows: Int32Array.from(index) };
+  return { size: index.length, inputs: [{ name: IDX_INPUT, shape: [source.height, source.width, source.channels], packed: false, values: features }], targets, rows: Int32Array.from(index, (i) => first + i) };
+}
+
+/** The images of `index` whose labels the model knows; another throws, or with `unscorable` is listed there. Images are numbered from `first`. */
+function scorable(source: Pick<ImageSource, 'targets' | 'count'>, index: number[], pre: Preprocessing, tasks: Record<string, TaskConfig>, unscorable?: UnscorableRow[], first = 0): number[] {
+  const labelTasks = Object.entries(tasks).flatMap(([name, task]) => {
+    const t = pre.targets[name];
+    const raw = taskTarget(source, task);
+    return t.kind === 'classification' && raw ? [{ name, raw, classes: t.classes, index: new Map(t.classes.map((c, i) => [c, i])) }] : [];
+  });
+  if (labelTasks.length > 0) {
+    index = index.filter((i) => {
+      for (const { name, raw, classes, index: classIndex } of labelTasks) {
+        const label = String(raw.values[i]);
+        if (classIndex.has(label)) continue;
+        const reason = `task ${name}: class "${label}" was never seen in training`;
+        if (!unscorable) throw new DataError(`${raw.file}: image ${first + i}: ${reason}`, `the model knows ${classes.join(', ')}`);
+        unscorable.push({ row: first + i, reason });
+        return false;
+      }
+      return true;
+    });
+  }
+  return index;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -337,4 +366,146 @@ export function applyImagePreprocessing(
   const unscorable: UnscorableRow[] = [];
   const split = buildSplit(source, range(source.count), pre, used, options.strict ? undefined : unscorable);
   return { split, unscorable };
+}
+
+/** The images of one IDX file on disk with its targets in memory (streamed data). */
+interface DiskImages extends ImageShape {
+  file: string;
+  idx: IdxFile;
+  count: number;
+  scale: number;
+  targets: Record<string, RawTarget>;
+  /** The rotation's angles (the pixels are rotated as they are read). */
+  angles?: Float64Array;
+}
+
+async function openDiskImages(
+  images: string,
+  targets: Record<string, string>,
+  keys: SourceKeys,
+  tasks: Record<string, TaskConfig>,
+  data: Pick<IdxDataConfig, 'limit' | 'rotation'>,
+  seed: number,
+  notes: string[],
+  expected?: ExpectedShape,
+): Promise<DiskImages> {
+  const idx = await IdxFile.open(images, keys.images);
+  if (idx.unpacked) notes.push(`data: unpacked ${images} to a temporary file (${(idx.unpacked / 2 ** 20).toFixed(1)} MB) to read its images by offset`);
+  const { total, ...shape } = imageShape(images, keys.images, idx, data.limit, expected);
+  const source: DiskImages = { file: images, idx, ...shape, targets: readTargets(images, targets, keys, tasks, data, shape.count, total) };
+  if (data.rotation) {
+    source.targets[data.rotation.target] = rotationTarget(source, data.rotation.max_degrees, seed);
+    source.angles = source.targets[data.rotation.target].values;
+  }
+  for (const [name, task] of Object.entries(tasks)) if (task.type === 'classification') checkLabels(source, task.target, name);
+  // Bytes need no check; other pixel types are checked once, a block at a time, before training.
+  const size = shape.height * shape.width * shape.channels;
+  if (idx.type !== 'ubyte') for (let first = 0; first < source.count; first += 4096) toPixels(images, idx.read(first, Math.min(4096, source.count - first)), source.scale, size, first);
+  return source;
+}
+
+/** A block of streamed IDX images: [start, end) of its file. */
+interface ImageBlock {
+  start: number;
+  end: number;
+}
+
+/** One part of IDX images on disk, a block at a time: `part` of `flags` (every image when flags is undefined). */
+class IdxPartReader implements PartReader<ImageBlock> {
+  private readonly kept: ImageBlock[];
+
+  constructor(
+    private readonly source: DiskImages,
+    readonly part: 0 | 1 | 2,
+    private readonly flags: Uint8Array | undefined,
+    blockRows: number,
+    private readonly pre: Preprocessing,
+    private readonly tasks: Record<string, TaskConfig>,
+    readonly seed: number,
+    readonly bufferRows: number,
+  ) {
+    this.kept = [];
+    for (let start = 0; start < source.count; start += blockRows) {
+      const end = Math.min(source.count, start + blockRows);
+      if (!flags || flags.subarray(start, end).includes(part)) this.kept.push({ start, end });
+    }
+  }
+
+  blocks(): ImageBlock[] {
+    return this.kept;
+  }
+
+  block({ start, end }: ImageBlock): Split {
+    const { source } = this;
+    const size = source.height * source.width * source.channels;
+    const pixels = toPixels(source.file, source.idx.read(start, end - start), source.scale, size, start);
+    if (source.angles) rotatePixels(source, pixels, source.angles, start);
+    const targets = Object.fromEntries(Object.entries(source.targets).map(([name, t]) => [name, { ...t, values: t.values.subarray(start * t.k, end * t.k) }]));
+    const index: number[] = [];
+    for (let i = start; i < end; i++) if (!this.flags || this.flags[i] === this.part) index.push(i - start);
+    return buildSplit({ ...source, count: end - start, pixels, targets }, index, this.pre, this.tasks, undefined, start);
+  }
+
+  close(): void {
+    this.source.idx.close();
+  }
+}
+
+/**
+ * IDX data larger than data.memory_budget decoded (or data.streaming): the images stay
+ * on disk (a gzipped file unpacked once to a temporary file) and are read a block at a
+ * time, each epoch in a seeded block order through the shuffle buffer, as streamed
+ * tables are (stream.ts); the targets, a few values per image, are held.
+ */
+export async function loadIdxStreamed(config: Config, why: string): Promise<LoadedData> {
+  const data = config.data as IdxDataConfig;
+  const budget = memoryBytes(data.memory_budget ?? '4GB');
+  const dataSeed = data.split.seed ?? config.seed;
+  const notes = [why];
+  const open = (images: string, targets: Record<string, string>, prefix: string, expected?: ExpectedShape) => openDiskImages(images, targets, configKeys(prefix), config.tasks, data, dataSeed, notes, expected);
+  const train = data.images ? await open(data.images, data.targets, 'data') : await open(data.splits!.train.images, data.splits!.train.targets, 'data.splits.train');
+  const shape: ImageShape = { height: train.height, width: train.width, channels: train.channels };
+  const other = async (which: 'val' | 'test') => {
+    const s = data.splits?.[which];
+    return s ? open(s.images, s.targets, `data.splits.${which}`, { ...shape, scale: train.scale, source: `the train images (${train.file}) are` }) : undefined;
+  };
+  const val = await other('val');
+  const test = await other('test');
+  const fractions = data.images ? data.split : carveFractions(data.split, !!val, !!test);
+  const stratify = data.split.stratify ? config.tasks[data.split.stratify] : undefined;
+  const strata = stratify ? Array.from(train.targets[stratify.target as string].values, String) : undefined;
+  const parts = splitIndices(train.count, fractions, dataSeed, train.file, { strata });
+  const preprocessing: Preprocessing = {
+    kind: 'image',
+    inputs: [{ name: IDX_INPUT, type: 'image', shape: [shape.height, shape.width, shape.channels], state: { ...shape, resize: false, encoder: defaultImageEncoder() } satisfies ImageState }],
+    image: { ...shape, scale: train.scale },
+    rotation: data.rotation ? { target: data.rotation.target, maxDegrees: data.rotation.max_degrees, seed: dataSeed } : undefined,
+    targets: fitTargets(config.tasks, train, parts.train, data.standardize_targets),
+  };
+  const flags = new Uint8Array(train.count);
+  parts.val.forEach((i) => (flags[i] = 1));
+  parts.test.forEach((i) => (flags[i] = 2));
+  // Labels outside the train classes are an error now, not at the first evaluation.
+  for (const s of [val, test]) if (s) scorable(s, range(s.count), preprocessing, config.tasks);
+
+  const size = shape.height * shape.width * shape.channels;
+  const targetValues = Object.values(preprocessing.targets).reduce((n, t) => n + (t.kind === 'regression' ? t.columns.length : t.kind === 'classification' && t.weights ? 2 : 1), 0);
+  const encodedRowBytes = 4 * (size + targetValues + 1);
+  const valueBytes = { ubyte: 1, sbyte: 1, int16: 2, int32: 4, float32: 4, float64: 8 }[train.idx.type];
+  const sized = sizing(budget, size * valueBytes, encodedRowBytes, data.shuffle_buffer);
+  const bufferRows = Math.min(sized.bufferRows, parts.train.length);
+  if (data.shuffle_buffer && data.shuffle_buffer * encodedRowBytes > budget / 2) {
+    notes.push(`data.shuffle_buffer: ${data.shuffle_buffer} images take ${mb(data.shuffle_buffer * encodedRowBytes)}, more than half of data.memory_budget (${mb(budget)})`);
+  }
+  notes.push(`data: images read from disk in blocks of up to ${sized.blockRows}; shuffle buffer of ${bufferRows} images (${mb(bufferRows * encodedRowBytes)})`);
+  if (data.rotation) notes.push(`rotated every image by a seeded random angle in ±${data.rotation.max_degrees}° (target "${data.rotation.target}")`);
+  const reader = (source: DiskImages, part: 0 | 1 | 2, carved: boolean) => new IdxPartReader(source, part, carved ? flags : undefined, sized.blockRows, preprocessing, config.tasks, config.seed, bufferRows);
+  const specs = preprocessing.inputs;
+  return {
+    train: streamedSplit(specs, parts.train.length, reader(train, 0, true)),
+    val: val ? streamedSplit(specs, val.count, reader(val, 1, false)) : streamedSplit(specs, parts.val.length, reader(train, 1, true)),
+    test: test ? streamedSplit(specs, test.count, reader(test, 2, false)) : streamedSplit(specs, parts.test.length, reader(train, 2, true)),
+    preprocessing,
+    notes,
+  };
 }

@@ -1,15 +1,17 @@
 /** The data layer's entry points: training data from a config, and new files for eval/predict. */
 import type { Config, TaskConfig } from '../config/schema';
-import { applyImagePreprocessing, loadIdxData } from './images';
-import { loadParquetData, parquetWithPreprocessing } from './parquet';
+import { applyImagePreprocessing, loadIdxData, loadIdxStreamed } from './images';
+import { loadParquetData, loadParquetReader, parquetWithPreprocessing } from './parquet';
 import { loadStreamed, streamingChoice } from './stream';
 import { applyTablePreprocessing, loadCsvData, tableFormatOf } from './tabular';
 import type { LoadedData, Preprocessing, Split, UnscorableRow } from './types';
 
 /** Reads, splits (seeded) and preprocesses (fitted on train) the data a config names. */
 export async function loadData(config: Config): Promise<LoadedData> {
-  if (config.data.format === 'idx') return loadIdxData(config);
+  // The streaming choice counts a Parquet table's rows (for its decoded images) from the footer.
+  if (config.data.format === 'parquet') await loadParquetReader();
   const streaming = streamingChoice(config);
+  if (config.data.format === 'idx') return streaming.stream ? loadIdxStreamed(config, streaming.note!) : loadIdxData(config);
   if (streaming.stream) return loadStreamed(config, streaming.note!);
   if (config.data.format === 'parquet') return loadParquetData(config);
   return loadCsvData(config);

@@ -57,6 +57,9 @@ export async function loadParquetReader(): Promise<void> {
   loaded = await loading;
 }
 
+/** Whether loadParquetReader has run (the synchronous readers can open files). */
+export const parquetReaderLoaded = () => loaded !== undefined;
+
 function readAt(fd: number, start: number, end: number): Uint8Array {
   const out = Buffer.allocUnsafe(Math.max(0, end - start));
   let at = 0;

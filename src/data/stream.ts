@@ -23,12 +23,15 @@ import { sampleSize } from './batches';
 import type { FilePosition } from './chunked-file';
 import { MissingValues, NumberColumn, StringColumn, TableBuilder, fileOf, type ColumnHint, type Table } from './columns';
 import { statSync, openSync, readSync, closeSync } from 'node:fs';
-import { checkShardHeader, columnIndex } from './csv';
+import { checkShardHeader, columnIndex, readColumns } from './csv';
 import { CsvReader } from './csv-reader';
 import { expandGlob, isGlob } from './files';
 import { anyFeatureMissing, checkFrame, encodeParts, featureMissing, frameOf, labelSets, targetColumns, targetMissing, type Frame, type Part } from './frame';
 import { JsonlReader } from './jsonl';
-import { loadParquetReader, ParquetFile, ParquetRowReader } from './parquet';
+import { loadParquetReader, ParquetFile, ParquetRowReader, parquetReaderLoaded } from './parquet';
+import { decodeImageFile } from './image-files';
+import { peekIdx } from './idx';
+import path from 'node:path';
 import { deriveSeed, permutation, Rng } from './rng';
 import { rotationAngle } from './rotation';
 import { carveFractions, splitFlags, type Fractions } from './split';
@@ -80,18 +83,105 @@ function statBytes(file: string): number {
 
 /** Whether to stream, and the log line that says why. */
 export function streamingChoice(config: Config): { stream: boolean; note?: string } {
-  if (config.data.format === 'idx' || config.data.format === 'image_folder') return { stream: false };
+  if (config.data.format === 'image_folder') return { stream: false };
+  if (config.data.format === 'idx') return idxStreamingChoice(config.data);
   const data = config.data;
   if (data.streaming === false) return { stream: false };
   // Configs saved before memory_budget existed (resumed runs) have none: the default.
   const budget = memoryBytes(data.memory_budget ?? '4GB');
   if (data.streaming === true) return { stream: true, note: `data: streaming from disk (data.streaming: true), within a memory budget of ${mb(budget)}` };
   const bytes = dataBytes(data);
-  if (bytes <= budget) return { stream: false };
-  return { stream: true, note: `data: the data files hold ${mb(bytes)}, more than data.memory_budget (${mb(budget)}): streaming them from disk (set data.streaming: false to load them whole)` };
+  if (bytes > budget) return { stream: true, note: `data: the data files hold ${mb(bytes)}, more than data.memory_budget (${mb(budget)}): streaming them from disk (set data.streaming: false to load them whole)` };
+  const images = decodedImages(data);
+  if (!images || images.bytes <= budget) return { stream: false };
+  return {
+    stream: true,
+    note: `data: decoded, the images would take about ${mb(images.bytes)} (${images.rows} rows of ${images.shapes.join(' + ')} float32 pixels), more than data.memory_budget (${mb(budget)}): streaming them from disk, each decoded once into a disk cache (set data.streaming: false to load them whole)`,
+  };
 }
 
-const mb = (bytes: number) => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`);
+/** IDX images stream when, decoded to float32, they would take more than the budget. */
+function idxStreamingChoice(data: Extract<Config['data'], { format: 'idx' }>): { stream: boolean; note?: string } {
+  if (data.streaming === false) return { stream: false };
+  const budget = memoryBytes(data.memory_budget ?? '4GB');
+  if (data.streaming === true) return { stream: true, note: `data: images read from disk (data.streaming: true), within a memory budget of ${mb(budget)}` };
+  const files = [data.images, data.splits?.train.images, data.splits?.val?.images, data.splits?.test?.images].filter((f): f is string => f !== undefined);
+  let images = 0;
+  let bytes = 0;
+  let shape = '';
+  for (const file of files) {
+    const idx = peekIdx(file);
+    if (!idx || idx.dims.length < 3) continue;
+    const n = Math.min(idx.dims[0], data.limit ?? Infinity);
+    images += n;
+    bytes += 4 * n * idx.dims.slice(1).reduce((a, b) => a * b, 1);
+    shape ||= idx.dims.slice(1).join('x');
+  }
+  if (bytes <= budget) return { stream: false };
+  return { stream: true, note: `data: decoded, the images would take ${mb(bytes)} (${images} images of ${shape} float32 pixels), more than data.memory_budget (${mb(budget)}): reading them from disk a block at a time (set data.streaming: false to load them whole)` };
+}
+
+/**
+ * About how much memory the decoded images of a table take: its rows (estimated from the
+ * bytes per row of the first 64 KB; Parquet: counted) times each image input's float32
+ * size (its `size` and `channels`, or the first row's image). Undefined without image
+ * inputs, or when the files cannot be read (the loader then says why).
+ */
+function decodedImages(data: Config['data']): { bytes: number; rows: number; shapes: string[] } | undefined {
+  if (data.format !== 'csv' && data.format !== 'jsonl' && data.format !== 'parquet') return undefined;
+  const images = (data.inputs ?? []).filter((input): input is InputConfig & { type: 'image' } => input.type === 'image');
+  if (images.length === 0) return undefined;
+  const pattern = data.path ?? data.splits?.train;
+  if (!pattern) return undefined;
+  try {
+    const files = isGlob(pattern) ? expandGlob(pattern, 'data.path') : [pattern];
+    let rows = 0;
+    let first: Table | undefined;
+    const hint = (name: string) => (images.some((i) => i.name === name) ? ('string' as const) : undefined);
+    const na = new MissingValues(new Set(data.na_values));
+    if (data.format === 'parquet') {
+      if (!parquetReaderLoaded()) return undefined;
+      for (const file of files) {
+        const parquet = new ParquetFile(file, 'data.path');
+        try {
+          rows += parquet.rows;
+          if (!first && parquet.rows > 0) {
+            const builder = new TableBuilder(file, hint, na);
+            builder.setHeader(parquet.header);
+            parquet.read(builder, 0, 1);
+            first = builder.finish();
+          }
+        } finally {
+          parquet.close();
+        }
+      }
+    } else {
+      const perRow = bytesPerRow(files[0], 'data.path', data.format);
+      // Lines, less a CSV header per file.
+      rows = Math.max(1, Math.round(files.reduce((n, f) => n + statBytes(f), 0) / perRow) - (data.format === 'csv' ? files.length : 0));
+      first = readColumns(files[0], 'data.path', data.format, delimiterOf(data), { hint, na, limit: 1 });
+    }
+    const shapes = images.map((input) => {
+      let [height, width] = input.size ?? [0, 0];
+      let channels: number = input.channels ?? 0;
+      if (!height || !channels) {
+        const column = first!.columns[first!.header.indexOf(input.name)]!;
+        const image = decodeImageFile(path.resolve(path.dirname(files[0]), column.text(0)));
+        [height, width] = input.size ?? [image.height, image.width];
+        channels ||= image.channels;
+      }
+      return [height, width, channels];
+    });
+    const shapeBytes = shapes.reduce((n, [h, w, c]) => n + 4 * h * w * c, 0);
+    return { bytes: rows * shapeBytes, rows, shapes: shapes.map((shape) => shape.join('x')) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes as the logs write them. */
+export const mb = (bytes: number) =>
+  bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB` : `${(bytes / 2 ** 10).toFixed(1)} KB`;
 
 /** Where a block of rows starts: its shard, the byte offset and line there, and its first row's index in the source. */
 interface Block {
@@ -260,7 +350,7 @@ interface Sizing {
 }
 
 /** Rows a block and the shuffle buffer hold within the budget: a quarter for blocks (read and encoded), half for the buffer. */
-function sizing(budget: number, bytesPerRow: number, encodedRowBytes: number, shuffleBuffer: number | undefined): Sizing {
+export function sizing(budget: number, bytesPerRow: number, encodedRowBytes: number, shuffleBuffer: number | undefined): Sizing {
   const chunkBytes = Math.max(1 << 16, Math.min(1 << 22, Math.floor(budget / 16)));
   const blockRows = Math.max(64, Math.min(1 << 16, Math.floor((budget * 0.25) / (3 * bytesPerRow + encodedRowBytes))));
   const bufferRows = shuffleBuffer ?? Math.max(blockRows, Math.floor((budget * 0.5) / encodedRowBytes));
@@ -655,8 +745,24 @@ interface StreamContext {
   augment: (InputConfig & { type: 'image' })['augment'][];
 }
 
+/**
+ * One part (train, val or test) of streamed data read block by block, encoded: what an
+ * epoch and an evaluation read (tables here, IDX images in images.ts).
+ */
+export interface PartReader<B = unknown> {
+  readonly part: 0 | 1 | 2;
+  /** The run's seed (the shuffle's) and the shuffle buffer's rows. */
+  readonly seed: number;
+  readonly bufferRows: number;
+  /** The blocks that hold rows of this part, in file order. */
+  blocks(): B[];
+  /** A block's rows of this part, encoded. */
+  block(block: B): Split;
+  close(): void;
+}
+
 /** Reads one part (train, val or test) of a source, block by block, encoded. */
-class StreamReader {
+class StreamReader implements PartReader<Block> {
   private readonly readers = new Map<number, ShardReader>();
   private readonly unseen = { count: 0 };
 
@@ -666,6 +772,13 @@ class StreamReader {
     private readonly strict: boolean,
     readonly context: StreamContext,
   ) {}
+
+  get seed(): number {
+    return this.context.seed;
+  }
+  get bufferRows(): number {
+    return this.context.bufferRows;
+  }
 
   /** The kept rows of this part in a block, encoded. */
   block(block: Block): Split {
@@ -763,16 +876,16 @@ class EpochStream {
   steps = 0;
 
   constructor(
-    private readonly reader: StreamReader,
+    private readonly reader: PartReader,
     readonly epoch: number,
     private readonly batchSize: number,
   ) {
-    const seed = deriveSeed(reader.context.seed, STREAM_STREAM, epoch);
+    const seed = deriveSeed(reader.seed, STREAM_STREAM, epoch);
     this.rng = new Rng(deriveSeed(seed, 1));
     this.blocks = reader.blocks();
     this.order = permutation(this.blocks.length, seed);
   }
-  private readonly blocks: Block[];
+  private readonly blocks: unknown[];
 
   /** The next row into `out` (slot k), or false at the end of the epoch. */
   private emit(out: RowStore, k: number): boolean {
@@ -793,7 +906,7 @@ class EpochStream {
         this.chunkColumns = RowStore.columnsOf(this.chunk);
         this.chunkRow = 0;
         this.template ??= this.chunk;
-        this.buffer ??= new RowStore(this.chunk, this.reader.context.bufferRows);
+        this.buffer ??= new RowStore(this.chunk, this.reader.bufferRows);
         continue;
       }
       const buffer = this.buffer!;
@@ -823,7 +936,7 @@ class EpochStream {
           this.chunkColumns = RowStore.columnsOf(this.chunk);
           this.chunkRow = 0;
           this.template = this.chunk;
-          this.buffer = new RowStore(this.chunk, this.reader.context.bufferRows);
+          this.buffer = new RowStore(this.chunk, this.reader.bufferRows);
         }
         batch = new RowStore(this.template!, this.batchSize);
       }
@@ -836,7 +949,7 @@ class EpochStream {
 }
 
 /** A split whose rows are streamed: shapes only, the rows behind `stream`. */
-function streamedSplit(specs: InputSpec[], size: number, reader: StreamReader): Split {
+export function streamedSplit(specs: InputSpec[], size: number, reader: PartReader): Split {
   let current: EpochStream | undefined;
   const stream: SplitStream = {
     chunks: function* () {
@@ -860,8 +973,8 @@ function streamedSplit(specs: InputSpec[], size: number, reader: StreamReader): 
       return out!.toSplit(template!, out!.count);
     },
     describe: () => ({
-      shuffle_seed: deriveSeed(reader.context.seed, STREAM_STREAM, current?.epoch ?? 0),
-      shuffle_buffer: reader.context.bufferRows,
+      shuffle_seed: deriveSeed(reader.seed, STREAM_STREAM, current?.epoch ?? 0),
+      shuffle_buffer: reader.bufferRows,
       epoch: current?.epoch ?? 0,
       steps: current?.steps ?? 0,
       rows_read: current?.rowsRead ?? 0,
