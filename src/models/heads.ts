@@ -2,6 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { Config, HeadConfig, TaskConfig } from '../config/schema';
 import type { Rng } from '../data/rng';
+import { dense } from './layers/dense';
 
 /**
  * Each task's head on the shared features: the hidden dense layers of its `head` config
@@ -33,24 +34,20 @@ const denseHead: HeadBuilder = (features, task, outputs, head, rng) => {
   let h = features;
   head.units.forEach((units, i) => {
     const n = i + 1;
-    h = tfl.layers
-      .dense({
-        units,
-        activation: head.activation,
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.seed() }),
-        name: `${hiddenHeadPrefix(task)}dense_${n}`,
-      })
-      .apply(h) as SymbolicTensor;
+    h = dense({
+      units,
+      activation: head.activation,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.seed() }),
+      name: `${hiddenHeadPrefix(task)}dense_${n}`,
+    }).apply(h) as SymbolicTensor;
     if (head.dropout > 0) h = tfl.layers.dropout({ rate: head.dropout, name: `${hiddenHeadPrefix(task)}dropout_${n}` }).apply(h) as SymbolicTensor;
   });
-  return tfl.layers
-    .dense({
-      units: outputs,
-      activation: 'linear',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.seed() }),
-      name: headName(task),
-    })
-    .apply(h) as SymbolicTensor;
+  return dense({
+    units: outputs,
+    activation: 'linear',
+    kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.seed() }),
+    name: headName(task),
+  }).apply(h) as SymbolicTensor;
 };
 
 /** Heads by task type. */

@@ -8,6 +8,7 @@
 import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerAdamKernel } from './adam';
 import { registerBatchNormKernels } from './batch-norm';
+import { registerDenseKernels } from './dense';
 import { registerMaskedPoolKernels } from './masked-pool';
 import { reluConfig, stepConfig } from './cpu/activation';
 import { batchNormGradConfig } from './cpu/batch-norm-grad';
@@ -37,6 +38,8 @@ export function registerCpuTrainingKernels(): void {
   // mtl's own batch-norm layer trains through these (one kernel forward, one backward).
   registerBatchNormKernels('cpu');
   registerAdamKernel('cpu');
+  // mtl's dense layer likewise (src/models/layers/dense.ts).
+  registerDenseKernels('cpu');
   registerReluGradient('cpu');
   registerMaskedPoolKernels('cpu');
 }

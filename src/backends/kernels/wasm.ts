@@ -11,6 +11,7 @@
 import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerAdamKernel } from './adam';
 import { registerBatchNormKernels } from './batch-norm';
+import { registerDenseKernels } from './dense';
 import { registerMaskedPoolKernels } from './masked-pool';
 import { registerReduceGradients } from './reduce-gradients';
 import { registerReluGradient } from './relu-grad';
@@ -46,6 +47,8 @@ export function registerWasmTrainingKernels(): void {
   // mtl's own batch-norm layer trains through these (one kernel forward, one backward).
   registerBatchNormKernels('wasm');
   registerAdamKernel('wasm');
+  // mtl's dense layer likewise (src/models/layers/dense.ts).
+  registerDenseKernels('wasm');
   registerReluGradient('wasm');
   registerMaskedPoolKernels('wasm');
 }

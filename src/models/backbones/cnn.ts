@@ -3,6 +3,7 @@ import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { CnnBackboneConfig } from '../../config/schema';
 import { ConfigError } from '../../errors';
 import type { BackboneBuilder } from './types';
+import { dense } from '../layers/dense';
 
 /**
  * A small LeNet-style conv net, the shared trunk of MultiLeNet (Sener and Koltun 2018,
@@ -40,13 +41,11 @@ export const buildCnn: BackboneBuilder<CnnBackboneConfig> = (config, { prefix, r
     const n = i + 1;
     let h = x;
     if (i === 0) h = tfl.layers.flatten({ name: `${prefix}flatten` }).apply(h) as SymbolicTensor;
-    h = tfl.layers
-      .dense({
-        units,
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.seed() }),
-        name: `${prefix}dense_${n}`,
-      })
-      .apply(h) as SymbolicTensor;
+    h = dense({
+      units,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.seed() }),
+      name: `${prefix}dense_${n}`,
+    }).apply(h) as SymbolicTensor;
     h = tfl.layers.activation({ activation: 'relu', name: `${prefix}dense_${n}_relu` }).apply(h) as SymbolicTensor;
     if (config.dropout > 0) {
       h = tfl.layers.dropout({ rate: config.dropout, name: `${prefix}dense_${n}_dropout` }).apply(h) as SymbolicTensor;

@@ -3,6 +3,7 @@ import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { MlpBackboneConfig } from '../../config/schema';
 import type { BackboneBuilder } from './types';
 import { batchNormalization } from '../layers/batch-norm';
+import { dense } from '../layers/dense';
 
 /** Dense layers (optionally with batch norm and dropout); images are flattened first. */
 export const buildMlp: BackboneBuilder<MlpBackboneConfig> = (config, { prefix, rng, inputShape }) => {
@@ -10,14 +11,12 @@ export const buildMlp: BackboneBuilder<MlpBackboneConfig> = (config, { prefix, r
     const n = i + 1;
     let h = x;
     if (i === 0 && inputShape.length > 1) h = tfl.layers.flatten({ name: `${prefix}flatten` }).apply(h) as SymbolicTensor;
-    h = tfl.layers
-      .dense({
-        units,
-        useBias: !config.batch_norm,
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.seed() }),
-        name: `${prefix}dense_${n}`,
-      })
-      .apply(h) as SymbolicTensor;
+    h = dense({
+      units,
+      useBias: !config.batch_norm,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: rng.seed() }),
+      name: `${prefix}dense_${n}`,
+    }).apply(h) as SymbolicTensor;
     if (config.batch_norm) {
       h = batchNormalization({ momentum: 0.9, name: `${prefix}dense_${n}_bn` }).apply(h) as SymbolicTensor;
     }

@@ -3,5 +3,6 @@
  * are registered for deserialization on purpose, never by the accident of another import.
  */
 import './batch-norm';
+import './dense';
 import './cross-stitch';
 import './text';
