@@ -9,8 +9,9 @@
  * the same run, right before and right after mtl's measurements of the same model:
  * ratios are taken against the mean of the two, since shared machines drift. The
  * reference networks train on 1 thread and on one per core (the 1 -> N speedup is
- * reported), and their inference (the eval path, batches of 256) is timed beside
- * bench/peer_infer.py's (PyTorch eval mode, no_grad, same threads as its training).
+ * reported), and their inference (the eval path, batches of 256, also on 1 thread and on
+ * one per core as mtl eval/predict thread it) is timed beside bench/peer_infer.py's
+ * (PyTorch eval mode, no_grad, same threads as its training).
  * Fails when the tensor count grows.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -161,13 +162,21 @@ function main(): void {
       return measured;
     });
     if (inference && isReference) {
-      paired(model, 'inference', inferenceSeconds, () =>
-        engines.map((backend) => {
+      paired(model, 'inference', inferenceSeconds, () => {
+        const measured: Row[] = [];
+        for (const backend of engines) {
           const time = backend === 'cpu' && model !== 'mlp' ? Math.min(inferenceSeconds, 5) : inferenceSeconds;
-          say(`mtl ${backend} ${model} inference (batch 256, ${time} s) ...`);
-          return mtl(backend, model, time, 1, 'inference');
-        }),
-      );
+          const threadCounts = (backend === 'wasm' || backend === 'cpu') && cores > 1 ? [1, cores] : [1];
+          for (const threads of threadCounts) {
+            say(`mtl ${backend} ${model} inference (batch 256, ${threads} thread${threads > 1 ? 's' : ''}, ${time} s) ...`);
+            const row = mtl(backend, model, time, threads, 'inference');
+            const single = measured.find((r) => r.engine === `mtl-${backend}`);
+            if (threads > 1 && single && Number.isFinite(row.samples_per_s)) row.speedup_vs_1_thread = row.samples_per_s / single.samples_per_s;
+            measured.push(row);
+          }
+        }
+        return measured;
+      });
     }
   }
   if (json) {

@@ -21,12 +21,10 @@ import type { Split } from '../src/data/types';
 import { activeBackend } from '../src/backends';
 import { createReplica, replicaStep } from '../src/training/replica';
 import { ReplicaPool } from '../src/training/parallel/pool';
-import { runSplit } from '../src/training/evaluate';
+import { INFERENCE_BATCH, runSplit } from '../src/training/evaluate';
+import { InferencePool } from '../src/training/parallel/inference-pool';
 
 export type BenchModel = 'cnn' | 'mlp' | 'resnet50' | TextBenchModel;
-
-/** Rows per inference batch, as evaluate.ts scores a split. */
-export const INFERENCE_BATCH = 256;
 
 /** The text encoders against bench/peer_text.py: vocabulary 10,000, 128 tokens, embedding 64, batch 64, trunk 64. */
 export const textBenchModels = ['text-bag', 'text-cnn', 'text-transformer'] as const;
@@ -170,19 +168,24 @@ export async function benchStep(model: BenchModel, threads = 1): Promise<{ step:
 }
 
 /**
- * A ready-to-run inference pass of the eval path (runSplit: model.apply with
- * training false, losses of both tasks) over one batch of INFERENCE_BATCH rows.
+ * A ready-to-run inference pass of the eval path (runSplit: model.apply with training
+ * false, losses of both tasks) over one batch of INFERENCE_BATCH rows per thread, the
+ * batches scored by `threads` threads together (InferencePool) as mtl eval/predict do.
  */
-export function benchInference(model: BenchModel): { step: () => void; close: () => void; batch: number; parameters: number } {
+export async function benchInference(model: BenchModel, threads = 1): Promise<{ step: () => void; close: () => Promise<void>; batch: number; parameters: number }> {
   const ref = reference(model);
   const net = buildModel(ref.config, ref.preprocessing);
-  const split = randomSplit({ ...ref, batch: INFERENCE_BATCH }, 1);
+  const split = randomSplit({ ...ref, batch: INFERENCE_BATCH }, threads);
+  const pool = await InferencePool.start(threads, activeBackend()!.name, net);
   return {
     step: () => {
-      runSplit(net, split, ref.config.tasks);
+      runSplit(net, split, ref.config.tasks, pool);
     },
-    close: () => net.dispose(),
-    batch: INFERENCE_BATCH,
+    close: async () => {
+      await pool?.close();
+      net.dispose();
+    },
+    batch: split.size,
     parameters: net.countParams(),
   };
 }

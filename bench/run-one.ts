@@ -5,7 +5,8 @@
  *   node dist/bench/run-one.js --backend wasm --model cnn --seconds 20 --threads 2
  *   node dist/bench/run-one.js --backend wasm --model resnet50 --seconds 20 --inference
  *
- * --inference times the eval path (batches of 256, one thread) instead of training;
+ * --inference times the eval path instead of training (batches of 256, one per thread,
+ * scored by --threads threads together as mtl eval/predict do);
  * --warmup N untimed steps first (default 3 for training, 2 for inference).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   const threads = Number(arg('threads', '1'));
   const info = await initBackend({ device: backend === 'tensorflow-gpu' ? 'gpu' : 'cpu', backend });
   const inference = process.argv.includes('--inference');
-  const bench = inference ? benchInference(model) : await benchStep(model, threads);
+  const bench = inference ? await benchInference(model, threads) : await benchStep(model, threads);
   const warmup = Number(arg('warmup', inference ? '2' : '3'));
   for (let i = 0; i < warmup; i++) bench.step();
   const tensorsAfterWarmup = tf.memory().numTensors;
@@ -51,11 +52,11 @@ async function main(): Promise<void> {
   }
   const elapsed = (performance.now() - start) / 1000;
   const measurement: Measurement = {
-    engine: `mtl-${backend}${!inference && threads > 1 ? `-${threads}threads` : ''}`,
+    engine: `mtl-${backend}${threads > 1 ? `-${threads}threads` : ''}`,
     backend,
     model,
     mode: inference ? 'inference' : 'train',
-    threads: inference ? 1 : threads,
+    threads,
     samples_per_s: (steps * bench.batch) / elapsed,
     steps,
     seconds: elapsed,

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const inference = process.argv.includes('--inference');
   const threads = Number(arg('threads', '1'));
   await initBackend({ device: 'cpu', backend });
-  const bench = inference ? benchInference(model) : await benchStep(model, threads);
+  const bench = inference ? await benchInference(model) : await benchStep(model, threads);
   for (let i = 0; i < 2; i++) bench.step();
   const profiler = new KernelProfiler(backend, { shapes: process.argv.includes('--shapes'), clock });
   const now = clock === 'cpu' ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();

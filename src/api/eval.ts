@@ -10,6 +10,8 @@ import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
 import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { resolveCheckpoint } from '../outputs/run-dir';
 import { evaluate, type Evaluation } from '../training/evaluate';
+import { InferencePool } from '../training/parallel/inference-pool';
+import { inferenceThreads } from '../training/threads';
 import { metricsTable } from '../outputs/format';
 import { type Output } from './output-types';
 
@@ -27,6 +29,8 @@ export interface EvalArgs {
   backend?: BackendName;
   /** --data: read the table block by block (true) or whole (false); unset: block by block when it is larger than the run's data.memory_budget. */
   streaming?: boolean;
+  /** Threads scoring the rows on the wasm and cpu engines; unset: inferenceThreads decides. */
+  threads?: number;
 }
 
 export interface EvalReport extends Evaluation {
@@ -68,8 +72,16 @@ export async function evalCommand(args: EvalArgs, out: Output): Promise<EvalRepo
     if (split.size === 0) throw new UserError(`the ${name} split of this run is empty`, { exitCode: 2, hint: 'choose another --split or pass --data' });
   }
   const loaded = await loadCheckpoint<CheckpointMeta>(checkpoint);
-  const evaluation = evaluate(loaded.model, split, config.tasks, meta.preprocessing);
-  loaded.model.dispose();
+  const threads = inferenceThreads(config, meta.preprocessing, backend.name, split.size, args.threads);
+  const pool = await InferencePool.start(threads, backend.name, loaded.model);
+  if (pool && !args.json) out.log(`threads: ${threads} scoring the rows (set --threads 1 for one)`);
+  let evaluation: Evaluation;
+  try {
+    evaluation = evaluate(loaded.model, split, config.tasks, meta.preprocessing, pool);
+  } finally {
+    await pool?.close();
+    loaded.model.dispose();
+  }
   const report: EvalReport = { checkpoint, epoch: meta.epoch, source, samples: split.size, backend: backend.name, ...evaluation };
   if (args.json) out.log(JSON.stringify(report, null, 2));
   else {

@@ -25,6 +25,8 @@ import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
 import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { resolveCheckpoint } from '../outputs/run-dir';
 import { destandardize, runSplit, sigmoid, softmaxRows } from '../training/evaluate';
+import { InferencePool } from '../training/parallel/inference-pool';
+import { inferenceThreads } from '../training/threads';
 import { type Output } from './output-types';
 
 export interface PredictArgs {
@@ -35,6 +37,8 @@ export interface PredictArgs {
   backend?: BackendName;
   /** Read the table block by block (true) or whole (false); unset: block by block when it is larger than the run's data.memory_budget. */
   streaming?: boolean;
+  /** Threads scoring the rows on the wasm and cpu engines; unset: inferenceThreads decides. */
+  threads?: number;
 }
 
 /** One output row: the input row number, then per task its prediction; `error` when it could not be scored. */
@@ -72,6 +76,10 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
     const source = pre.kind === 'table' ? { csv: args.data } : { images: args.data, targets: {} };
     blocks = [await loadWithPreprocessing(pre, tasks, source, { requireTargets: false, strict: false })];
   }
+  // Read block by block, the file is larger than memory: rows enough for every thread.
+  const threads = inferenceThreads(meta.config, pre, backend.name, streaming.stream ? Infinity : (blocks as NewFileBlock[])[0].split.size, args.threads);
+  const pool = await InferencePool.start(threads, backend.name, loaded.model);
+  if (pool && args.out) out.log(`threads: ${threads} scoring the rows (set --threads 1 for one)`);
   const columns = csvColumns(meta.tasks, pre);
   const jsonl = args.out?.endsWith('.jsonl') ?? false;
   const writer = args.out ? new AtomicWriter(args.out) : undefined;
@@ -86,7 +94,7 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
       counts.unscorable += block.unscorable.length;
       for (const u of block.unscorable) if (unscorable.length < UNSCORABLE_KEPT) unscorable.push(u);
       if (!streaming.stream && counts.scored === 0 && counts.unscorable > 0) throw noneScored();
-      const blockRows = predictRows(loaded.model, block.split, block.unscorable, meta.tasks, pre, tasks);
+      const blockRows = predictRows(loaded.model, block.split, block.unscorable, meta.tasks, pre, tasks, pool);
       const header = jsonl || counts.rows > 0 ? '' : stringify([columns]);
       if (blockRows.length || !streaming.stream) emit(header + (jsonl ? blockRows.map((r) => JSON.stringify(r)).join('\n') + '\n' : csvRows(blockRows, columns, tasks)));
       counts.rows += blockRows.length;
@@ -98,6 +106,7 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
     writer?.abort();
     throw e;
   } finally {
+    await pool?.close();
     loaded.model.dispose();
   }
   if (args.out) out.log(`wrote ${counts.rows} rows (${counts.scored} scored) to ${args.out}`);
@@ -110,10 +119,10 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
 }
 
 /** The output rows of a split (and of the rows it could not score), in row order. */
-function predictRows(model: Parameters<typeof runSplit>[0], split: Split, unscorable: UnscorableRow[], taskNames: string[], pre: Preprocessing, tasks: Record<string, TaskConfig>): PredictionRow[] {
+function predictRows(model: Parameters<typeof runSplit>[0], split: Split, unscorable: UnscorableRow[], taskNames: string[], pre: Preprocessing, tasks: Record<string, TaskConfig>, pool?: InferencePool): PredictionRow[] {
   const scored = new Map<number, PredictionRow>();
   if (split.size > 0) {
-    const { outputs } = runSplit(model, split, tasks);
+    const { outputs } = runSplit(model, split, tasks, pool);
     for (let i = 0; i < split.size; i++) scored.set(split.rows[i], { row: split.rows[i] });
     for (const task of taskNames) addPredictions(task, pre, tasks[task], outputs[task], split.rows, scored);
   }

@@ -10,6 +10,7 @@ import { gatherBatch } from '../data/batches';
 import { classColumn, labelledRows, selectRows } from '../data/labels';
 import { DEFAULT_TOP_K } from '../data/targets';
 import { taskLoss, taskTarget } from './losses';
+import type { InferencePool } from './parallel/inference-pool';
 import { classificationMetrics, multilabelMetrics, regressionMetrics } from './metrics';
 
 export interface TaskEvaluation {
@@ -28,21 +29,25 @@ export interface Evaluation {
 /** Model outputs for a whole split: per task, n x units (logits or standardized values). */
 export type RawOutputs = Record<string, Float32Array>;
 
-const INFERENCE_BATCH = 256;
+/** Rows per inference batch (eval, predict): the unit of work of each inference thread. */
+export const INFERENCE_BATCH = 256;
 
 /**
  * Runs the model in inference mode over `split`; returns raw outputs and, per task,
  * the mean loss over the rows that carry its label (NaN without targets or labels;
- * with class weights the weighted mean, as training computes it).
+ * with class weights the weighted mean, as training computes it). With `pool`, its
+ * threads score the batches together (outputs then in shared memory), with the same results.
  */
 export function runSplit(
   model: tfl.LayersModel,
   split: Split,
   tasks: Record<string, TaskConfig>,
+  pool?: InferencePool,
 ): { outputs: RawOutputs; losses: Record<string, number> } {
   const names = Object.keys(tasks);
   const units = model.outputs.map((o) => o.shape[o.shape.length - 1] as number);
-  const outputs: RawOutputs = Object.fromEntries(names.map((t, i) => [t, new Float32Array(split.size * units[i])]));
+  const outputArray = (length: number) => (pool ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length));
+  const outputs: RawOutputs = Object.fromEntries(names.map((t, i) => [t, outputArray(split.size * units[i])]));
   const lossSums = Object.fromEntries(names.map((t) => [t, 0]));
   const labelled = Object.fromEntries(names.map((t) => [t, 0]));
   if (split.stream) {
@@ -74,33 +79,67 @@ export function runSplit(
   const losses = Object.fromEntries(names.map((t) => [t, labelled[t] ? lossSums[t] / labelled[t] : NaN]));
   return { outputs, losses };
 
-  /** The rows of `part` (all of a split, or a streamed chunk) into `outputs` from row `offset`. */
+  /** The rows of `part` (all of a split, or a streamed chunk) into `outputs` from row `offset`, their losses into the sums. */
   function runRows(part: Split, offset: number): void {
-  const inOrder = Uint32Array.from({ length: part.size }, (_, i) => i);
-  for (let start = 0; start < part.size; start += INFERENCE_BATCH) {
+    const taskOutputs = names.map((task) => outputs[task]);
+    const targetsOnly: Split = { ...part, inputs: [] };
+    const inOrder = identityOrder(part.size);
+    // Per batch and task: the loss sum and the (weighted) rows it covers, added up in batch order.
+    const batchLosses: { lossSum: number; labelled: number }[][] = [];
+    const scoreLosses = (start: number, end: number, output: (i: number) => tf.Tensor) => {
+      const n = end - start;
+      const { targets } = gatherBatch(targetsOnly, inOrder, start, end);
+      // Without targets (predict) there is nothing to score: outputs only.
+      const results = tf.tidy(() =>
+        names.map((task, i) => {
+          if (!targets[task]) return {};
+          const target = taskTarget(tasks[task], targets[task], n, 1);
+          return { lossSum: taskLoss(tasks[task], output(i), target), labelled: target.weight ?? target.labelled };
+        }),
+      );
+      batchLosses[start / INFERENCE_BATCH] = results.map((r) => ({ lossSum: r.lossSum ? r.lossSum.dataSync()[0] : NaN, labelled: r.labelled ?? 0 }));
+      tf.dispose(results.flatMap((r) => (r.lossSum ? [r.lossSum] : [])));
+    };
+    pool?.dispatch(part, taskOutputs, offset);
+    scoreBatches(model, part, taskOutputs, offset, 0, pool?.threads ?? 1, (start, end, ys) => scoreLosses(start, end, (i) => ys[i]));
+    pool?.wait();
+    for (let start = 0; start < part.size; start += INFERENCE_BATCH) {
+      const end = Math.min(part.size, start + INFERENCE_BATCH);
+      // Another thread's batch: its losses from the outputs it wrote (the same values, so the same losses).
+      if (!batchLosses[start / INFERENCE_BATCH]) scoreLosses(start, end, (i) => tf.tensor(outputs[names[i]].subarray((offset + start) * units[i], (offset + end) * units[i]), [end - start, units[i]]));
+      names.forEach((task, i) => {
+        lossSums[task] += batchLosses[start / INFERENCE_BATCH][i].lossSum;
+        labelled[task] += batchLosses[start / INFERENCE_BATCH][i].labelled;
+      });
+    }
+  }
+}
+
+/**
+ * Model outputs of batches rank, rank + threads, ... (of INFERENCE_BATCH rows) of `part`
+ * into `outputs` (one per model output) from row `offset`: on one thread every batch; on
+ * several (InferencePool) each thread its share, the same batches one thread would score.
+ * `scored` sees each batch's output tensors before they are disposed.
+ */
+export function scoreBatches(model: tfl.LayersModel, part: Split, outputs: Float32Array[], offset: number, rank: number, threads: number, scored?: (start: number, end: number, ys: tf.Tensor[]) => void): void {
+  const units = model.outputs.map((o) => o.shape[o.shape.length - 1] as number);
+  const inOrder = identityOrder(part.size);
+  for (let start = rank * INFERENCE_BATCH; start < part.size; start += threads * INFERENCE_BATCH) {
     const end = Math.min(part.size, start + INFERENCE_BATCH);
     const n = end - start;
     const batch = gatherBatch(part, inOrder, start, end);
-    // tidy must not return typed arrays (it walks them element by element): keep tensors, read after.
-    const results = tf.tidy(() => {
-      const x = batch.inputs.map(({ values, shape }) => tf.tensor(values, [n, ...shape]));
-      const ys = asArray(model.apply(modelInput(x), { training: false }));
-      // Without targets (predict) there is nothing to score: outputs only.
-      return names.map((task, i) => {
-        if (!batch.targets[task]) return { y: ys[i] };
-        const target = taskTarget(tasks[task], batch.targets[task], n, 1);
-        return { y: ys[i], lossSum: taskLoss(tasks[task], ys[i], target), labelled: target.weight ?? target.labelled };
-      });
-    });
-    names.forEach((task, i) => {
-      const r = results[i];
-      outputs[task].set(r.y.dataSync() as Float32Array, (offset + start) * units[i]);
-      lossSums[task] += r.lossSum ? r.lossSum.dataSync()[0] : NaN;
-      labelled[task] += r.labelled ?? 0;
-    });
-    tf.dispose(results.flatMap((r) => (r.lossSum ? [r.y, r.lossSum] : [r.y])));
+    const ys = tf.tidy(() => asArray(model.apply(modelInput(batch.inputs.map(({ values, shape }) => tf.tensor(values, [n, ...shape]))), { training: false })));
+    try {
+      ys.forEach((y, i) => outputs[i].set(y.dataSync() as Float32Array, (offset + start) * units[i]));
+      scored?.(start, end, ys);
+    } finally {
+      tf.dispose(ys);
+    }
   }
-  }
+}
+
+function identityOrder(n: number): Uint32Array {
+  return Uint32Array.from({ length: n }, (_, i) => i);
 }
 
 export function evaluate(
@@ -108,8 +147,9 @@ export function evaluate(
   split: Split,
   tasks: Record<string, TaskConfig>,
   preprocessing: Preprocessing,
+  pool?: InferencePool,
 ): Evaluation {
-  const { outputs, losses } = runSplit(model, split, tasks);
+  const { outputs, losses } = runSplit(model, split, tasks, pool);
   const result: Evaluation = { loss: 0, tasks: {} };
   for (const [task, config] of Object.entries(tasks)) {
     const rows = labelledRows(split.targets[task], split.size);

@@ -21,7 +21,7 @@ export const Command = { stop: 0, step: 1 } as const;
 
 export class CollectiveAborted extends Error {
   constructor() {
-    super('another training thread failed');
+    super('another thread failed (its error is printed on stderr)');
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema';
 import type { BackendName } from '../../backends';
 import type { ImageAugment } from '../../data/augment';
+import type { TransferredModel } from './transfer';
 
 /** A split's arrays in shared memory, readable by every thread without copies. */
 export interface SharedSplit {
@@ -17,7 +18,7 @@ export interface WorkerInit {
   config: Config;
   collective: SharedArrayBuffer;
   collectiveLength: number;
-  model: { topology: object; weightSpecs: unknown[]; weightData: ArrayBuffer };
+  model: TransferredModel;
   /** Optimizer slots when resuming, as plain arrays. */
   optimizer?: { name: string; shape: number[]; dtype: string; values: Float32Array | Int32Array }[];
   train: SharedSplit;
@@ -32,6 +33,23 @@ export interface EpochMessage {
   fromStep: number;
   globalStep: number;
   batchSize: number;
+}
+
+/** What an inference worker needs: the model, and where to wait for the others. */
+export interface InferenceWorkerInit {
+  rank: number;
+  threads: number;
+  backend: BackendName;
+  collective: SharedArrayBuffer;
+  model: TransferredModel;
+}
+
+/** Score your batches of `split` into `outputs` (one per model output, rows from `offset`). */
+export interface ScoreMessage {
+  type: 'score';
+  split: SharedSplit;
+  outputs: SharedArrayBuffer[];
+  offset: number;
 }
 
 export type WorkerReply = { type: 'ready' } | { type: 'error'; message: string };

@@ -4,28 +4,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../backends';
 import { epochOrder } from '../../data/batches';
 import type { Split } from '../../data/types';
 import { createReplica, replicaStep, type Replica } from '../replica';
 import { Collective, CollectiveAborted, Command } from './collective';
-import type { EpochMessage, SharedSplit, WorkerInit } from './protocol';
+import type { EpochMessage, WorkerInit } from './protocol';
 import { DataParallelReducer, movingStatistics } from './reducer';
-import '../../models/layers';
-
-function sharedSplit(shared: SharedSplit): Split {
-  return {
-    size: shared.size,
-    inputs: shared.inputs.map((input) => ({ name: input.name, shape: input.shape, packed: input.packed, values: new Float32Array(input.buffer), augment: input.augment })),
-    targets: Object.fromEntries(Object.entries(shared.targets).map(([k, t]) => [k, t.kind === 'int32' ? new Int32Array(t.buffer) : new Float32Array(t.buffer)])),
-    rows: new Int32Array(0),
-  };
-}
+import { loadTransferredModel, sharedSplitView } from './transfer';
 
 async function start(init: WorkerInit): Promise<void> {
   await initBackend({ device: 'cpu', backend: init.backend });
-  const model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: init.model.topology, weightSpecs: init.model.weightSpecs as tf.io.WeightsManifestEntry[], weightData: init.model.weightData }));
+  const model = await loadTransferredModel(init.model);
   const replica = createReplica(init.config, model, true);
   if (init.optimizer) {
     const slots = init.optimizer.map((s) => ({ name: s.name, tensor: tf.tensor(s.values, s.shape, s.dtype as 'float32') }));
@@ -37,7 +27,7 @@ async function start(init: WorkerInit): Promise<void> {
   init.optimizer = undefined;
   const collective = new Collective(init.collective, init.rank, init.replicas, init.collectiveLength);
   const reducer = new DataParallelReducer(collective, movingStatistics(model));
-  const train = sharedSplit(init.train);
+  const train = sharedSplitView(init.train);
   parentPort!.on('message', (message: EpochMessage) => {
     try {
       runEpoch(message, replica, collective, reducer, train, init);

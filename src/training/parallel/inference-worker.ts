@@ -1,0 +1,35 @@
+/**
+ * A worker thread of threaded inference: rebuilds the model from the main thread's
+ * weights, then for each part it is sent scores its batches into the shared outputs.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend } from '../../backends';
+import { scoreBatches } from '../evaluate';
+import { Collective, CollectiveAborted } from './collective';
+import type { InferenceWorkerInit, ScoreMessage } from './protocol';
+import { loadTransferredModel, sharedSplitView } from './transfer';
+
+async function start(init: InferenceWorkerInit): Promise<void> {
+  await initBackend({ device: 'cpu', backend: init.backend });
+  const model = await loadTransferredModel(init.model);
+  init.model.weightData = new ArrayBuffer(0);
+  const collective = new Collective(init.collective, init.rank, init.threads, 0);
+  parentPort!.on('message', (message: ScoreMessage) => {
+    try {
+      const outputs = message.outputs.map((buffer) => new Float32Array(buffer));
+      scoreBatches(model, sharedSplitView(message.split), outputs, message.offset, init.rank, init.threads);
+      collective.barrier();
+    } catch (e) {
+      fail(e, collective);
+    }
+  });
+  parentPort!.postMessage({ type: 'ready' });
+}
+
+function fail(e: unknown, collective?: Collective): void {
+  if (e instanceof CollectiveAborted) return;
+  collective?.abort();
+  parentPort!.postMessage({ type: 'error', message: e instanceof Error ? `${e.message}\n${e.stack}` : String(e) });
+}
+
+start(workerData as InferenceWorkerInit).catch((e) => fail(e));
