@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { adamUpdate } from '../../backends/kernels/adam';
+import { hostValues } from '../../backends/kernels/host-arrays';
 import type { NamedTensor } from '../../outputs/checkpoint';
 import { gradientNormSq, type TrainOptimizer } from './types';
 
@@ -20,6 +21,9 @@ export interface AdamOptions {
   beta2: number;
   epsilon: number;
 }
+
+/** Gradients up to this many floats are summed on the host in gradNormSq. */
+const HOST_NORM_MAX_SIZE = 1 << 16;
 
 export class HostAdam implements TrainOptimizer {
   private step = 0;
@@ -34,8 +38,25 @@ export class HostAdam implements TrainOptimizer {
     this.options = { ...this.options, learningRate: rate };
   }
 
+  /**
+   * On wasm and cpu the small gradients are summed in place on the host (two kernels
+   * per weight, Square and Sum, cost more than the sum for a small model's thousands of
+   * floats); the large ones by the backend's SIMD reductions.
+   */
   gradNormSq(grads: tf.NamedTensorMap): number {
-    return gradientNormSq(grads);
+    const backend = tf.getBackend();
+    if (backend !== 'wasm' && backend !== 'cpu') return gradientNormSq(grads);
+    const large: tf.NamedTensorMap = {};
+    let sum = 0;
+    for (const [name, g] of Object.entries(grads)) {
+      if (g.dtype !== 'float32' || g.size > HOST_NORM_MAX_SIZE) {
+        large[name] = g;
+        continue;
+      }
+      const v = hostValues(g);
+      for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
+    }
+    return sum + gradientNormSq(large);
   }
 
   apply(grads: tf.NamedTensorMap, variables: tf.Variable[]): void {
