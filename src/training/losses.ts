@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TaskConfig } from '../config/schema';
 import { classColumn, isLabelled, isWeightedClasses, rowWeights, UNLABELLED_CLASS, type TaskTargets } from '../data/labels';
 import { DEFAULT_FOCAL_GAMMA } from '../data/targets';
+import { softmaxCrossEntropyApplies, softmaxCrossEntropyOp } from '../backends/kernels/softmax-cross-entropy';
 
 export interface LossSpec {
   /** The task types this loss applies to. */
@@ -22,6 +23,8 @@ export interface LossSpec {
 function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, task: TaskConfig): tf.Tensor1D {
   const numClasses = logits.shape[logits.shape.length - 1] as number;
   const smoothing = task.type === 'classification' ? task.label_smoothing : 0;
+  // one kernel each way on wasm and cpu (src/backends/kernels/softmax-cross-entropy.ts)
+  if (softmaxCrossEntropyApplies(logits, labels)) return softmaxCrossEntropyOp(logits as tf.Tensor2D, labels as tf.Tensor1D, smoothing);
   const onehot = tf.oneHot(labels as tf.Tensor1D, numClasses);
   return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, smoothing, tf.Reduction.NONE) as tf.Tensor1D;
 }

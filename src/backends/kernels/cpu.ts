@@ -9,6 +9,7 @@ import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerAdamKernel } from './adam';
 import { registerBatchNormKernels } from './batch-norm';
 import { registerDenseKernels } from './dense';
+import { registerSoftmaxCrossEntropyKernels } from './softmax-cross-entropy';
 import { registerMaskedPoolKernels } from './masked-pool';
 import { reluConfig, stepConfig } from './cpu/activation';
 import { batchNormGradConfig } from './cpu/batch-norm-grad';
@@ -40,6 +41,7 @@ export function registerCpuTrainingKernels(): void {
   registerAdamKernel('cpu');
   // mtl's dense layer likewise (src/models/layers/dense.ts).
   registerDenseKernels('cpu');
+  registerSoftmaxCrossEntropyKernels('cpu');
   registerReluGradient('cpu');
   registerMaskedPoolKernels('cpu');
 }

@@ -12,6 +12,7 @@ import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerAdamKernel } from './adam';
 import { registerBatchNormKernels } from './batch-norm';
 import { registerDenseKernels } from './dense';
+import { registerSoftmaxCrossEntropyKernels } from './softmax-cross-entropy';
 import { registerMaskedPoolKernels } from './masked-pool';
 import { registerReduceGradients } from './reduce-gradients';
 import { registerReluGradient } from './relu-grad';
@@ -49,6 +50,7 @@ export function registerWasmTrainingKernels(): void {
   registerAdamKernel('wasm');
   // mtl's dense layer likewise (src/models/layers/dense.ts).
   registerDenseKernels('wasm');
+  registerSoftmaxCrossEntropyKernels('wasm');
   registerReluGradient('wasm');
   registerMaskedPoolKernels('wasm');
 }
