@@ -4,7 +4,8 @@
  * trained on by `mtl train` until its first step, in a child process of its own, and
  * the same file is read by numpy.loadtxt (bench/peer_load.py, /usr/bin/python3). Then a
  * streamed run: the same table with `data.memory_budget` far below its encoded size,
- * one epoch, its time and peak RSS.
+ * one epoch, its time and peak RSS; and the same streamed epoch on the table written as
+ * Parquet (hyparquet-writer, row groups of 131,072 rows, snappy).
  *
  *   node dist/bench/load.js [--rows 1000000] [--json] [--root DIR] [--no-stream] [--no-peer]
  *
@@ -13,7 +14,7 @@
  * `npm run bench -- --models load` runs it from bench.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Rng } from '../src/data/rng';
@@ -38,8 +39,42 @@ export interface LoadFigures {
   /** float32 size of every encoded input and target (all splits). */
   encoded_mb?: number;
   numpy?: { seconds: number; rss_delta_mb: number; peak_rss_mb: number };
-  stream?: { budget_mb: number; epoch_s: number; rss_before_load_mb: number; rss_after_load_mb: number; peak_rss_mb: number; samples_per_s: number; rows: number };
+  stream?: StreamFigures;
+  /** The same streamed epoch on the table as Parquet. */
+  stream_parquet?: StreamFigures & { file_mb: number };
   error?: string;
+}
+
+interface StreamFigures {
+  budget_mb: number;
+  epoch_s: number;
+  rss_before_load_mb: number;
+  rss_after_load_mb: number;
+  peak_rss_mb: number;
+  samples_per_s: number;
+  rows: number;
+}
+
+/** The bench table as Parquet beside it (written once, in a child: hyparquet-writer is an ES module). */
+export function benchParquet(csv: string): string {
+  const file = csv.replace(/\.csv$/, '.parquet');
+  if (existsSync(file)) return file;
+  const result = spawnSync(process.execPath, [__filename, '--write-parquet', csv, file], { encoding: 'utf8', timeout: 10 * 60 * 1000 });
+  if (result.status !== 0) throw new Error(`writing ${file} failed: ${(result.stderr || result.stdout).slice(-2000)}`);
+  return file;
+}
+
+async function writeParquet(csv: string, file: string): Promise<void> {
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const [header, ...lines] = readFileSync(csv, 'utf8').trimEnd().split('\n');
+  const names = header.split(',');
+  const cells = names.map(() => [] as string[]);
+  for (const line of lines) line.split(',').forEach((cell, c) => cells[c].push(cell));
+  const columnData = names.map((name, c) =>
+    name === 'group' || name === 'label' ? { name, data: cells[c], type: 'STRING' as const } : { name, data: Float64Array.from(cells[c], Number), type: 'DOUBLE' as const },
+  );
+  writeFileSync(`${file}.part`, Buffer.from(parquetWriteBuffer({ columnData, rowGroupSize: 131072 })));
+  renameSync(`${file}.part`, file);
 }
 
 /** The table, written once per row count into the temp folder (seeded: always the same bytes). */
@@ -71,9 +106,9 @@ export function benchTable(rows: number): string {
   return file;
 }
 
-const configYaml = (file: string, extra = '') => `name: bench-load
+const configYaml = (file: string, extra = '', format = 'csv') => `name: bench-load
 data:
-  format: csv
+  format: ${format}
   path: ${file}
 ${extra}
 model: {backbone: {type: mlp, units: [64, 64]}}
@@ -181,7 +216,15 @@ export function loadBench(options: { rows?: number; buildRoot?: string; stream?:
       writeFileSync(streamed, configYaml(file, `  streaming: true\n  memory_budget: ${budget}MB\n  shuffle_buffer: 65536`));
       say(`load: one streamed epoch with memory_budget ${budget} MB ...`);
       const s = runChild(options.buildRoot ?? root, streamed, path.join(work, 'stream'), true);
-      figures.stream = { budget_mb: budget, epoch_s: s.epoch_s, rss_before_load_mb: s.rss_before_load_mb, rss_after_load_mb: s.rss_after_load_mb, peak_rss_mb: s.peak_rss_mb, samples_per_s: s.samples_per_s, rows };
+      const streamFigures = (s: Record<string, number>, budgetMb = budget): StreamFigures => ({ budget_mb: budgetMb, epoch_s: s.epoch_s, rss_before_load_mb: s.rss_before_load_mb, rss_after_load_mb: s.rss_after_load_mb, peak_rss_mb: s.peak_rss_mb, samples_per_s: s.samples_per_s, rows });
+      figures.stream = streamFigures(s);
+      const parquet = benchParquet(file);
+      // Snappy makes the Parquet file about a quarter of the CSV: a budget below its size.
+      const parquetBudget = 8;
+      const parquetConfig = path.join(dir, `bench-stream-parquet-${process.pid}.yaml`);
+      writeFileSync(parquetConfig, configYaml(parquet, `  streaming: true\n  memory_budget: ${parquetBudget}MB\n  shuffle_buffer: 65536`, 'parquet'));
+      say(`load: one streamed epoch of the table as Parquet (${(statSync(parquet).size / 2 ** 20).toFixed(1)} MB) with memory_budget ${parquetBudget} MB ...`);
+      figures.stream_parquet = { ...streamFigures(runChild(options.buildRoot ?? root, parquetConfig, path.join(work, 'stream-parquet'), true), parquetBudget), file_mb: statSync(parquet).size / 2 ** 20 };
     }
   } catch (e) {
     figures.error = (e as Error).message;
@@ -198,6 +241,10 @@ export function loadBench(options: { rows?: number; buildRoot?: string; stream?:
     const st = figures.stream;
     say(`load: streamed epoch ${st.epoch_s?.toFixed(1)} s (${mb(st.samples_per_s)} samples/s), RSS ${mb(st.rss_before_load_mb)} -> ${mb(st.rss_after_load_mb)} MB after the two passes, peak ${mb(st.peak_rss_mb)} MB, budget ${st.budget_mb} MB`);
   }
+  if (figures.stream_parquet) {
+    const st = figures.stream_parquet;
+    say(`load: streamed Parquet epoch ${st.epoch_s?.toFixed(1)} s (${mb(st.samples_per_s)} samples/s), RSS ${mb(st.rss_before_load_mb)} -> ${mb(st.rss_after_load_mb)} MB after the two passes, peak ${mb(st.peak_rss_mb)} MB, budget ${st.budget_mb} MB, file ${st.file_mb.toFixed(1)} MB`);
+  }
   if (figures.error) say(`load: ${figures.error}`);
   return figures;
 }
@@ -208,7 +255,12 @@ function option(name: string): string | undefined {
 }
 
 if (require.main === module) {
-  if (process.argv[2] === '--child') {
+  if (process.argv[2] === '--write-parquet') {
+    writeParquet(process.argv[3], process.argv[4]).catch((e) => {
+      process.stderr.write(`${(e as Error).stack}\n`);
+      process.exit(1);
+    });
+  } else if (process.argv[2] === '--child') {
     const [buildRoot, configFile, outDir, mode] = process.argv.slice(3);
     child(buildRoot, configFile, outDir, mode === 'epoch').catch((e) => {
       process.stderr.write(`${(e as Error).stack}\n`);

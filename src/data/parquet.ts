@@ -88,6 +88,8 @@ export class ParquetFile {
   private readonly hp: HyparquetParts;
   private fd: number;
   private readonly pages = new Map<string, PageLocation[] | null>();
+  /** Per leaf column, the pages decoded last: the next block in file order mostly lies in them (a scan decodes each page about once). */
+  private readonly decoded = new Map<string, { g: number; start: number; end: number; data: DecodedArray[]; skipped: number }>();
 
   /** The reader must be loaded (loadParquetReader). */
   constructor(
@@ -144,7 +146,7 @@ export class ParquetFile {
    * Rows [start, end) of one row group into `builder` (the columns it reads), each row's
    * line its 1-based row number in the file.
    */
-  read(builder: TableBuilder, start: number, end: number): void {
+  read(builder: TableBuilder, start: number, end: number, decode?: { start: number; end: number }): void {
     const g = this.groupOf(start);
     const group = this.groups[g];
     if (end > group.start + group.rows) throw new Error(`rows ${start}-${end} span row groups of ${this.file}`);
@@ -152,7 +154,8 @@ export class ParquetFile {
     try {
       builder.header.forEach((name, c) => {
         if (!builder.builders[c]) return;
-        this.column(g, name, start - group.start, end - group.start, (i, value) => pushCell(builder.column(c)!, base + i, value));
+        const span = decode && decode.start <= start && end <= decode.end ? { from: decode.start - group.start, to: Math.min(decode.end, group.start + group.rows) - group.start } : undefined;
+        this.column(g, name, start - group.start, end - group.start, (i, value) => pushCell(builder.column(c)!, base + i, value), span);
       });
     } catch (e) {
       if (e instanceof DataError) throw e;
@@ -162,11 +165,11 @@ export class ParquetFile {
   }
 
   /** Each value of a top-level column for rows [from, to) of row group g, to `visit` (0-based from `from`). */
-  private column(g: number, name: string, from: number, to: number, visit: (i: number, value: unknown) => void): void {
+  private column(g: number, name: string, from: number, to: number, visit: (i: number, value: unknown) => void, span?: { from: number; to: number }): void {
     const child = this.tree.children.find((c) => c.element.name === name)!;
     const chunks = this.metadata.row_groups[g].columns.filter((c) => c.meta_data?.path_in_schema[0] === name);
     if (child.children.length === 0) {
-      const { data, skipped } = this.leaf(g, chunks[0], from, to);
+      const { data, skipped } = this.leaf(g, chunks[0], from, to, span);
       let row = skipped;
       for (const page of data) {
         const n = page.length;
@@ -181,7 +184,7 @@ export class ParquetFile {
     // Lists and structs: the leaves' values cut to the rows, then assembled (as hyparquet's assembleAsync does).
     const leaves = new Map<string, DecodedArray>();
     for (const chunk of chunks) {
-      const { data, skipped } = this.leaf(g, chunk, from, to);
+      const { data, skipped } = this.leaf(g, chunk, from, to, span);
       leaves.set(chunk.meta_data!.path_in_schema.join('.'), this.hp.index.flatten(data).slice(from - skipped, to - skipped));
     }
     this.hp.assemble.assembleNested(leaves, child, this.hp.convert.DEFAULT_PARSERS);
@@ -190,7 +193,17 @@ export class ParquetFile {
   }
 
   /** A leaf column chunk's pages that hold rows [from, to), decoded; `skipped`: the row of the first value. */
-  private leaf(g: number, chunk: ColumnChunk, from: number, to: number): { data: DecodedArray[]; skipped: number } {
+  /** span: rows of the group to decode on a miss (the blocks read next need them too). */
+  private leaf(g: number, chunk: ColumnChunk, from: number, to: number, span?: { from: number; to: number }): { data: DecodedArray[]; skipped: number } {
+    const path = chunk.meta_data!.path_in_schema.join('.');
+    const last = this.decoded.get(path);
+    if (last && last.g === g && last.start <= from && to <= last.end) return last;
+    const out = span ? this.decodeLeaf(g, chunk, span.from, span.to) : this.decodeLeaf(g, chunk, from, to);
+    this.decoded.set(path, { g, start: out.skipped, end: out.data.reduce((n, d) => n + d.length, out.skipped), ...out });
+    return out;
+  }
+
+  private decodeLeaf(g: number, chunk: ColumnChunk, from: number, to: number): { data: DecodedArray[]; skipped: number } {
     const meta = chunk.meta_data!;
     if (chunk.file_path) throw new Error('a column chunk in another file (file_path) is not supported');
     const schemaPath = this.hp.schema.getTreePath(this.tree, meta.path_in_schema);
@@ -273,6 +286,7 @@ export class ParquetFile {
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+    this.decoded.clear();
   }
 }
 
@@ -291,13 +305,13 @@ export class ParquetRowReader {
   seek(position: FilePosition): void {
     this.row = position.offset;
   }
-  /** Up to `max` rows, to the end of the current row group; 0 at the end of the file. */
-  read(builder: TableBuilder, max: number): number {
+  /** Up to `max` rows, to the end of the current row group; 0 at the end of the file. `decode`: rows to decode with them (their span). */
+  read(builder: TableBuilder, max: number, decode?: { start: number; end: number }): number {
     const { parquet } = this;
     if (this.row >= parquet.rows || max <= 0) return 0;
     const group = parquet.groups[parquet.groupOf(this.row)];
     const end = Math.min(this.row + max, group.start + group.rows);
-    parquet.read(builder, this.row, end);
+    parquet.read(builder, this.row, end, decode);
     const n = end - this.row;
     this.row = end;
     return n;

@@ -191,6 +191,51 @@ interface Block {
   rows: number;
   /** Rows of each part (train, val, test) kept after the drops. */
   kept: [number, number, number];
+  /** Parquet: the row group holding the block. */
+  group?: number;
+  /** The blocks of one span are read one after another in an epoch; its rows (in the shard) are decoded together. */
+  span: number;
+  decode?: { start: number; end: number };
+}
+
+/**
+ * Spans of consecutive Parquet blocks within one row group, of up to `spanRows` rows: an
+ * epoch reads the blocks of a span one after another (in a seeded order), so the pages
+ * they share are decoded once, not once a block. Other formats: a span a block.
+ */
+function assignSpans(source: Source, spanRows: number): void {
+  let span = -1;
+  let rows = 0;
+  let start = 0;
+  for (let i = 0; i < source.blocks.length; i++) {
+    const b = source.blocks[i];
+    const prev = source.blocks[i - 1];
+    if (!prev || source.format !== 'parquet' || prev.shard !== b.shard || prev.group !== b.group || rows + b.rows > spanRows) {
+      span++;
+      rows = 0;
+      start = i;
+    }
+    b.span = span;
+    rows += b.rows;
+    if (source.format === 'parquet') for (let j = start; j <= i; j++) source.blocks[j].decode = { start: source.blocks[start].position.offset, end: b.position.offset + b.rows };
+  }
+}
+
+/** The order an epoch reads blocks in: the spans in a seeded order, the blocks of each span in one of their own (one block a span: a seeded permutation of the blocks). */
+function epochOrder(spans: number[], seed: number): Uint32Array {
+  const starts: number[] = [];
+  spans.forEach((span, i) => {
+    if (i === 0 || span !== spans[i - 1]) starts.push(i);
+  });
+  starts.push(spans.length);
+  const out = new Uint32Array(spans.length);
+  let k = 0;
+  for (const s of permutation(starts.length - 1, seed)) {
+    const size = starts[s + 1] - starts[s];
+    if (size === 1) out[k++] = starts[s];
+    else for (const j of permutation(size, deriveSeed(seed, 2, s))) out[k++] = starts[s] + j;
+  }
+  return out;
 }
 
 /** One file or glob read in blocks: its shards, header and blocks. */
@@ -217,7 +262,7 @@ class Source {
     const file = this.files[shard];
     if (this.format === 'parquet') {
       const reader = new ParquetRowReader(new ParquetFile(file, this.key));
-      return { reader, header: reader.header, read: (b, max) => reader.read(b, max) };
+      return { reader, header: reader.header, read: (b, max, _fixed, decode) => reader.read(b, max, decode), group: (p) => reader.parquet.groupOf(p.offset) };
     }
     if (this.format === 'jsonl') {
       const reader = new JsonlReader(file, this.key, this.chunkBytes);
@@ -241,7 +286,7 @@ class Source {
     }
     builder.reset(this.files[block.shard]);
     builder.reserve(block.rows);
-    reader.read(builder, block.rows, true);
+    reader.read(builder, block.rows, true, block.decode);
     if (builder.size !== block.rows) throw new DataError(`${this.files[block.shard]}: the file changed while it was read (a block of ${block.rows} rows from line ${block.position.line + 1} now holds ${builder.size})`, 'do not change the data files during a run; restart it');
     return builder.finish(true);
   }
@@ -249,9 +294,11 @@ class Source {
 
 interface ShardReader {
   reader: CsvReader | JsonlReader | ParquetRowReader;
+  /** Parquet: the row group of a position. */
+  group?(position: FilePosition): number;
   header: string[] | undefined;
   /** fixed: only the builder's columns (JSONL: keys not seen in the first pass are ignored). */
-  read(builder: TableBuilder, max: number, fixed: boolean): number;
+  read(builder: TableBuilder, max: number, fixed: boolean, decode?: { start: number; end: number }): number;
 }
 
 /**
@@ -288,7 +335,7 @@ function* scanBlocks(source: Source, hint: (name: string) => ColumnHint | undefi
         if (source.format === 'jsonl' && record) source.header = builder.header.slice();
         if (n === 0) break;
         rowsInShard += n;
-        const block: Block = record ? { shard, position, first: row, rows: n, kept: [0, 0, 0] } : source.blocks[b];
+        const block: Block = record ? { shard, position, first: row, rows: n, kept: [0, 0, 0], group: reader.group?.(position), span: source.blocks.length } : source.blocks[b];
         if (record) source.blocks.push(block);
         b++;
         yield { table: builder.finish(true), first: row, block };
@@ -583,6 +630,9 @@ export async function loadStreamed(config: Config, why: string): Promise<LoadedD
   // The blocks and the buffer, now that a row's encoded width is known.
   const encodedRowBytes = 4 * (specs.reduce((n, s) => n + sampleSize(s.shape), 0) + Object.values(preprocessing.targets).reduce((n, t) => n + targetWidth(t), 0) + 1);
   size = sizing(budget, perRow, encodedRowBytes, data.shuffle_buffer);
+  // Parquet: spans of blocks decoded together, within a quarter of the budget (perRow is a row's decoded bytes).
+  const spanRows = Math.max(size.blockRows, Math.floor((budget * 0.25) / (2 * perRow)));
+  for (const s of [train, valSource, testSource]) if (s) assignSpans(s, spanRows);
   if (data.shuffle_buffer && data.shuffle_buffer * encodedRowBytes > budget / 2) {
     notes.push(`data.shuffle_buffer: ${data.shuffle_buffer} rows take ${mb(data.shuffle_buffer * encodedRowBytes)}, more than half of data.memory_budget (${mb(budget)})`);
   }
@@ -758,6 +808,8 @@ export interface PartReader<B = unknown> {
   blocks(): B[];
   /** A block's rows of this part, encoded. */
   block(block: B): Split;
+  /** The span a block is read with (blocks of one span one after another); unset: a span a block. */
+  spanOf?(block: B): number;
   close(): void;
 }
 
@@ -778,6 +830,10 @@ class StreamReader implements PartReader<Block> {
   }
   get bufferRows(): number {
     return this.context.bufferRows;
+  }
+
+  spanOf(block: Block): number {
+    return block.span;
   }
 
   /** The kept rows of this part in a block, encoded. */
@@ -883,7 +939,10 @@ class EpochStream {
     const seed = deriveSeed(reader.seed, STREAM_STREAM, epoch);
     this.rng = new Rng(deriveSeed(seed, 1));
     this.blocks = reader.blocks();
-    this.order = permutation(this.blocks.length, seed);
+    this.order = epochOrder(
+      this.blocks.map((b, i) => reader.spanOf?.(b) ?? i),
+      seed,
+    );
   }
   private readonly blocks: unknown[];
 
@@ -1005,10 +1064,14 @@ export function streamedSplit(specs: InputSpec[], size: number, reader: PartRead
  * between a row's place in the file and in the epoch (a full shuffle: 0 ± 1/√n), the
  * mean displacement over n (a full shuffle: 1/3), and how often two rows that are
  * neighbours in the file land in one batch of `batch`, over what a full shuffle gives.
+ * `spanBlocks` consecutive blocks make a span (Parquet: read one after another).
  */
-export function shuffleCloseness(n: number, bufferRows: number, blockRows: number, seed: number, batch = 256): { spearman: number; displacement: number; neighbours: number } {
+export function shuffleCloseness(n: number, bufferRows: number, blockRows: number, seed: number, batch = 256, spanBlocks = 1): { spearman: number; displacement: number; neighbours: number } {
   const blocks = Math.ceil(n / blockRows);
-  const order = permutation(blocks, seed);
+  const order = epochOrder(
+    Array.from({ length: blocks }, (_, b) => Math.floor(b / spanBlocks)),
+    seed,
+  );
   const rng = new Rng(deriveSeed(seed, 1));
   const capacity = Math.min(bufferRows, n);
   const buffer = new Uint32Array(capacity);

@@ -6,6 +6,7 @@ import { initBackend } from '../../src/backends';
 import { trainCommand } from '../../src/api/train';
 import { InterruptedError } from '../../src/errors';
 import { loadData } from '../../src/data/load';
+import { shuffleCloseness } from '../../src/data/stream';
 import type { LoadedData, Split } from '../../src/data/types';
 import type { StopSignal } from '../../src/training/loop';
 import { silentProgress, type ProgressReporter } from '../../src/training/progress';
@@ -133,6 +134,30 @@ test('streamed Parquet: the split and preprocessing of the whole load, every tra
     sameValues(byLine(chunk), testRows, 'test');
   }
   assert.equal(n, whole.test.size);
+});
+
+test('streamed Parquet with a budget that holds a row group decoded: the blocks of a row group read one after another, every row once with its values', async () => {
+  const file = await penguinsParquet();
+  const whole = await loadData(penguinConfig(`format: parquet, path: ${file}`));
+  const streamed = await loadData(penguinConfig(`format: parquet, path: ${file}, streaming: true, memory_budget: 256KB, shuffle_buffer: 60`));
+  const expected = byLine(whole.train);
+  for (let epoch = 1; epoch <= 2; epoch++) {
+    const batches = epochBatches(streamed, epoch);
+    assert.deepEqual(batches.flatMap((b) => [...b.rows]).sort((x, y) => x - y), [...whole.train.rows].sort((x, y) => x - y), `epoch ${epoch}: every train row once`);
+    for (const batch of batches) sameValues(byLine(batch), expected, `epoch ${epoch}`);
+  }
+});
+
+test('spans of blocks read together still shuffle: over seeds, places as spread as a full shuffle and neighbours as often together as with single blocks', () => {
+  const seeds = Array.from({ length: 10 }, (_, i) => i + 1);
+  const spans = seeds.map((seed) => shuffleCloseness(20000, 2000, 250, seed, 256, 8));
+  const blocks = seeds.map((seed) => shuffleCloseness(20000, 2000, 250, seed, 256, 1));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const figures = JSON.stringify({ spans, blocks });
+  assert.ok(Math.abs(mean(spans.map((r) => r.spearman))) < 0.15 && Math.abs(mean(spans.map((r) => r.displacement)) - 1 / 3) < 0.05, figures);
+  // Ten spans: the epoch's coarse order is a permutation of ten, so Spearman's rho spreads as about 1/sqrt(10).
+  assert.ok(Math.sqrt(mean(spans.map((r) => r.spearman ** 2))) < 0.45, figures);
+  assert.ok(Math.abs(mean(spans.map((r) => r.neighbours)) - mean(blocks.map((r) => r.neighbours))) < 0.5, figures);
 });
 
 test('a streamed Parquet run trains as the streamed CSV does, and resumed mid-epoch ends exactly like a run straight through', async () => {
