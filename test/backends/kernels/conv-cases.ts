@@ -21,6 +21,8 @@ export const CONV_CASES: ConvCase[] = [
   // stride-1 3x3 with even outputs and channels in fours: Winograd on wasm
   { x: [3, 8, 6, 8], filter: [3, 3, 8, 12], strides: 1, pad: 'same' },
   { x: [1, 10, 8, 12], filter: [3, 3, 12, 8], strides: 1, pad: 'valid' },
+  // outputs in multiples of 4, at least 8: F(4x4, 3x3)
+  { x: [2, 8, 12, 8], filter: [3, 3, 8, 12], strides: 1, pad: 'same' },
 ];
 
 export function describeCase(c: ConvCase): string {

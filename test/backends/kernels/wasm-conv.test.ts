@@ -13,7 +13,7 @@ import { asWasm, heapPtr, wasmMemory } from '../../../src/backends/kernels/wasm/
 import { convFilterGradModule } from '../../../src/backends/kernels/wasm/simd/conv-filter-grad';
 import { directConvModule } from '../../../src/backends/kernels/wasm/simd/direct-conv';
 import { instantiate } from '../../../src/backends/kernels/wasm/simd/emit';
-import { winogradTaps } from '../../../src/backends/kernels/wasm/simd/winograd';
+import { winogradTaps, winogradTile } from '../../../src/backends/kernels/wasm/simd/winograd';
 import { CONV_CASES, ConvCase, describeCase, outShape } from './conv-cases';
 import {
   assertClose, assertMatchesFiniteDifferences, finiteDifferences, on, randomTensor, someEntries, values,
@@ -119,13 +119,17 @@ test('the scalar-tail variants of the generated kernels (used when the heap has 
   tf.dispose([x, w, dy, y, dw, padded]);
 });
 
-test('the Winograd path is the one taken for the stride-1 3x3 cases above (forward and input gradient)', () => {
+test('the Winograd path is the one taken for the stride-1 3x3 cases above (forward and input gradient), F(4x4) for the 8x12 output', () => {
   const cases = CONV_CASES.filter((c) => c.strides === 1 && c.filter[0] === 3 && c.filter[2] % 4 === 0 && c.filter[2] >= 8);
-  assert.equal(cases.length, 2);
+  assert.equal(cases.length, 3);
   for (const c of cases) {
     const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad);
-    assert.ok(winogradTaps(forwardPlan(info, false, false).spec) !== null, `forward ${describeCase(c)}`);
+    const forward = forwardPlan(info, false, false).spec;
+    assert.ok(winogradTaps(forward) !== null, `forward ${describeCase(c)}`);
     const plan = inputGradPlan(convGeometry(c.x, c.filter, attrs(c)));
     assert.ok(plan.phases.length === 1 && winogradTaps(plan.phases[0].spec) !== null, `input gradient ${describeCase(c)}`);
+    const four = outShape(c)[1] % 4 === 0 && outShape(c)[2] % 4 === 0 && outShape(c)[1] >= 8;
+    assert.equal(winogradTile(forward).m, four ? 4 : 2, `tile ${describeCase(c)}`);
+    assert.equal(winogradTile(plan.phases[0].spec).m, four ? 4 : 2, `input gradient tile ${describeCase(c)}`);
   }
 });
