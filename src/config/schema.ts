@@ -530,8 +530,6 @@ const weightingSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('fixed') }),
   /** Learned log-variances s_t (Kendall, Gal and Cipolla 2018). */
   z.strictObject({ type: z.literal('uncertainty') }),
-  /** Random loss weighting (Lin et al. 2022): weights drawn as softmax(N(0, 1)) at every step. */
-  z.strictObject({ type: z.literal('rlw') }),
   /** Dynamic weight average (Liu, Johns and Davison 2019). */
   z.strictObject({ type: z.literal('dwa'), temperature: z.number().gt(0).default(2) }),
   /** GradNorm (Chen et al. 2018). */
@@ -542,6 +540,8 @@ const weightingSchema = z.discriminatedUnion('type', [
     /** Step size of the weights' own gradient descent. */
     learning_rate: z.number().gt(0).default(0.025),
   }),
+  /** Random loss weighting (Lin et al. 2022): weights drawn as softmax(N(0, 1)) at every step. */
+  z.strictObject({ type: z.literal('rlw') }),
   // Gradient methods (src/weighting/gradient/): they combine the task gradients of the shared part.
   /** MGDA-UB (Sener and Koltun 2018): the min-norm point of the task gradients' convex hull. */
   gradientMethod('mgda', { normalization: z.enum(mgdaNormalizations).default(gradientMethodDefaults.mgda.normalization) }),
