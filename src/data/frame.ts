@@ -280,7 +280,36 @@ export function encodeParts(parts: Part[], pre: Preprocessing, tasks: Record<str
       return column instanceof StringColumn && spec.type !== 'image' && column.strings.length <= MEMO_CODES && sizes[f] <= MEMO_WIDTH ? new Array<Memo | undefined>(column.strings.length) : undefined;
     });
     const rowWise = specs.map((_, f) => f).filter((f) => !fast[f] || fast[f]!.raw.size > 0);
-    for (let i = 0; i < rows.length; i++) {
+    // Each distinct cell of a memo column is encoded once, before the rows (what it gives does not depend on the row).
+    const counts = memos.map((memo, f) => {
+      if (!memo) return undefined;
+      const column = frame.features[f] as StringColumn;
+      const { firstRow, count } = codeRows(column.codes, rows, memo.length);
+      for (let code = 0; code < memo.length; code++) {
+        const r = firstRow[code];
+        if (r >= 0) memo[code] = memoOf(frame, f, r, specs[f], sizes[f], missingPolicy, strict, options);
+      }
+      return count;
+    });
+    // When every row-wise input is such a column and no cell errs or tallies, they are copied a column at a time.
+    const byColumn =
+      rowWise.length > 0 && !rotation && rowWise.every((f) => memos[f] && memos[f]!.every((m) => !m || (m.error === undefined && m.tallies.length === 0)));
+    if (byColumn) {
+      for (const f of rowWise) {
+        const memo = memos[f]!;
+        const width = sizes[f];
+        const byCode = new Float32Array(memo.length * width);
+        memo.forEach((m, code) => {
+          if (!m) return;
+          byCode.set(m.values, code * width);
+          options.unseen.count += m.unseen * counts[f]![code];
+        });
+        gatherByCode(arrays[f], k, (frame.features[f] as StringColumn).codes, rows, byCode, width);
+      }
+      keptRows.set(rows, k);
+      k += rows.length;
+    }
+    for (let i = 0; i < (byColumn ? 0 : rows.length); i++) {
       const r = rows[i];
       if (rowWise.length > 0) {
         const file = table.shards ? fileOf(table, r) : table.file;
@@ -292,18 +321,7 @@ export function encodeParts(parts: Part[], pre: Preprocessing, tasks: Record<str
             const memo = memos[f];
             if (memo) {
               const code = (column as StringColumn).codes[r];
-              let m = memo[code];
-              if (!m) {
-                const record: Memo = { values: new Float32Array(sizes[f]), unseen: 0, tallies: [] };
-                const counter = { count: 0 };
-                try {
-                  encodeCell(frame, f, r, specs[f], record.values, missingPolicy, { strictCategories: strict, unseen: counter, file, tally: (what) => record.tallies.push(what) }, options);
-                } catch (e) {
-                  record.error = e;
-                }
-                record.unseen = counter.count;
-                memo[code] = m = record;
-              }
+              const m = memo[code]!;
               if (m.error) throw m.error instanceof DataError ? rowError(m.error, file, table.lines[r]) : m.error;
               const target = arrays[f];
               const values = m.values;
@@ -333,15 +351,7 @@ export function encodeParts(parts: Part[], pre: Preprocessing, tasks: Record<str
     }
     // The plain numbers, a column at a time.
     fast.forEach((numbers, f) => {
-      if (!numbers) return;
-      const out = arrays[f];
-      const { values, raw } = numbers;
-      const state = specs[f].state;
-      const encode = types[f].encodeNumber!;
-      for (let j = from; j < k; j++) {
-        const r = keptRows[j];
-        if (raw.size === 0 || !raw.has(r)) out[j] = encode(values[r], state);
-      }
+      if (numbers) encodeNumbers(arrays[f], numbers, keptRows, from, k, types[f].encodeNumber!, specs[f].state);
     });
     segments.push({ frame, rows: keptRows.subarray(from, k) });
   }
@@ -355,6 +365,56 @@ export function encodeParts(parts: Part[], pre: Preprocessing, tasks: Record<str
   let at = 0;
   for (const { frame, rows } of segments) for (let i = 0; i < rows.length; i++) lines[at++] = frame.table.lines[rows[i]];
   return { size: n, inputs, targets, rows: lines };
+}
+
+/** Per code of a string column: the first of `rows` holding it (-1: none) and how many do. */
+function codeRows(codes: Int32Array, rows: ArrayLike<number>, codeCount: number): { firstRow: Int32Array; count: Int32Array } {
+  const firstRow = new Int32Array(codeCount).fill(-1);
+  const count = new Int32Array(codeCount);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const code = codes[r];
+    if (count[code]++ === 0) firstRow[code] = r;
+  }
+  return { firstRow, count };
+}
+
+/** What encoding the cell of row r of input f gives (an error is kept, to be thrown for each row holding the cell). */
+function memoOf(frame: Frame, f: number, r: number, spec: InputSpec, size: number, missing: 'drop' | 'impute', strict: boolean, options: EncodeOptions): Memo {
+  const record: Memo = { values: new Float32Array(size), unseen: 0, tallies: [] };
+  const counter = { count: 0 };
+  try {
+    encodeCell(frame, f, r, spec, record.values, missing, { strictCategories: strict, unseen: counter, file: fileOf(frame.table, r), tally: (what) => record.tallies.push(what) }, options);
+  } catch (e) {
+    record.error = e;
+  }
+  record.unseen = counter.count;
+  return record;
+}
+
+/** out[(at + i) * width ...] = the encoded cell of rows[i], from a table of encodings by code. */
+function gatherByCode(out: Float32Array, at: number, codes: Int32Array, rows: ArrayLike<number>, byCode: Float32Array, width: number): void {
+  if (width === 1) {
+    for (let i = 0; i < rows.length; i++) out[at + i] = byCode[codes[rows[i]]];
+    return;
+  }
+  for (let i = 0, o = at * width; i < rows.length; i++, o += width) {
+    const from = codes[rows[i]] * width;
+    for (let x = 0; x < width; x++) out[o + x] = byCode[from + x];
+  }
+}
+
+/** out[j] = encode(value of row keptRows[j]) for j in [from, to), but for the cells that are not plain numbers (encoded row by row). */
+function encodeNumbers<State>(out: Float32Array, column: NumberColumn, keptRows: Int32Array, from: number, to: number, encode: (value: number, state: State) => number, state: State): void {
+  const { values, raw } = column;
+  if (raw.size === 0) {
+    for (let j = from; j < to; j++) out[j] = encode(values[keptRows[j]], state);
+    return;
+  }
+  for (let j = from; j < to; j++) {
+    const r = keptRows[j];
+    if (!raw.has(r)) out[j] = encode(values[r], state);
+  }
 }
 
 /** Kept rows of one frame, in output order. */
@@ -393,6 +453,13 @@ function encodeTargets(segments: Segment[], n: number, name: string, t: TargetTr
       const task = taskOf(frame);
       const missing = targetMissing(task);
       const column = task.columns[0];
+      if (column instanceof StringColumn && task.columns.length === 1) {
+        classesByCode(classes, i, column, rows, index, (row) => {
+          throw new DataError(`${fileOf(frame.table, row)}:${frame.table.lines[row]}: task ${name}: class "${column.text(row)}" was never seen in training`, `the model knows ${t.classes.join(', ')}; remove the row or retrain with it`);
+        });
+        i += rows.length;
+        continue;
+      }
       const byCode = column instanceof StringColumn ? new Int32Array(column.strings.length).fill(-2) : undefined;
       for (let j = 0; j < rows.length; j++, i++) {
         const row = rows[j];
@@ -446,6 +513,12 @@ function encodeTargets(segments: Segment[], n: number, name: string, t: TargetTr
     const task = taskOf(frame);
     const missing = targetMissing(task);
     const rot = frame.rotation;
+    const plain = task.kind === 'regression' && task.columns.every((c) => c instanceof NumberColumn && c.raw.size === 0);
+    if (plain) {
+      task.columns.forEach((c, col) => standardizedValues(out, i, k, col, (c as NumberColumn).values, rows, t.mean[col], t.std[col]));
+      i += rows.length;
+      continue;
+    }
     for (let j = 0; j < rows.length; j++, i++) {
       const row = rows[j];
       if (missing(row)) {
@@ -460,6 +533,25 @@ function encodeTargets(segments: Segment[], n: number, name: string, t: TargetTr
     }
   }
   return out;
+}
+
+/**
+ * out[at + j] = the class index of rows[j] (UNLABELLED_CLASS when missing), looked up once
+ * per code; `unknown` throws for the first row whose label is not a class.
+ */
+function classesByCode(out: Int32Array, at: number, column: StringColumn, rows: ArrayLike<number>, index: Map<string, number>, unknown: (row: number) => never): void {
+  const byCode = Int32Array.from(column.strings, (label, code) => (column.missingCode(code) ? UNLABELLED_CLASS : (index.get(label) ?? -2)));
+  const codes = column.codes;
+  for (let j = 0; j < rows.length; j++) {
+    const c = byCode[codes[rows[j]]];
+    if (c === -2) unknown(rows[j]);
+    out[at + j] = c;
+  }
+}
+
+/** out[(at + j) * width + col] = (values[rows[j]] - mean) / std. */
+function standardizedValues(out: Float32Array, at: number, width: number, col: number, values: Float64Array, rows: ArrayLike<number>, mean: number, std: number): void {
+  for (let j = 0, o = at * width + col; j < rows.length; j++, o += width) out[o] = (values[rows[j]] - mean) / std;
 }
 
 export { UNLABELLED_CLASS };

@@ -31,11 +31,22 @@ export interface SplitConstraints {
  * with groups whole groups are shuffled and dealt out until each part has its share.
  */
 export function splitIndices(n: number, fractions: Fractions, seed: number, what: string, constraints: SplitConstraints = {}): SplitIndices {
+  const rows = splitRows(n, fractions, seed, what, constraints);
+  return { train: Array.from(rows.train), val: Array.from(rows.val), test: Array.from(rows.test) };
+}
+
+/** splitIndices as typed arrays (what the table loader indexes its columns with). */
+export function splitRows(n: number, fractions: Fractions, seed: number, what: string, constraints: SplitConstraints = {}): { train: Int32Array; val: Int32Array; test: Int32Array } {
   const flag = splitFlags(n, fractions, seed, what, constraints);
-  const out: SplitIndices = { train: [], val: [], test: [] };
-  const lists = [out.train, out.val, out.test];
-  for (let r = 0; r < n; r++) lists[flag[r]].push(r);
-  return out;
+  const sizes = [0, 0, 0];
+  for (let r = 0; r < n; r++) sizes[flag[r]]++;
+  const lists = sizes.map((size) => new Int32Array(size));
+  const at = [0, 0, 0];
+  for (let r = 0; r < n; r++) {
+    const part = flag[r];
+    lists[part][at[part]++] = r;
+  }
+  return { train: lists[0], val: lists[1], test: lists[2] };
 }
 
 /** splitIndices as one flag per row: 0 train, 1 val, 2 test (a byte a row, for streamed files). */

@@ -19,7 +19,7 @@ import { columnIndex, readColumns, readHeader, type TableFormat } from './csv';
 import { NEVER, anyFeatureMissing, checkFrame, checkKnownLabels, encodeParts, featureMissing, frameOf, labelSets, missingRows, targetColumns, targetMissing, taskMissingRows, type Frame, type Part } from './frame';
 import { numericCell } from './numbers';
 import { checkClasses, classWeights, describeWeights, multilabelLabels, positiveWeights } from './targets';
-import { carveFractions, splitIndices, type Fractions } from './split';
+import { carveFractions, splitRows, type Fractions } from './split';
 import { rotationAngle } from './rotation';
 import type { LoadedData, Preprocessing, TargetTransform, UnscorableRow, Split } from './types';
 
@@ -141,7 +141,7 @@ export function loadTables(
   // Every row of the file gets its split before any row is set aside for a missing value,
   // so models that read the file with other tasks or features still agree on each row's split.
   const fractions: Fractions = data.path ? data.split : carveFractions(data.split, !!valTable, !!testTable);
-  const parts = splitIndices(trainTable.size, fractions, data.split.seed ?? config.seed, trainTable.file, {
+  const parts = splitRows(trainTable.size, fractions, data.split.seed ?? config.seed, trainTable.file, {
     strata: data.split.stratify ? stratumCells(trainFrame, data.split.stratify) : undefined,
     groups: data.split.group ? groupCells(trainTable, data.split.group) : undefined,
   });
@@ -415,6 +415,18 @@ export function distinctLabels(frame: Frame, task: string, rows?: ArrayLike<numb
   const column = t.columns[0];
   const n = rows ? rows.length : frame.table.size;
   const out: string[] = [];
+  if (column instanceof StringColumn && t.kind === 'classification') {
+    // A classification target has one column: a row lacks its label when its code is missing.
+    const seen = new Uint8Array(column.strings.length);
+    for (let code = 0; code < seen.length; code++) if (column.missingCode(code)) seen[code] = 1;
+    for (let i = 0; i < n; i++) {
+      const code = column.codes[rows ? rows[i] : i];
+      if (seen[code]) continue;
+      seen[code] = 1;
+      out.push(column.strings[code]);
+    }
+    return out;
+  }
   if (column instanceof StringColumn) {
     const seen = new Uint8Array(column.strings.length);
     for (let i = 0; i < n; i++) {
@@ -442,8 +454,7 @@ function fitTargets(source: Frame, train: Part, standardize: boolean, file: stri
     const { name, task } = t;
     const missing = targetMissing(t);
     const none = taskMissingRows(t, source.table.size).length === 0;
-    const labelled: number[] = none ? Array.from(train.rows) : [];
-    if (!none) for (let i = 0; i < train.rows.length; i++) if (!missing(train.rows[i])) labelled.push(train.rows[i]);
+    const labelled: ArrayLike<number> = none ? train.rows : Array.prototype.filter.call(train.rows, (r: number) => !missing(r));
     if (labelled.length === 0) {
       throw new DataError(`${file}: task ${name} has no labelled row in the train split (column ${targetColumns(task).join(', ')} is missing in every train row)`, 'fill in its labels, or remove the task');
     }
@@ -468,31 +479,41 @@ function fitTargets(source: Frame, train: Part, standardize: boolean, file: stri
           if (unknown !== undefined) throw new DataError(`${fileOf(source.table, r)}:${source.table.lines[r]}: task ${name}: label "${unknown}" is not in tasks.${name}.labels`, `add it to tasks.${name}.labels (${labels.join(', ')}), or remove it from the row`);
         }
       }
-      const posWeights = positiveWeights(name, task, labels, labelled.map((r) => sets(r)!));
+      const posWeights = positiveWeights(name, task, labels, Array.from(labelled, (r) => sets(r)!));
       out[name] = { kind: 'multilabel', column: task.target, labels, ...(posWeights ? { posWeights } : {}) };
       if (posWeights && typeof task.pos_weight !== 'number') notes.push(`task ${name}: positive weights ${describeWeights(labels, posWeights)} (pos_weight${task.pos_weight === 'balanced' ? ': balanced, from the train split' : ''})`);
     } else {
       const columns = targetColumns(task);
       const rot = source.rotation;
       const valueOf = (r: number, k: number) => (t.kind === 'derived' ? rotationAngle(rot!.seed, source.firstIndex + r, rot!.max_degrees) : t.columns[k].value(r));
-      const mean = columns.map((_, k) => {
-        let sum = 0;
-        for (const r of labelled) sum += valueOf(r, k);
-        return sum / labelled.length;
-      });
-      const std = columns.map((_, k) => {
-        let sum = 0;
-        for (const r of labelled) sum += (valueOf(r, k) - mean[k]) ** 2;
-        return Math.sqrt(sum / labelled.length) || 1;
-      });
+      const valuesOf = (k: number): Float64Array => {
+        const column = t.columns[k];
+        const out = new Float64Array(labelled.length);
+        if (t.kind !== 'derived' && column instanceof NumberColumn) for (let i = 0; i < labelled.length; i++) out[i] = column.values[labelled[i]];
+        else for (let i = 0; i < labelled.length; i++) out[i] = valueOf(labelled[i], k);
+        return out;
+      };
+      const moments = columns.map((_, k) => meanAndStd(valuesOf(k)));
+      const mean = moments.map((m) => m.mean);
+      const std = moments.map((m) => m.std);
       out[name] = standardize ? { kind: 'regression', columns, mean, std } : { kind: 'regression', columns, mean: columns.map(() => 0), std: columns.map(() => 1) };
     }
   }
   return out;
 }
 
+/** The mean and spread (1 when there is none) of a regression target, in two passes. */
+function meanAndStd(values: Float64Array): { mean: number; std: number } {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  const mean = sum / values.length;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) squares += (values[i] - mean) ** 2;
+  return { mean, std: Math.sqrt(squares / values.length) || 1 };
+}
+
 /** The class index of each row (by code for a string column: one lookup per distinct label). */
-function classIndices(column: Column, rows: number[], classes: string[]): Int32Array {
+function classIndices(column: Column, rows: ArrayLike<number>, classes: string[]): Int32Array {
   const index = new Map(classes.map((c, i) => [c, i]));
   if (column instanceof StringColumn) {
     const byCode = Int32Array.from(column.strings, (s) => index.get(s) ?? -1);
