@@ -42,11 +42,13 @@ export interface Column {
 
 /** Cells that mean "missing": MISSING_CELL and data.na_values, with those that are canonical numbers as numbers. */
 export class MissingValues {
+  /** The finite ones that are canonical numbers, as numbers. */
   readonly numbers: Set<number>;
   /** Some missing-value text is a plain decimal written another way (`1.50`): such cells must be compared as text. */
   readonly oddDecimals: boolean;
   constructor(readonly texts: Set<string>) {
-    this.numbers = new Set([...texts].filter((t) => t !== '' && String(Number(t)) === t).map(Number));
+    // Only finite ones: NaN and ±Infinity are never read as plain numbers (and a Set lookup per cell costs).
+    this.numbers = new Set([...texts].filter((t) => t !== '' && String(Number(t)) === t).map(Number).filter(Number.isFinite));
     this.oddDecimals = [...texts].some((t) => /^-?\d+(\.\d+)?$/.test(t) && String(Number(t)) !== t);
   }
   has(text: string): boolean {

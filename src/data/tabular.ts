@@ -360,10 +360,8 @@ function fitInputs(inputs: InputConfig[], train: Part, file: string, standardize
     let state: unknown;
     try {
       if (type.fitNumbers) {
-        const values = new Float64Array(present.length);
-        if (column instanceof NumberColumn) for (let i = 0; i < present.length; i++) values[i] = column.values[present[i]];
-        else for (let i = 0; i < present.length; i++) values[i] = column.value(present[i]);
-        state = type.fitNumbers(values, options);
+        if (column instanceof NumberColumn) state = type.fitNumbers(column.values, options, present);
+        else state = type.fitNumbers(Float64Array.from(present, (r) => column.value(r)), options);
       } else if (type.fitter) {
         const fitter = type.fitter(options, { file: fileOf(frame.table, first), lines: [] });
         if (column instanceof StringColumn && !frame.emptyMissing[f]) {

@@ -12,14 +12,20 @@ export interface NumericState {
   std: number;
 }
 
-function fitValues(values: ArrayLike<number>, options: NumericOptions): NumericState {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i];
-  const mean = sum / values.length;
-  let squares = 0;
-  for (let i = 0; i < values.length; i++) squares += (values[i] - mean) ** 2;
-  const std = Math.sqrt(squares / values.length);
+function fitValues(values: ArrayLike<number>, options: NumericOptions, rows?: ArrayLike<number>): NumericState {
+  const { mean, std } = rows ? momentsAt(values, rows) : momentsAt(values, { length: values.length }, true);
   return options.standardize ? { mean, std: std > 0 ? std : 1 } : { mean: 0, std: 1 };
+}
+
+/** Mean and standard deviation of values[rows[i]] (of values[i] when `every`), in two passes. */
+function momentsAt(values: ArrayLike<number>, rows: ArrayLike<number>, every = false): { mean: number; std: number } {
+  const n = rows.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[every ? i : rows[i]];
+  const mean = sum / n;
+  let squares = 0;
+  for (let i = 0; i < n; i++) squares += (values[every ? i : rows[i]] - mean) ** 2;
+  return { mean, std: Math.sqrt(squares / n) };
 }
 
 export const numericInput: InputType<NumericOptions, NumericState> = {

@@ -69,8 +69,8 @@ export interface InputType<Options, State> {
   readsMissingAsEmpty?: boolean;
   /** Fits on the train split's present cells (at least one). */
   fit(cells: string[], options: Options, context: FitContext): State;
-  /** The same fit from the cells' values when they are numbers (a number column: no strings made). */
-  fitNumbers?(values: Float64Array, options: Options): State;
+  /** The same fit from the cells' values when they are numbers (a number column: no strings made): values[rows[i]], or every value without rows. */
+  fitNumbers?(values: Float64Array, options: Options, rows?: ArrayLike<number>): State;
   /**
    * The same fit from cells that arrive in batches (streamed data, and columns read
    * as codes: `add(cell, count)` adds `count` copies of a cell). Without one, the cells are collected for fit.
