@@ -143,6 +143,27 @@ export class ParquetFile {
   }
 
   /**
+   * The most rows a data page of any column holds (a column read whole: its row group's
+   * rows). A page is decoded whole, so a span of fewer rows decodes it again for the next.
+   */
+  pageRows(): number {
+    let most = 1;
+    this.metadata.row_groups.forEach((group, g) => {
+      for (const chunk of group.columns) {
+        const meta = chunk.meta_data;
+        if (!meta || chunk.file_path) continue;
+        const schemaPath = this.hp.schema.getTreePath(this.tree, meta.path_in_schema);
+        const decoder = { pathInSchema: meta.path_in_schema, element: schemaPath[schemaPath.length - 1].element, schemaPath, type: meta.type, codec: meta.codec, parsers: this.hp.convert.DEFAULT_PARSERS };
+        const chunkStart = Number(meta.dictionary_page_offset || meta.data_page_offset);
+        const pages = this.pageLocations(g, chunk, decoder, chunkStart, chunkStart + Number(meta.total_compressed_size));
+        if (!pages || pages.length === 0) most = Math.max(most, this.groups[g].rows);
+        else pages.forEach((p, i) => (most = Math.max(most, (i + 1 < pages.length ? pages[i + 1].firstRow : this.groups[g].rows) - p.firstRow)));
+      }
+    });
+    return most;
+  }
+
+  /**
    * Rows [start, end) of one row group into `builder` (the columns it reads), each row's
    * line its 1-based row number in the file.
    */

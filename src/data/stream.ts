@@ -405,6 +405,17 @@ export function sizing(budget: number, bytesPerRow: number, encodedRowBytes: num
   return { blockRows: Math.min(blockRows, Math.max(64, Math.floor(bufferRows / 8))), bufferRows, chunkBytes };
 }
 
+/** The most rows a Parquet data page of the (first) file holds: the least a span should decode. 1 for other formats. */
+function pageRows(file: string, key: string, format: Source['format']): number {
+  if (format !== 'parquet') return 1;
+  const parquet = new ParquetFile(isGlob(file) ? expandGlob(file, key)[0] : file, key);
+  try {
+    return parquet.pageRows();
+  } finally {
+    parquet.close();
+  }
+}
+
 /** About how many bytes a row takes in the file, from its first 64 KB (Parquet: decoded, from its footer). */
 function bytesPerRow(file: string, key: string, format: Source['format']): number {
   const first = isGlob(file) ? expandGlob(file, key)[0] : file;
@@ -630,8 +641,9 @@ export async function loadStreamed(config: Config, why: string): Promise<LoadedD
   // The blocks and the buffer, now that a row's encoded width is known.
   const encodedRowBytes = 4 * (specs.reduce((n, s) => n + sampleSize(s.shape), 0) + Object.values(preprocessing.targets).reduce((n, t) => n + targetWidth(t), 0) + 1);
   size = sizing(budget, perRow, encodedRowBytes, data.shuffle_buffer);
-  // Parquet: spans of blocks decoded together, within a quarter of the budget (perRow is a row's decoded bytes).
-  const spanRows = Math.max(size.blockRows, Math.floor((budget * 0.25) / (2 * perRow)));
+  // Parquet: spans of blocks decoded together, within a quarter of the budget (perRow is a row's decoded bytes),
+  // and at least a page: pages are decoded whole, so a smaller span decodes its page again for the next span.
+  const spanRows = Math.max(size.blockRows, Math.floor((budget * 0.25) / (2 * perRow)), pageRows(trainPattern, trainKey, format));
   for (const s of [train, valSource, testSource]) if (s) assignSpans(s, spanRows);
   if (data.shuffle_buffer && data.shuffle_buffer * encodedRowBytes > budget / 2) {
     notes.push(`data.shuffle_buffer: ${data.shuffle_buffer} rows take ${mb(data.shuffle_buffer * encodedRowBytes)}, more than half of data.memory_budget (${mb(budget)})`);
