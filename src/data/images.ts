@@ -302,6 +302,30 @@ function scorable(source: Pick<ImageSource, 'targets' | 'count'>, index: number[
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** The seeded split of the train images (carving val/test where no file gives them) and the preprocessing fitted on it. */
+function idxSplitAndPreprocessing(
+  config: Config,
+  train: Pick<ImageSource, 'targets' | 'count' | 'file' | 'scale'>,
+  shape: ImageShape,
+  hasVal: boolean,
+  hasTest: boolean,
+  dataSeed: number,
+): { parts: ReturnType<typeof splitIndices>; preprocessing: Preprocessing } {
+  const data = config.data as IdxDataConfig;
+  const fractions = data.images ? data.split : carveFractions(data.split, hasVal, hasTest);
+  const stratify = data.split.stratify ? config.tasks[data.split.stratify] : undefined;
+  const strata = stratify ? Array.from(train.targets[stratify.target as string].values, String) : undefined;
+  const parts = splitIndices(train.count, fractions, dataSeed, train.file, { strata });
+  const preprocessing: Preprocessing = {
+    kind: 'image',
+    inputs: [{ name: IDX_INPUT, type: 'image', shape: [shape.height, shape.width, shape.channels], state: { ...shape, resize: false, encoder: defaultImageEncoder() } satisfies ImageState }],
+    image: { ...shape, scale: train.scale },
+    rotation: data.rotation ? { target: data.rotation.target, maxDegrees: data.rotation.max_degrees, seed: dataSeed } : undefined,
+    targets: fitTargets(config.tasks, train, parts.train, data.standardize_targets),
+  };
+  return { parts, preprocessing };
+}
+
 /** Training data from IDX files: seeded split (or explicit files), targets fitted on train. */
 export function loadIdxData(config: Config): LoadedData {
   const data = config.data as IdxDataConfig;
@@ -318,17 +342,7 @@ export function loadIdxData(config: Config): LoadedData {
   };
   const valSource = other('val');
   const testSource = other('test');
-  const fractions = data.images ? data.split : carveFractions(data.split, !!valSource, !!testSource);
-  const stratify = data.split.stratify ? config.tasks[data.split.stratify] : undefined;
-  const strata = stratify ? Array.from(trainSource.targets[stratify.target as string].values, String) : undefined;
-  const parts = splitIndices(trainSource.count, fractions, dataSeed, trainSource.file, { strata });
-  const preprocessing: Preprocessing = {
-    kind: 'image',
-    inputs: [{ name: IDX_INPUT, type: 'image', shape: [shape.height, shape.width, shape.channels], state: { ...shape, resize: false, encoder: defaultImageEncoder() } satisfies ImageState }],
-    image: { ...shape, scale: trainSource.scale },
-    rotation: data.rotation ? { target: data.rotation.target, maxDegrees: data.rotation.max_degrees, seed: dataSeed } : undefined,
-    targets: fitTargets(config.tasks, trainSource, parts.train, data.standardize_targets),
-  };
+  const { parts, preprocessing } = idxSplitAndPreprocessing(config, trainSource, shape, !!valSource, !!testSource, dataSeed);
   const split = (source: ImageSource | undefined, carved: number[]) =>
     source ? buildSplit(source, range(source.count), preprocessing, config.tasks) : buildSplit(trainSource, carved, preprocessing, config.tasks);
   const notes = data.rotation ? [`rotated every image by a seeded random angle in ±${data.rotation.max_degrees}° (target "${data.rotation.target}")`] : [];
@@ -471,17 +485,7 @@ export async function loadIdxStreamed(config: Config, why: string): Promise<Load
   };
   const val = await other('val');
   const test = await other('test');
-  const fractions = data.images ? data.split : carveFractions(data.split, !!val, !!test);
-  const stratify = data.split.stratify ? config.tasks[data.split.stratify] : undefined;
-  const strata = stratify ? Array.from(train.targets[stratify.target as string].values, String) : undefined;
-  const parts = splitIndices(train.count, fractions, dataSeed, train.file, { strata });
-  const preprocessing: Preprocessing = {
-    kind: 'image',
-    inputs: [{ name: IDX_INPUT, type: 'image', shape: [shape.height, shape.width, shape.channels], state: { ...shape, resize: false, encoder: defaultImageEncoder() } satisfies ImageState }],
-    image: { ...shape, scale: train.scale },
-    rotation: data.rotation ? { target: data.rotation.target, maxDegrees: data.rotation.max_degrees, seed: dataSeed } : undefined,
-    targets: fitTargets(config.tasks, train, parts.train, data.standardize_targets),
-  };
+  const { parts, preprocessing } = idxSplitAndPreprocessing(config, train, shape, !!val, !!test, dataSeed);
   const flags = new Uint8Array(train.count);
   parts.val.forEach((i) => (flags[i] = 1));
   parts.test.forEach((i) => (flags[i] = 2));
