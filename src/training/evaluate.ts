@@ -128,13 +128,15 @@ export function scoreBatches(model: tfl.LayersModel, part: Split, outputs: Float
     const end = Math.min(part.size, start + INFERENCE_BATCH);
     const n = end - start;
     const batch = gatherBatch(part, inOrder, start, end);
-    const ys = tf.tidy(() => asArray(model.apply(modelInput(batch.inputs.map(({ values, shape }) => tf.tensor(values, [n, ...shape]))), { training: false })));
-    try {
-      ys.forEach((y, i) => outputs[i].set(y.dataSync() as Float32Array, (offset + start) * units[i]));
-      scored?.(start, end, ys);
-    } finally {
-      tf.dispose(ys);
-    }
+    // `scored` runs before the layers' intermediate tensors are freed: its small tensors then
+    // do not split the freed space the next batch's large ones need (the wasm heap would grow).
+    const ys = tf.tidy(() => {
+      const y = asArray(model.apply(modelInput(batch.inputs.map(({ values, shape }) => tf.tensor(values, [n, ...shape]))), { training: false }));
+      scored?.(start, end, y);
+      return y;
+    });
+    ys.forEach((y, i) => outputs[i].set(y.dataSync() as Float32Array, (offset + start) * units[i]));
+    tf.dispose(ys);
   }
 }
 
