@@ -5,9 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../../backends';
 import { scoreBatches } from '../evaluate';
-import { Collective, CollectiveAborted } from './collective';
+import { Collective } from './collective';
 import type { InferenceWorkerInit, ScoreMessage } from './protocol';
-import { loadTransferredModel, sharedSplitView } from './transfer';
+import { loadTransferredModel, reportWorkerFailure, sharedSplitView } from './transfer';
 
 async function start(init: InferenceWorkerInit): Promise<void> {
   await initBackend({ device: 'cpu', backend: init.backend });
@@ -20,16 +20,10 @@ async function start(init: InferenceWorkerInit): Promise<void> {
       scoreBatches(model, sharedSplitView(message.split), outputs, message.offset, init.rank, init.threads);
       collective.barrier();
     } catch (e) {
-      fail(e, collective);
+      reportWorkerFailure(e, collective);
     }
   });
   parentPort!.postMessage({ type: 'ready' });
 }
 
-function fail(e: unknown, collective?: Collective): void {
-  if (e instanceof CollectiveAborted) return;
-  collective?.abort();
-  parentPort!.postMessage({ type: 'error', message: e instanceof Error ? `${e.message}\n${e.stack}` : String(e) });
-}
-
-start(workerData as InferenceWorkerInit).catch((e) => fail(e));
+start(workerData as InferenceWorkerInit).catch((e) => reportWorkerFailure(e));

@@ -3,10 +3,11 @@
  * inference alike: the model (saved once, rebuilt in each worker), splits in shared
  * memory, and the start-up handshake.
  */
-import { Worker } from 'node:worker_threads';
+import { parentPort, Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Split } from '../../data/types';
+import { type Collective, CollectiveAborted } from './collective';
 import type { SharedSplit, WorkerReply } from './protocol';
 import '../../models/layers';
 
@@ -87,4 +88,11 @@ export async function startWorkers<Init extends { rank: number }>(script: string
     throw e;
   }
   return workers;
+}
+
+/** In a worker: tell the other threads and the main thread that this one failed (unless another failed first). */
+export function reportWorkerFailure(e: unknown, collective?: Collective): void {
+  if (e instanceof CollectiveAborted) return;
+  collective?.abort();
+  parentPort!.postMessage({ type: 'error', message: e instanceof Error ? `${e.message}\n${e.stack}` : String(e) });
 }

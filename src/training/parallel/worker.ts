@@ -8,10 +8,10 @@ import { initBackend } from '../../backends';
 import { epochOrder } from '../../data/batches';
 import type { Split } from '../../data/types';
 import { createReplica, replicaStep, type Replica } from '../replica';
-import { Collective, CollectiveAborted, Command } from './collective';
+import { Collective, Command } from './collective';
 import type { EpochMessage, WorkerInit } from './protocol';
 import { DataParallelReducer, movingStatistics } from './reducer';
-import { loadTransferredModel, sharedSplitView } from './transfer';
+import { loadTransferredModel, reportWorkerFailure, sharedSplitView } from './transfer';
 
 async function start(init: WorkerInit): Promise<void> {
   await initBackend({ device: 'cpu', backend: init.backend });
@@ -32,7 +32,7 @@ async function start(init: WorkerInit): Promise<void> {
     try {
       runEpoch(message, replica, collective, reducer, train, init);
     } catch (e) {
-      fail(e, collective);
+      reportWorkerFailure(e, collective);
     }
   });
   parentPort!.postMessage({ type: 'ready' });
@@ -63,10 +63,4 @@ function runEpoch(message: EpochMessage, replica: Replica, collective: Collectiv
   }
 }
 
-function fail(e: unknown, collective?: Collective): void {
-  if (e instanceof CollectiveAborted) return;
-  collective?.abort();
-  parentPort!.postMessage({ type: 'error', message: e instanceof Error ? `${e.message}\n${e.stack}` : String(e) });
-}
-
-start(workerData as WorkerInit).catch((e) => fail(e));
+start(workerData as WorkerInit).catch((e) => reportWorkerFailure(e));
