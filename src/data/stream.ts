@@ -44,6 +44,8 @@ import {
   columnHints,
   delimiterOf,
   distinctLabels,
+  droppedRowsNote,
+  emptyCellsNote,
   inputColumns,
   rotationInput,
   savedHints,
@@ -57,7 +59,6 @@ import { checkClasses, classWeightsFromCounts, describeWeights, multilabelLabels
 import type { LoadedData, Preprocessing, Split, SplitStream, TargetTransform, UnscorableRow } from './types';
 
 const STREAM_STREAM = 0x53544d;
-const lineList = (lines: number[], count: number) => lines.join(', ') + (count > 5 ? `, ... (${count} in all)` : '');
 
 /** The bytes of the data files a table config reads (globs: every match). */
 export function dataBytes(data: TableData): number {
@@ -363,7 +364,7 @@ class DropNotes {
     if (entry.lines.length < 5) entry.lines.push(line);
   }
   notes(): string[] {
-    return [...this.byWhy].flatMap(([why, files]) => [...files].map(([file, { lines, count }]) => `${file}: dropped ${count} rows with ${why}: lines ${lineList(lines, count)}`));
+    return [...this.byWhy].flatMap(([why, files]) => [...files].map(([file, { lines, count }]) => droppedRowsNote(file, why, lines, count)));
   }
 }
 
@@ -608,7 +609,7 @@ export async function loadStreamed(config: Config, why: string): Promise<LoadedD
   const trainSize = sum(train, 0);
   notes.push(...drops.notes());
   inputs.forEach((input, f) => {
-    if (emptyCounts[f]) notes.push(`column "${input.name}": ${emptyCounts[f]} rows have no value; each reads as an empty ${input.type} (no tokens)`);
+    if (emptyCounts[f]) notes.push(emptyCellsNote(input.name, input.type, emptyCounts[f]));
   });
   if (trainSize === 0) {
     throw new DataError(`${train.pattern}: no train rows are left after dropping rows with missing values (${train.size} rows in the file)`, 'fill in the missing cells, or set data.missing: impute and data.missing_targets: mask');
@@ -1134,7 +1135,7 @@ export class BlockNotes {
       const empty = /^column "(.*)": (\d+) rows have no value; (.*)$/.exec(note);
       if (drop) {
         const [, file, count, why, lines] = drop;
-        this.tally(`drop\u0000${file}\u0000${why}`, Number(count), lines.split(', ').map(Number), (n, first) => `${file}: dropped ${n} rows with ${why}: lines ${first.join(', ')}${n > 5 ? `, ... (${n} in all)` : ''}`);
+        this.tally(`drop\u0000${file}\u0000${why}`, Number(count), lines.split(', ').map(Number), (n, first) => droppedRowsNote(file, why, first, n));
       } else if (empty) {
         const [, column, count, rest] = empty;
         this.tally(`empty\u0000${column}`, Number(count), [], (n) => `column "${column}": ${n} rows have no value; ${rest}`);

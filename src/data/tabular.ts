@@ -25,7 +25,15 @@ import type { LoadedData, Preprocessing, TargetTransform, UnscorableRow, Split }
 
 export { targetColumns };
 
-const lineList = (lines: number[]) => lines.slice(0, 5).join(', ') + (lines.length > 5 ? `, ... (${lines.length} in all)` : '');
+/** The note on rows set aside, as every loader words it: `first` holds the first (up to 5) of `count` lines. */
+export function droppedRowsNote(file: string, why: string, first: number[], count: number): string {
+  return `${file}: dropped ${count} rows with ${why}: lines ${first.slice(0, 5).join(', ')}${count > 5 ? `, ... (${count} in all)` : ''}`;
+}
+
+/** The note on an input's missing cells read as empty values (text). */
+export function emptyCellsNote(column: string, type: string, count: number): string {
+  return `column "${column}": ${count} rows have no value; each reads as an empty ${type} (no tokens)`;
+}
 
 /**
  * The input columns a table config trains on: data.inputs, data.features, or every
@@ -243,7 +251,7 @@ export function setAside(parts: Part[], dropOf: (frame: Frame) => (r: number) =>
     }
     return { frame, rows: kept };
   });
-  for (const [file, lines] of dropped) notes.push(`${file}: dropped ${lines.length} rows with ${why}: lines ${lineList(lines.sort((a, b) => a - b))}`);
+  for (const [file, lines] of dropped) notes.push(droppedRowsNote(file, why, lines.sort((a, b) => a - b), lines.length));
   return dropped.size ? out : parts;
 }
 
@@ -312,7 +320,7 @@ export function emptyMissingCells(parts: Part[], inputs: { name: string; type: s
     let count = 0;
     for (const frame of new Set(parts.map((p) => p.frame))) frame.emptyMissing[f] = true;
     for (const { frame, rows } of parts) for (let i = 0; i < rows.length; i++) if (frame.features[f].missing(rows[i])) count++;
-    if (count) notes.push(`column "${input.name}": ${count} rows have no value; each reads as an empty ${input.type} (no tokens)`);
+    if (count) notes.push(emptyCellsNote(input.name, input.type, count));
   });
 }
 
