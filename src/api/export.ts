@@ -9,8 +9,6 @@
  */
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../backends';
 import type { Config, TableDataConfig } from '../config/schema';
 import { MISSING_CELL } from '../data/columns';
@@ -23,7 +21,7 @@ import type { Preprocessing } from '../data/types';
 import { ExitCode, UserError } from '../errors';
 import type { TextState } from '../inputs/text';
 import { writeFileAtomic } from '../outputs/atomic';
-import { loadCheckpoint, readCheckpointMeta, sha256 } from '../outputs/checkpoint';
+import { layersModelJson, loadCheckpoint, MODEL_FILE, modelArtifacts, readCheckpointMeta, sha256 } from '../outputs/checkpoint';
 import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { resolveCheckpoint, type CheckpointName } from '../outputs/run-dir';
 import { indexHtml } from '../outputs/web/index-html';
@@ -66,7 +64,6 @@ export interface WebExport {
   checkpoint: { name: string; epoch: number };
 }
 
-export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 const DEFAULT_EXAMPLES = 5;
 
@@ -82,16 +79,8 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<Expo
   // The load checks every weights file's size and SHA-256 (a damaged one is exit 1, naming it).
   const loaded = await loadCheckpoint<CheckpointMeta>(checkpoint);
   Object.values(loaded.extras).forEach((group) => group.forEach((t) => t.tensor.dispose()));
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await loaded.model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
+  const artifacts = await modelArtifacts(loaded.model);
   loaded.model.dispose();
-  if (!artifacts?.weightSpecs || !artifacts.weightData) throw new Error('model.save produced no weights');
-  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
 
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
@@ -99,18 +88,8 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<Expo
     writeFileAtomic(path.join(dir, name), data);
     files.push(name);
   };
-  write(WEIGHTS_FILE, weights);
-  write(
-    MODEL_FILE,
-    JSON.stringify({
-      format: 'layers-model',
-      generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
-      convertedBy: `mtl ${mtlVersion} (mtl export)`,
-      modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
-      userDefinedMetadata: { mtlSha256: { [WEIGHTS_FILE]: sha256(weights) } },
-    }),
-  );
+  write(WEIGHTS_FILE, artifacts.weights);
+  write(MODEL_FILE, JSON.stringify(layersModelJson(artifacts, WEIGHTS_FILE, { mtlSha256: { [WEIGHTS_FILE]: sha256(artifacts.weights) } }, `mtl ${mtlVersion} (mtl export)`)));
   const web = webExport(meta, checkpoint);
   write(PREPROCESSING_FILE, JSON.stringify(web, null, 1));
   write('predict.js', predictModuleSource(mtlVersion));

@@ -28,6 +28,37 @@ interface ModelJson {
   userDefinedMetadata?: Record<string, unknown>;
 }
 
+/** A model's topology, weight specs and weights in one buffer, as model.save hands them over. */
+export interface ModelArtifacts {
+  topology: object;
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  weights: Uint8Array;
+}
+
+export async function modelArtifacts(model: tfl.LayersModel): Promise<ModelArtifacts> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!artifacts?.weightSpecs || !artifacts.weightData) throw new Error('model.save produced no weights');
+  return { topology: artifacts.modelTopology as object, weightSpecs: artifacts.weightSpecs, weights: new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)) };
+}
+
+/** model.json of a tfjs layers model whose weights are in one file (stock tf.loadLayersModel reads it). */
+export function layersModelJson(artifacts: ModelArtifacts, weightsFile: string, userDefinedMetadata: Record<string, unknown>, convertedBy: string | null = null): ModelJson {
+  return {
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+    convertedBy,
+    modelTopology: artifacts.topology,
+    weightsManifest: [{ paths: [weightsFile], weights: artifacts.weightSpecs }],
+    userDefinedMetadata,
+  };
+}
+
 /** A tensor with its name, as optimizers' getWeights() return them. */
 export interface NamedTensor {
   name: string;
@@ -57,21 +88,14 @@ export async function saveCheckpoint(
   mkdirSync(dir, { recursive: true });
   removeStaleTempFiles(dir);
   const tag = randomBytes(4).toString('hex');
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  if (!artifacts?.weightSpecs || !artifacts.weightData) throw new Error('model.save produced no weights');
+  const artifacts = await modelArtifacts(model);
   const weightsFile = `weights-${tag}.bin`;
   const digests: Record<string, string> = {};
   const writeBin = (name: string, bytes: Uint8Array) => {
     writeFileAtomic(path.join(dir, name), bytes);
     digests[name] = sha256(bytes);
   };
-  writeBin(weightsFile, new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)));
+  writeBin(weightsFile, artifacts.weights);
 
   const extraManifest: Record<string, { path: string; weights: tf.io.WeightsManifestEntry[] }> = {};
   for (const [group, tensors] of Object.entries(extras)) {
@@ -81,14 +105,7 @@ export async function saveCheckpoint(
     extraManifest[group] = { path: file, weights: specs };
   }
 
-  const json: ModelJson = {
-    format: 'layers-model',
-    generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
-    convertedBy: null,
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: [weightsFile], weights: artifacts.weightSpecs }],
-    userDefinedMetadata: { mtl: meta, mtlExtras: extraManifest, mtlSha256: digests },
-  };
+  const json = layersModelJson(artifacts, weightsFile, { mtl: meta, mtlExtras: extraManifest, mtlSha256: digests });
   writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(json));
 
   const keep = new Set([weightsFile, ...Object.values(extraManifest).map((e) => e.path), MODEL_FILE]);

@@ -7,6 +7,7 @@ import { parentPort, Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Split } from '../../data/types';
+import { modelArtifacts } from '../../outputs/checkpoint';
 import { type Collective, CollectiveAborted } from './collective';
 import type { SharedSplit, WorkerReply } from './protocol';
 import '../../models/layers';
@@ -19,9 +20,8 @@ export interface TransferredModel {
 }
 
 export async function transferModel(model: tfl.LayersModel): Promise<TransferredModel> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-  return { topology: artifacts!.modelTopology as object, weightSpecs: artifacts!.weightSpecs!, weightData: tf.io.CompositeArrayBuffer.join(artifacts!.weightData!) };
+  const { topology, weightSpecs, weights } = await modelArtifacts(model);
+  return { topology, weightSpecs, weightData: weights.buffer as ArrayBuffer };
 }
 
 /** In the worker: the model again, with the same weights. */
