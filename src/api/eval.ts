@@ -1,9 +1,8 @@
 /** `mtl eval <run-dir|checkpoint-dir>`: score a saved model on a split or a new file. */
 import path from 'node:path';
 import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
-import { loadData, loadWithPreprocessing } from '../data/load';
+import { loadData, loadWithPreprocessing, openNewFileBlocks, type DataSource } from '../data/load';
 import { newFileSplit, newFileStreaming } from '../data/stream';
-import { tableFormatOf } from '../data/tabular';
 import type { Split } from '../data/types';
 import { UserError } from '../errors';
 import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
@@ -27,7 +26,7 @@ export interface EvalArgs {
   json?: boolean;
   device?: Device;
   backend?: BackendName;
-  /** --data: read the table block by block (true) or whole (false); unset: block by block when it is larger than the run's data.memory_budget. */
+  /** --data: read the file block by block (true) or whole (false); unset: block by block when it is larger than the run's data.memory_budget (images counted decoded). */
   streaming?: boolean;
   /** Threads scoring the rows on the wasm and cpu engines; unset: inferenceThreads decides. */
   threads?: number;
@@ -56,11 +55,11 @@ export async function evalCommand(args: EvalArgs, out: Output): Promise<EvalRepo
   let source: string;
   if (args.data) {
     const pre = meta.preprocessing;
-    const table = pre.kind === 'table' && tableFormatOf(args.data, pre.csv?.format ?? 'csv') !== 'image_folder';
-    const streaming = table ? newFileStreaming(config, args.data, args.streaming) : undefined;
-    const input = pre.kind === 'table' ? { csv: args.data } : { images: args.data, targets: parseTargets(args.target ?? []) };
-    if (streaming?.stream && !args.json) out.log(streaming.note!);
-    const loaded = streaming?.stream ? await newFileSplit(pre, config.tasks, args.data, streaming.budget) : await loadWithPreprocessing(pre, config.tasks, input, { requireTargets: true, strict: true });
+    const streaming = await newFileStreaming(config, pre, args.data, args.streaming);
+    const input: DataSource = pre.kind === 'table' ? { csv: args.data } : { images: args.data, targets: parseTargets(args.target ?? []) };
+    const options = { requireTargets: true, strict: true };
+    if (streaming.stream && !args.json) out.log(streaming.note!);
+    const loaded = streaming.stream ? newFileSplit(pre, args.data, await openNewFileBlocks(pre, config.tasks, input, streaming.budget, options)) : await loadWithPreprocessing(pre, config.tasks, input, options);
     split = loaded.split;
     if (!args.json) for (const note of loaded.notes) out.log(note);
     source = args.data;

@@ -8,15 +8,15 @@
  * their reason in `error` and are listed on stderr, never dropped silently. Target
  * columns are not used, but a multilabel task's column in the file is checked: a cell
  * naming a label the model does not know is a row error (exit 2), as at `mtl eval`. A
- * table larger than the run's data.memory_budget is read, predicted and written a block
- * of rows at a time.
+ * file larger than the run's data.memory_budget (its images counted decoded: a table of
+ * image paths, an image folder, IDX images) is read, predicted and written a block of
+ * rows at a time.
  */
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { describeBackend, initBackend, type BackendName, type Device } from '../backends';
-import { loadWithPreprocessing } from '../data/load';
-import { NewFileBlocks, newFileStreaming, type NewFileBlock } from '../data/stream';
-import { tableFormatOf } from '../data/tabular';
+import { loadWithPreprocessing, openNewFileBlocks, type DataSource } from '../data/load';
+import { newFileStreaming, type NewFileBlock } from '../data/stream';
 import type { TaskConfig } from '../config/schema';
 import type { Preprocessing, Split, UnscorableRow } from '../data/types';
 import { DataError, UserError } from '../errors';
@@ -35,7 +35,7 @@ export interface PredictArgs {
   out?: string;
   device?: Device;
   backend?: BackendName;
-  /** Read the table block by block (true) or whole (false); unset: block by block when it is larger than the run's data.memory_budget. */
+  /** Read the file block by block (true) or whole (false); unset: block by block when it is larger than the run's data.memory_budget (images counted decoded). */
   streaming?: boolean;
   /** Threads scoring the rows on the wasm and cpu engines; unset: inferenceThreads decides. */
   threads?: number;
@@ -67,14 +67,15 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
   if (args.out) out.log(describeBackend(backend));
   const pre = meta.preprocessing;
   const tasks = meta.config.tasks;
-  const streaming = pre.kind === 'table' && tableFormatOf(args.data, pre.csv?.format ?? 'csv') !== 'image_folder' ? newFileStreaming(meta.config, args.data, args.streaming) : { stream: false, budget: 0 };
+  const streaming = await newFileStreaming(meta.config, pre, args.data, args.streaming);
+  const source: DataSource = pre.kind === 'table' ? { csv: args.data } : { images: args.data, targets: {} };
+  const options = { requireTargets: false, strict: false };
   let blocks: Iterable<NewFileBlock>;
   if (streaming.stream) {
     out.log(streaming.note!);
-    blocks = (await NewFileBlocks.open(pre, tasks, args.data, streaming.budget, { requireTargets: false, strict: false })).blocks();
+    blocks = (await openNewFileBlocks(pre, tasks, source, streaming.budget, options)).blocks();
   } else {
-    const source = pre.kind === 'table' ? { csv: args.data } : { images: args.data, targets: {} };
-    blocks = [await loadWithPreprocessing(pre, tasks, source, { requireTargets: false, strict: false })];
+    blocks = [await loadWithPreprocessing(pre, tasks, source, options)];
   }
   // Read block by block, the file is larger than memory: rows enough for every thread.
   const threads = inferenceThreads(meta.config, pre, backend.name, streaming.stream ? Infinity : (blocks as NewFileBlock[])[0].split.size, args.threads);

@@ -110,7 +110,7 @@ export class IdxFile {
     readonly type: IdxType,
     readonly dims: number[],
     private readonly headerBytes: number,
-    private readonly valueBytes: number,
+    readonly valueBytes: number,
     /** Bytes of the unpacked copy (0: the file is read as it is). */
     readonly unpacked: number,
   ) {}

@@ -12,7 +12,8 @@ import type { ReadOptions } from './csv';
 
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
-export function readImageFolder(root: string, key: string, options: Pick<ReadOptions, 'hint' | 'na' | 'limit'>): Table {
+/** A folder's image files as rows of [path, class], in the order of its table. */
+export function listImageFolder(root: string, key: string): string[][] {
   let entries: string[];
   try {
     if (!statSync(root).isDirectory()) throw new DataError(`${root}: is a file; an image folder holds one subfolder of images per class (from ${key})`, `point ${key} at the folder, or use format: csv with a column of image paths`);
@@ -31,12 +32,21 @@ export function readImageFolder(root: string, key: string, options: Pick<ReadOpt
     }
   }
   if (rows.length === 0) throw new DataError(`${root}: holds no PNG or JPEG files, in subfolders or directly (from ${key})`, 'an image folder holds one subfolder of images per class: root/<class>/*.png');
-  const kept = options.limit === undefined ? rows : rows.slice(0, options.limit);
+  return rows;
+}
+
+/** Rows of a folder's listing as a table, the first of them the listing's row `first`; a row's line is its file's index + 1. */
+export function imageFolderTable(root: string, rows: string[][], first: number, options: Pick<ReadOptions, 'hint' | 'na'>): Table {
   const table = new TableBuilder(root, options.hint, options.na);
   table.setHeader([IMAGE_FOLDER_IMAGE, IMAGE_FOLDER_CLASS]);
-  kept.forEach((cells, i) => {
+  rows.forEach((cells, i) => {
     cells.forEach((cell, c) => table.column(c)?.pushText(i, cell));
-    table.endRow(i + 1);
+    table.endRow(first + i + 1);
   });
   return table.finish();
+}
+
+export function readImageFolder(root: string, key: string, options: Pick<ReadOptions, 'hint' | 'na' | 'limit'>): Table {
+  const rows = listImageFolder(root, key);
+  return imageFolderTable(root, options.limit === undefined ? rows : rows.slice(0, options.limit), 0, options);
 }

@@ -12,7 +12,7 @@ import { carveFractions, splitIndices } from './split';
 import { classNames } from './tabular';
 import { weightedClasses } from './labels';
 import { checkClasses, classWeights } from './targets';
-import { mb, sizing, streamedSplit, type PartReader } from './stream';
+import { encodedRowBytes, mb, sizing, streamedSplit, type NewFileReader, type PartReader } from './stream';
 import type { LoadedData, Preprocessing, Split, TargetTransform, UnscorableRow } from './types';
 
 /** The name of the one input of IDX data. */
@@ -368,18 +368,62 @@ export function applyImagePreprocessing(
   targets: Record<string, string>,
   options: { requireTargets: boolean; strict: boolean },
 ): { split: Split; unscorable: UnscorableRow[] } {
-  const used = options.requireTargets ? tasks : {};
-  const rotation = pre.rotation && options.requireTargets ? { target: pre.rotation.target, max_degrees: pre.rotation.maxDegrees } : undefined;
+  const how = newFileReading(pre, tasks, options);
+  const source = readSource(images, targets, how.keys, how.tasks, how.data, how.seed, how.expected);
+  const unscorable: UnscorableRow[] = [];
+  const split = buildSplit(source, range(source.count), pre, how.tasks, options.strict ? undefined : unscorable);
+  return { split, unscorable };
+}
+
+/** How a new IDX file is read with saved preprocessing: the tasks scored, the rotation (redone with targets), its seed, the keys messages name and the shape the images must have. */
+function newFileReading(pre: Preprocessing, tasks: Record<string, TaskConfig>, options: { requireTargets: boolean }) {
   const keys: SourceKeys = {
     images: '--data',
     target: (name) => `--target ${name}`,
     missingTarget: (name) => `pass --target ${name}=<IDX file with one value per image>`,
   };
-  const expected = pre.image && { ...pre.image, source: 'the model was trained on' };
-  const source = readSource(images, targets, keys, used, { limit: undefined, rotation }, pre.rotation?.seed ?? 0, expected);
-  const unscorable: UnscorableRow[] = [];
-  const split = buildSplit(source, range(source.count), pre, used, options.strict ? undefined : unscorable);
-  return { split, unscorable };
+  return {
+    tasks: options.requireTargets ? tasks : {},
+    data: { limit: undefined, rotation: pre.rotation && options.requireTargets ? { target: pre.rotation.target, max_degrees: pre.rotation.maxDegrees } : undefined },
+    seed: pre.rotation?.seed ?? 0,
+    keys,
+    expected: pre.image && { ...pre.image, source: 'the model was trained on' },
+  };
+}
+
+/**
+ * A new IDX file (eval --data, predict) larger than data.memory_budget decoded: its
+ * images read from disk a block at a time, each block as applyImagePreprocessing reads
+ * the whole file (the same rotation angles, image numbers and errors); the targets are held.
+ */
+export async function openIdxBlocks(
+  pre: Preprocessing,
+  tasks: Record<string, TaskConfig>,
+  images: string,
+  targets: Record<string, string>,
+  budget: number,
+  options: { requireTargets: boolean; strict: boolean },
+): Promise<NewFileReader> {
+  const how = newFileReading(pre, tasks, options);
+  const notes: string[] = [];
+  const source = await openDiskImages(images, targets, how.keys, how.tasks, how.data, how.seed, notes, how.expected);
+  const { blockRows } = sizing(budget, source.height * source.width * source.channels * source.idx.valueBytes, encodedRowBytes(pre), undefined);
+  // Every image, in file order; nothing is shuffled (no seed, no buffer).
+  const reader = new IdxPartReader(source, 0, undefined, blockRows, pre, how.tasks, 0, 0);
+  return {
+    *blocks() {
+      try {
+        for (const block of reader.blocks()) {
+          const unscorable: UnscorableRow[] = [];
+          yield { split: reader.block(block, options.strict ? undefined : unscorable), unscorable };
+        }
+      } finally {
+        reader.close();
+      }
+    },
+    blockCount: reader.blocks().length,
+    notes: () => notes,
+  };
 }
 
 /** The images of one IDX file on disk with its targets in memory (streamed data). */
@@ -449,7 +493,8 @@ class IdxPartReader implements PartReader<ImageBlock> {
     return this.kept;
   }
 
-  block({ start, end }: ImageBlock): Split {
+  /** A block's images of this part; labels the model does not know throw, or with `unscorable` are listed there. */
+  block({ start, end }: ImageBlock, unscorable?: UnscorableRow[]): Split {
     const { source } = this;
     const size = source.height * source.width * source.channels;
     const pixels = toPixels(source.file, source.idx.read(start, end - start), source.scale, size, start);
@@ -457,7 +502,7 @@ class IdxPartReader implements PartReader<ImageBlock> {
     const targets = Object.fromEntries(Object.entries(source.targets).map(([name, t]) => [name, { ...t, values: t.values.subarray(start * t.k, end * t.k) }]));
     const index: number[] = [];
     for (let i = start; i < end; i++) if (!this.flags || this.flags[i] === this.part) index.push(i - start);
-    return buildSplit({ ...source, count: end - start, pixels, targets }, index, this.pre, this.tasks, undefined, start);
+    return buildSplit({ ...source, count: end - start, pixels, targets }, index, this.pre, this.tasks, unscorable, start);
   }
 
   close(): void {
@@ -493,15 +538,13 @@ export async function loadIdxStreamed(config: Config, why: string): Promise<Load
   for (const s of [val, test]) if (s) scorable(s, range(s.count), preprocessing, config.tasks);
 
   const size = shape.height * shape.width * shape.channels;
-  const targetValues = Object.values(preprocessing.targets).reduce((n, t) => n + (t.kind === 'regression' ? t.columns.length : t.kind === 'classification' && t.weights ? 2 : 1), 0);
-  const encodedRowBytes = 4 * (size + targetValues + 1);
-  const valueBytes = { ubyte: 1, sbyte: 1, int16: 2, int32: 4, float32: 4, float64: 8 }[train.idx.type];
-  const sized = sizing(budget, size * valueBytes, encodedRowBytes, data.shuffle_buffer);
+  const rowBytes = encodedRowBytes(preprocessing);
+  const sized = sizing(budget, size * train.idx.valueBytes, rowBytes, data.shuffle_buffer);
   const bufferRows = Math.min(sized.bufferRows, parts.train.length);
-  if (data.shuffle_buffer && data.shuffle_buffer * encodedRowBytes > budget / 2) {
-    notes.push(`data.shuffle_buffer: ${data.shuffle_buffer} images take ${mb(data.shuffle_buffer * encodedRowBytes)}, more than half of data.memory_budget (${mb(budget)})`);
+  if (data.shuffle_buffer && data.shuffle_buffer * rowBytes > budget / 2) {
+    notes.push(`data.shuffle_buffer: ${data.shuffle_buffer} images take ${mb(data.shuffle_buffer * rowBytes)}, more than half of data.memory_budget (${mb(budget)})`);
   }
-  notes.push(`data: images read from disk in blocks of up to ${sized.blockRows}; shuffle buffer of ${bufferRows} images (${mb(bufferRows * encodedRowBytes)})`);
+  notes.push(`data: images read from disk in blocks of up to ${sized.blockRows}; shuffle buffer of ${bufferRows} images (${mb(bufferRows * rowBytes)})`);
   if (data.rotation) notes.push(`rotated every image by a seeded random angle in ±${data.rotation.max_degrees}° (target "${data.rotation.target}")`);
   const reader = (source: DiskImages, part: 0 | 1 | 2, carved: boolean) => new IdxPartReader(source, part, carved ? flags : undefined, sized.blockRows, preprocessing, config.tasks, config.seed, bufferRows);
   const specs = preprocessing.inputs;

@@ -1,8 +1,8 @@
 /** The data layer's entry points: training data from a config, and new files for eval/predict. */
 import type { Config, TaskConfig } from '../config/schema';
-import { applyImagePreprocessing, loadIdxData, loadIdxStreamed } from './images';
+import { applyImagePreprocessing, loadIdxData, loadIdxStreamed, openIdxBlocks } from './images';
 import { loadParquetData, loadParquetReader, parquetWithPreprocessing } from './parquet';
-import { loadStreamed, streamingChoice } from './stream';
+import { loadStreamed, NewFileBlocks, streamingChoice, type NewFileReader } from './stream';
 import { applyTablePreprocessing, loadCsvData, tableFormatOf } from './tabular';
 import type { LoadedData, Preprocessing, Split, UnscorableRow } from './types';
 
@@ -33,4 +33,20 @@ export async function loadWithPreprocessing(
   if ('csv' in source && tableFormatOf(source.csv, preprocessing.csv?.format ?? 'csv') === 'parquet') return parquetWithPreprocessing(preprocessing, tasks, source.csv, options);
   if ('csv' in source) return applyTablePreprocessing(preprocessing, tasks, source.csv, options);
   return { ...applyImagePreprocessing(preprocessing, tasks, source.images, source.targets, options), notes: [] };
+}
+
+/**
+ * A new file with the saved preprocessing read a block at a time (eval --data and predict
+ * on data larger than data.memory_budget, see newFileStreaming): a CSV, JSONL or Parquet
+ * table, an image folder, or IDX images.
+ */
+export async function openNewFileBlocks(
+  preprocessing: Preprocessing,
+  tasks: Record<string, TaskConfig>,
+  source: DataSource,
+  budget: number,
+  options: { requireTargets: boolean; strict: boolean },
+): Promise<NewFileReader> {
+  if ('csv' in source) return NewFileBlocks.open(preprocessing, tasks, source.csv, budget, options);
+  return openIdxBlocks(preprocessing, tasks, source.images, source.targets, budget, options);
 }

@@ -30,6 +30,7 @@ import { anyFeatureMissing, checkFrame, encodeParts, featureMissing, frameOf, la
 import { JsonlReader } from './jsonl';
 import { loadParquetReader, ParquetFile, ParquetRowReader, parquetReaderLoaded } from './parquet';
 import { decodeImageFile } from './image-files';
+import { imageFolderTable, listImageFolder } from './image-folder';
 import { peekIdx } from './idx';
 import path from 'node:path';
 import { deriveSeed, permutation, Rng } from './rng';
@@ -111,15 +112,40 @@ function idxStreamingChoice(data: Extract<Config['data'], { format: 'idx' }>): {
   let bytes = 0;
   let shape = '';
   for (const file of files) {
-    const idx = peekIdx(file);
-    if (!idx || idx.dims.length < 3) continue;
-    const n = Math.min(idx.dims[0], data.limit ?? Infinity);
-    images += n;
-    bytes += 4 * n * idx.dims.slice(1).reduce((a, b) => a * b, 1);
-    shape ||= idx.dims.slice(1).join('x');
+    const idx = idxImages(file, data.limit);
+    if (!idx) continue;
+    images += idx.images;
+    bytes += idx.bytes;
+    shape ||= idx.shape;
   }
   if (bytes <= budget) return { stream: false };
   return { stream: true, note: `data: decoded, the images would take ${mb(bytes)} (${images} images of ${shape} float32 pixels), more than data.memory_budget (${mb(budget)}): reading them from disk a block at a time (set data.streaming: false to load them whole)` };
+}
+
+/** The images of an IDX file (the first `limit`) and the bytes they take decoded to float32; undefined when it is not an images file (the reader says why). */
+function idxImages(file: string, limit: number | undefined): { images: number; bytes: number; shape: string } | undefined {
+  const idx = peekIdx(file);
+  if (!idx || idx.dims.length < 3) return undefined;
+  const images = Math.min(idx.dims[0], limit ?? Infinity);
+  return { images, bytes: 4 * images * idx.dims.slice(1).reduce((a, b) => a * b, 1), shape: idx.dims.slice(1).join('x') };
+}
+
+/** A table's rows: counted (Parquet, from the footers: the reader must be loaded), else about (the bytes per row of the first 64 KB, less a CSV header per file). */
+function tableRows(files: string[], key: string, format: Source['format']): { rows: number; estimated: boolean } {
+  if (format === 'parquet') {
+    let rows = 0;
+    for (const file of files) {
+      const parquet = new ParquetFile(file, key);
+      try {
+        rows += parquet.rows;
+      } finally {
+        parquet.close();
+      }
+    }
+    return { rows, estimated: false };
+  }
+  const perRow = bytesPerRow(files[0], key, format);
+  return { rows: Math.max(1, Math.round(files.reduce((n, f) => n + statBytes(f), 0) / perRow) - (format === 'csv' ? files.length : 0)), estimated: true };
 }
 
 /**
@@ -136,30 +162,27 @@ function decodedImages(data: Config['data']): { bytes: number; rows: number; sha
   if (!pattern) return undefined;
   try {
     const files = isGlob(pattern) ? expandGlob(pattern, 'data.path') : [pattern];
-    let rows = 0;
     let first: Table | undefined;
     const hint = (name: string) => (images.some((i) => i.name === name) ? ('string' as const) : undefined);
     const na = new MissingValues(new Set(data.na_values));
+    if (data.format === 'parquet' && !parquetReaderLoaded()) return undefined;
+    const { rows } = tableRows(files, 'data.path', data.format);
     if (data.format === 'parquet') {
-      if (!parquetReaderLoaded()) return undefined;
       for (const file of files) {
         const parquet = new ParquetFile(file, 'data.path');
         try {
-          rows += parquet.rows;
-          if (!first && parquet.rows > 0) {
+          if (parquet.rows > 0) {
             const builder = new TableBuilder(file, hint, na);
             builder.setHeader(parquet.header);
             parquet.read(builder, 0, 1);
             first = builder.finish();
+            break;
           }
         } finally {
           parquet.close();
         }
       }
     } else {
-      const perRow = bytesPerRow(files[0], 'data.path', data.format);
-      // Lines, less a CSV header per file.
-      rows = Math.max(1, Math.round(files.reduce((n, f) => n + statBytes(f), 0) / perRow) - (data.format === 'csv' ? files.length : 0));
       first = readColumns(files[0], 'data.path', data.format, delimiterOf(data), { hint, na, limit: 1 });
     }
     const shapes = images.map((input) => {
@@ -640,14 +663,14 @@ export async function loadStreamed(config: Config, why: string): Promise<LoadedD
   if (imputed) notes.push(`imputed missing feature values in ${imputed} rows (train-split mean for numbers, mode for categories)`);
 
   // The blocks and the buffer, now that a row's encoded width is known.
-  const encodedRowBytes = 4 * (specs.reduce((n, s) => n + sampleSize(s.shape), 0) + Object.values(preprocessing.targets).reduce((n, t) => n + targetWidth(t), 0) + 1);
-  size = sizing(budget, perRow, encodedRowBytes, data.shuffle_buffer);
+  const rowBytes = encodedRowBytes(preprocessing);
+  size = sizing(budget, perRow, rowBytes, data.shuffle_buffer);
   // Parquet: spans of blocks decoded together, within a quarter of the budget (perRow is a row's decoded bytes),
   // and at least a page: pages are decoded whole, so a smaller span decodes its page again for the next span.
   const spanRows = Math.max(size.blockRows, Math.floor((budget * 0.25) / (2 * perRow)), pageRows(trainPattern, trainKey, format));
   for (const s of [train, valSource, testSource]) if (s) assignSpans(s, spanRows);
-  if (data.shuffle_buffer && data.shuffle_buffer * encodedRowBytes > budget / 2) {
-    notes.push(`data.shuffle_buffer: ${data.shuffle_buffer} rows take ${mb(data.shuffle_buffer * encodedRowBytes)}, more than half of data.memory_budget (${mb(budget)})`);
+  if (data.shuffle_buffer && data.shuffle_buffer * rowBytes > budget / 2) {
+    notes.push(`data.shuffle_buffer: ${data.shuffle_buffer} rows take ${mb(data.shuffle_buffer * rowBytes)}, more than half of data.memory_budget (${mb(budget)})`);
   }
   const context: StreamContext = {
     pre: preprocessing,
@@ -661,7 +684,7 @@ export async function loadStreamed(config: Config, why: string): Promise<LoadedD
     bufferRows: Math.min(size.bufferRows, trainSize),
     augment: inputs.map((input) => (input.type === 'image' ? input.augment : undefined)),
   };
-  notes.push(`data: streamed in blocks of up to ${train.blocks[0]?.rows ?? 0} rows; shuffle buffer of ${context.bufferRows} rows (${mb(context.bufferRows * encodedRowBytes)})`);
+  notes.push(`data: streamed in blocks of up to ${train.blocks[0]?.rows ?? 0} rows; shuffle buffer of ${context.bufferRows} rows (${mb(context.bufferRows * rowBytes)})`);
   const shapes = specs;
   const streamed = (source: Source, part: 0 | 1 | 2, n: number, strict: boolean) => streamedSplit(shapes, n, new StreamReader(source, part, strict, context));
   return {
@@ -690,6 +713,11 @@ function collectingFitter(input: InputConfig, file: string): InputFitter<unknown
 function targetWidth(t: TargetTransform): number {
   if (t.kind === 'classification') return t.weights ? 2 : 1;
   return t.kind === 'multilabel' ? t.labels.length : t.columns.length;
+}
+
+/** The bytes of one encoded row: its inputs, targets and line, four bytes a value. */
+export function encodedRowBytes(pre: Pick<Preprocessing, 'inputs' | 'targets'>): number {
+  return 4 * (pre.inputs.reduce((n, s) => n + sampleSize(s.shape), 0) + Object.values(pre.targets).reduce((n, t) => n + targetWidth(t), 0) + 1);
 }
 
 /** Targets fitted in one pass: classes from every row of the train file, weights and statistics from the train rows. */
@@ -1156,19 +1184,51 @@ export class BlockNotes {
 }
 
 
-/** Whether eval --data and predict read a new file block by block, and the log line that says why: when it is larger than the run's data.memory_budget. */
-export function newFileStreaming(config: Config, file: string, forced?: boolean): { stream: boolean; budget: number; note?: string } {
+/**
+ * Whether eval --data and predict read a new file block by block, and the log line that
+ * says why: when, read whole, it would take more than the run's data.memory_budget: the
+ * file's bytes and, where the model has image inputs, its images decoded to float32.
+ */
+export async function newFileStreaming(config: Config, pre: Preprocessing, file: string, forced?: boolean): Promise<{ stream: boolean; budget: number; note?: string }> {
   const budget = memoryBytes(('memory_budget' in config.data && config.data.memory_budget) || '4GB');
   if (forced === false) return { stream: false, budget };
   if (forced) return { stream: true, budget, note: `data: reading ${file} block by block, within a memory budget of ${mb(budget)}` };
-  let bytes = 0;
-  try {
-    for (const f of isGlob(file) ? expandGlob(file, '--data') : [file]) bytes += statBytes(f);
-  } catch {
-    // A glob that matches nothing is reported by the reader.
+  const { bytes, images } = await wholeReadSize(pre, file);
+  if (bytes + (images?.bytes ?? 0) <= budget) return { stream: false, budget };
+  const over = `more than data.memory_budget (${mb(budget)}): reading it block by block`;
+  if (!images) return { stream: true, budget, note: `data: ${file} holds ${mb(bytes)}, ${over}` };
+  const count = `${images.estimated ? 'about ' : ''}${images.rows} ${images.shapes.length === 1 ? 'images' : 'rows of images'} of ${images.shapes.join(' + ')} pixels`;
+  return { stream: true, budget, note: `data: ${file} holds ${bytes ? `${mb(bytes)} and ` : ''}${count}, ${mb(bytes + images.bytes)} with the images decoded to float32, ${over}` };
+}
+
+/**
+ * What a new file takes read whole: its bytes, and its images decoded to float32 (the
+ * image inputs' saved shapes, IDX images their header's) with the rows they are counted
+ * from. An image folder's bytes are none: its list of paths is small. A file that cannot
+ * be read counts what could be (the reader then says why).
+ */
+async function wholeReadSize(pre: Preprocessing, file: string): Promise<{ bytes: number; images?: { bytes: number; rows: number; estimated: boolean; shapes: string[] } }> {
+  if (pre.kind === 'image') {
+    const idx = idxImages(file, undefined);
+    return { bytes: statBytes(file), images: idx && { bytes: idx.bytes, rows: idx.images, estimated: false, shapes: [idx.shape] } };
   }
-  if (bytes <= budget) return { stream: false, budget };
-  return { stream: true, budget, note: `data: ${file} holds ${mb(bytes)}, more than data.memory_budget (${mb(budget)}): reading it block by block` };
+  const format = tableFormatOf(file, pre.csv?.format ?? 'csv');
+  const shapes = pre.inputs.filter((s) => s.type === 'image').map((s) => s.shape);
+  const decoded = (rows: { rows: number; estimated: boolean }) => ({ ...rows, bytes: rows.rows * shapes.reduce((n, shape) => n + 4 * sampleSize(shape), 0), shapes: shapes.map((shape) => shape.join('x')) });
+  try {
+    if (format === 'image_folder') return { bytes: 0, images: shapes.length ? decoded({ rows: listImageFolder(file, '--data').length, estimated: false }) : undefined };
+    const files = isGlob(file) ? expandGlob(file, '--data') : [file];
+    const bytes = files.reduce((n, f) => n + statBytes(f), 0);
+    if (!shapes.length || files.length === 0) return { bytes };
+    try {
+      if (format === 'parquet') await loadParquetReader();
+      return { bytes, images: decoded(tableRows(files, '--data', format)) };
+    } catch {
+      return { bytes };
+    }
+  } catch {
+    return { bytes: 0 };
+  }
 }
 
 /** One block of a new file with the saved preprocessing: the rows it scores, and those it cannot (predict). */
@@ -1178,72 +1238,125 @@ export interface NewFileBlock {
 }
 
 /**
- * A new file (mtl eval --data, mtl predict) with the preprocessing saved at training, read
- * in blocks of rows in file order, each block encoded as the whole file would be
- * (applyToTable): memory holds a block, whatever the file's size.
+ * A new file (mtl eval --data, mtl predict) read a block of rows at a time with the
+ * preprocessing saved at training, each block encoded as the whole file would be, so
+ * memory holds a block whatever the file's size: a table or an image folder
+ * (NewFileBlocks), IDX images (images.ts).
  */
-export class NewFileBlocks {
-  readonly notes = new BlockNotes();
+export interface NewFileReader {
+  /** The blocks in file order; each pass reads them again. */
+  blocks(): Iterable<NewFileBlock>;
+  /** How many blocks (a table file: known after the first pass). */
+  readonly blockCount: number;
+  /** The notes of reading the file, worded as reading it whole words them (complete after the first pass). */
+  notes(): string[];
+}
+
+/** Where a new table's blocks of rows come from, one table a block. */
+interface TableBlocks {
+  readonly count: number;
+  tables(): Iterable<Table>;
+}
+
+/** A file read in blocks of rows: recorded the first time through, read again from their positions after. */
+class FileTables implements TableBlocks {
   private readonly readers = new Map<number, ShardReader>();
   private recorded = false;
-  private readonly hint: (name: string) => ColumnHint | undefined;
-  private readonly na: MissingValues;
+
+  constructor(
+    private readonly source: Source,
+    private readonly hint: (name: string) => ColumnHint | undefined,
+    private readonly na: MissingValues,
+    private readonly blockRows: number,
+  ) {}
+
+  get count(): number {
+    return this.source.blocks.length;
+  }
+
+  *tables(): Generator<Table> {
+    const { source } = this;
+    if (!this.recorded) {
+      for (const { table } of scanBlocks(source, this.hint, this.na, this.blockRows, true)) yield table;
+      this.recorded = true;
+      return;
+    }
+    try {
+      for (const block of source.blocks) yield source.readBlock(block, this.hint, this.na, this.readers);
+    } finally {
+      for (const r of this.readers.values()) r.reader.close();
+      this.readers.clear();
+    }
+  }
+}
+
+/** An image folder's list of files (held: a path and a class a file) as tables of consecutive files, numbered as readImageFolder numbers them. */
+class FolderTables implements TableBlocks {
+  constructor(
+    private readonly root: string,
+    private readonly files: string[][],
+    private readonly blockRows: number,
+    private readonly options: { hint: (name: string) => ColumnHint | undefined; na: MissingValues },
+  ) {}
+
+  get count(): number {
+    return Math.ceil(this.files.length / this.blockRows);
+  }
+
+  *tables(): Generator<Table> {
+    for (let first = 0; first < this.files.length; first += this.blockRows) yield imageFolderTable(this.root, this.files.slice(first, first + this.blockRows), first, this.options);
+  }
+}
+
+/** A new table (a CSV, JSONL or Parquet file, or an image folder) read a block of rows at a time, each block encoded by applyToTable. */
+export class NewFileBlocks implements NewFileReader {
+  private readonly blockNotes = new BlockNotes();
+  private passes = 0;
 
   get blockCount(): number {
-    return this.source.blocks.length;
+    return this.tables.count;
   }
 
   private constructor(
     private readonly pre: Preprocessing,
     private readonly tasks: Record<string, TaskConfig>,
-    private readonly source: Source,
-    private readonly blockRows: number,
+    private readonly tables: TableBlocks,
     private readonly options: { requireTargets: boolean; strict: boolean },
-  ) {
-    this.hint = savedHints(pre, targetsRead(tasks, options));
-    this.na = new MissingValues(new Set(pre.csv!.naValues));
-  }
+  ) {}
 
   static async open(pre: Preprocessing, tasks: Record<string, TaskConfig>, file: string, budget: number, options: { requireTargets: boolean; strict: boolean }): Promise<NewFileBlocks> {
     const csv = pre.csv!;
     const format = tableFormatOf(file, csv.format);
-    if (format !== 'csv' && format !== 'jsonl' && format !== 'parquet') throw new DataError(`${file}: a ${format} is read whole, not block by block`, 'pass a CSV, JSONL or Parquet file');
+    const hint = savedHints(pre, targetsRead(tasks, options));
+    const na = new MissingValues(new Set(csv.naValues));
+    const rowBytes = encodedRowBytes(pre);
+    if (format === 'image_folder') {
+      const files = listImageFolder(file, '--data');
+      const perRow = files.reduce((n, cells) => n + cells[0].length + cells[1].length, 0) / files.length;
+      return new NewFileBlocks(pre, tasks, new FolderTables(file, files, sizing(budget, perRow, rowBytes, undefined).blockRows, { hint, na }), options);
+    }
     if (format === 'parquet') await loadParquetReader();
-    const targets = Object.values(pre.targets).reduce((n, t) => n + targetWidth(t), 0);
-    const encodedRowBytes = 4 * (pre.inputs.reduce((n, s) => n + sampleSize(s.shape), 0) + targets + 1);
-    const perRow = bytesPerRow(file, '--data', format);
-    const size = sizing(budget, perRow, encodedRowBytes, undefined);
-    return new NewFileBlocks(pre, tasks, new Source(file, '--data', format, csv.delimiter, Infinity, size.chunkBytes), size.blockRows, options);
+    const size = sizing(budget, bytesPerRow(file, '--data', format), rowBytes, undefined);
+    return new NewFileBlocks(pre, tasks, new FileTables(new Source(file, '--data', format, csv.delimiter, Infinity, size.chunkBytes), hint, na, size.blockRows), options);
   }
 
-  /** The blocks in file order: read and recorded the first time through, read again from their positions after. */
   *blocks(): Generator<NewFileBlock> {
-    const { source } = this;
-    if (!this.recorded) {
-      for (const { table } of scanBlocks(source, this.hint, this.na, this.blockRows, true)) yield this.encode(table);
-      this.recorded = true;
-      return;
-    }
-    try {
-      for (const block of source.blocks) yield this.encode(source.readBlock(block, this.hint, this.na, this.readers));
-    } finally {
-      this.close();
-    }
+    const first = this.passes++ === 0;
+    for (const table of this.tables.tables()) yield this.encode(table, first);
   }
 
-  private encode(table: Table): NewFileBlock {
+  notes(): string[] {
+    return this.blockNotes.notes();
+  }
+
+  private encode(table: Table, first: boolean): NewFileBlock {
     try {
       const { split, unscorable, notes } = applyToTable(this.pre, this.tasks, table, this.options);
-      if (!this.recorded) this.notes.add(notes);
+      if (first) this.blockNotes.add(notes);
       return { split, unscorable };
     } finally {
       releaseDecodedImages();
     }
-  }
-
-  close(): void {
-    for (const r of this.readers.values()) r.reader.close();
-    this.readers.clear();
   }
 }
 
@@ -1251,8 +1364,7 @@ export class NewFileBlocks {
  * A new file's scored rows as a streamed split (mtl eval --data): a first pass checks
  * every row, counts them and gathers the notes; evaluation reads the blocks again.
  */
-export async function newFileSplit(pre: Preprocessing, tasks: Record<string, TaskConfig>, file: string, budget: number): Promise<{ split: Split; notes: string[] }> {
-  const blocks = await NewFileBlocks.open(pre, tasks, file, budget, { requireTargets: true, strict: true });
+export function newFileSplit(pre: Preprocessing, file: string, blocks: NewFileReader): { split: Split; notes: string[] } {
   let size = 0;
   for (const block of blocks.blocks()) size += block.split.size;
   const stream: SplitStream = {
@@ -1285,6 +1397,6 @@ export async function newFileSplit(pre: Preprocessing, tasks: Record<string, Tas
       rows: new Int32Array(0),
       stream,
     },
-    notes: blocks.notes.notes(),
+    notes: blocks.notes(),
   };
 }
