@@ -26,6 +26,7 @@ import { statSync, openSync, readSync, closeSync } from 'node:fs';
 import { checkShardHeader, columnIndex, readColumns } from './csv';
 import { CsvReader } from './csv-reader';
 import { expandGlob, isGlob } from './files';
+import { HeapGuard } from './heap-guard';
 import { anyFeatureMissing, checkFrame, encodeParts, featureMissing, frameOf, labelSets, targetColumns, targetMissing, type Frame, type Part } from './frame';
 import { JsonlReader } from './jsonl';
 import { loadParquetReader, ParquetFile, ParquetRowReader, parquetReaderLoaded } from './parquet';
@@ -276,10 +277,14 @@ class Source {
     readonly format: 'csv' | 'jsonl' | 'parquet',
     readonly delimiter: string,
     readonly limit: number,
-    readonly chunkBytes: number,
+    private readonly sized: Pick<Sizing, 'chunkBytes' | 'heap'>,
     readonly part?: 1 | 2,
   ) {
     this.files = isGlob(pattern) ? expandGlob(pattern, key) : [pattern];
+  }
+
+  get heap(): HeapGuard {
+    return this.sized.heap;
   }
 
   open(shard: number): ShardReader {
@@ -289,16 +294,17 @@ class Source {
       return { reader, header: reader.header, read: (b, max, _fixed, decode) => reader.read(b, max, decode), group: (p) => reader.parquet.groupOf(p.offset) };
     }
     if (this.format === 'jsonl') {
-      const reader = new JsonlReader(file, this.key, this.chunkBytes);
+      const reader = new JsonlReader(file, this.key, this.sized.chunkBytes);
       return { reader, header: undefined, read: (b, max, fixed) => reader.read(b, max, fixed) };
     }
-    const reader = new CsvReader(file, this.key, this.delimiter, this.chunkBytes);
+    const reader = new CsvReader(file, this.key, this.delimiter, this.sized.chunkBytes);
     const header = reader.readHeader();
     return { reader, header, read: (b, max) => reader.read(b, max) };
   }
 
   /** A block as a table (its columns by `hint`). */
   readBlock(block: Block, hint: (name: string) => ColumnHint | undefined, na: MissingValues, readers: Map<number, ShardReader>): Table {
+    this.sized.heap.check();
     let reader = readers.get(block.shard);
     if (!reader) readers.set(block.shard, (reader = this.open(block.shard)));
     reader.reader.seek(block.position);
@@ -353,6 +359,7 @@ function* scanBlocks(source: Source, hint: (name: string) => ColumnHint | undefi
           builder.setHeader(source.header);
         }
         builder.reset(source.files[shard]);
+        source.heap.check();
         const want = Math.min(blockRows, source.limit - row);
         if (want <= 0) break;
         const n = reader.read(builder, want, !record);
@@ -418,6 +425,8 @@ interface Sizing {
   blockRows: number;
   bufferRows: number;
   chunkBytes: number;
+  /** Collects the garbage of reading blocks once it reaches the budget (at least 32 MB: below that, collections cost more than the reading). */
+  heap: HeapGuard;
 }
 
 /** Rows a block and the shuffle buffer hold within the budget: a quarter for blocks (read and encoded), half for the buffer. */
@@ -426,7 +435,7 @@ export function sizing(budget: number, bytesPerRow: number, encodedRowBytes: num
   const blockRows = Math.max(64, Math.min(1 << 16, Math.floor((budget * 0.25) / (3 * bytesPerRow + encodedRowBytes))));
   const bufferRows = shuffleBuffer ?? Math.max(blockRows, Math.floor((budget * 0.5) / encodedRowBytes));
   // Blocks of at most an eighth of the buffer: it mixes rows of at least eight places in the files.
-  return { blockRows: Math.min(blockRows, Math.max(64, Math.floor(bufferRows / 8))), bufferRows, chunkBytes };
+  return { blockRows: Math.min(blockRows, Math.max(64, Math.floor(bufferRows / 8))), bufferRows, chunkBytes, heap: new HeapGuard(Math.max(budget, 32 * 2 ** 20)) };
 }
 
 /** The most rows a Parquet data page of the (first) file holds: the least a span should decode. 1 for other formats. */
@@ -487,8 +496,8 @@ export async function loadStreamed(config: Config, why: string): Promise<LoadedD
   // A first guess of the block size (the encoded width is not known yet: a few floats a column).
   const perRow = bytesPerRow(trainPattern, trainKey, format);
   let size = sizing(budget, perRow, perRow * 2, data.shuffle_buffer);
-  const train = new Source(trainPattern, trainKey, format, delimiter, limit, size.chunkBytes);
-  const explicit = (file: string | undefined, key: string, part: 1 | 2) => (file ? new Source(file, key, format, delimiter, limit, size.chunkBytes, part) : undefined);
+  const train = new Source(trainPattern, trainKey, format, delimiter, limit, size);
+  const explicit = (file: string | undefined, key: string, part: 1 | 2) => (file ? new Source(file, key, format, delimiter, limit, size, part) : undefined);
   const valSource = explicit(data.splits?.val, 'data.splits.val', 1);
   const testSource = explicit(data.splits?.test, 'data.splits.test', 2);
 
@@ -1337,7 +1346,7 @@ export class NewFileBlocks implements NewFileReader {
     }
     if (format === 'parquet') await loadParquetReader();
     const size = sizing(budget, bytesPerRow(file, '--data', format), rowBytes, undefined);
-    return new NewFileBlocks(pre, tasks, new FileTables(new Source(file, '--data', format, csv.delimiter, Infinity, size.chunkBytes), hint, na, size.blockRows), options);
+    return new NewFileBlocks(pre, tasks, new FileTables(new Source(file, '--data', format, csv.delimiter, Infinity, size), hint, na, size.blockRows), options);
   }
 
   *blocks(): Generator<NewFileBlock> {
