@@ -132,7 +132,7 @@ export function memoryBytes(size: number | string): number {
   return Math.round(Number(value) * scale[unit.toLowerCase()]);
 }
 
-/** Data larger than memory (tables and IDX images): read from disk a block at a time. */
+/** Data larger than memory (tables, image folders and IDX images): read from disk a block at a time. */
 const streamingFields = {
   /**
    * Read the data from disk in chunks instead of holding it: preprocessing fitted in one
@@ -208,6 +208,7 @@ const imageFolderData = z.strictObject({
   /** Options of the image input (as for `type: image` in data.inputs). */
   image: inputSchema.options[2].omit({ name: true, type: true }).prefault({}),
   rotation: rotationSchema.omit({ input: true }).optional(),
+  ...streamingFields,
   ...dataCommon,
 });
 

@@ -7,6 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { IMAGE_FOLDER_CLASS, IMAGE_FOLDER_IMAGE } from '../config/schema';
 import { DataError } from '../errors';
+import type { FilePosition } from './chunked-file';
 import { MISSING_CELL, TableBuilder, type Table } from './columns';
 import type { ReadOptions } from './csv';
 
@@ -35,18 +36,50 @@ export function listImageFolder(root: string, key: string): string[][] {
   return rows;
 }
 
-/** Rows of a folder's listing as a table, the first of them the listing's row `first`; a row's line is its file's index + 1. */
-export function imageFolderTable(root: string, rows: string[][], first: number, options: Pick<ReadOptions, 'hint' | 'na'>): Table {
-  const table = new TableBuilder(root, options.hint, options.na);
-  table.setHeader([IMAGE_FOLDER_IMAGE, IMAGE_FOLDER_CLASS]);
-  rows.forEach((cells, i) => {
-    cells.forEach((cell, c) => table.column(c)?.pushText(i, cell));
-    table.endRow(first + i + 1);
-  });
-  return table.finish();
+/**
+ * A folder's listing read as a data file is: rows of [path, class] from a position (a
+ * row's index in the listing), a row's line its index + 1. Streamed loads read it a block
+ * of rows at a time, as they read a CSV file.
+ */
+export class ImageFolderRows {
+  readonly header = [IMAGE_FOLDER_IMAGE, IMAGE_FOLDER_CLASS];
+  private next = 0;
+
+  constructor(private readonly rows: string[][]) {}
+
+  /** Reads up to `max` rows into `into` (whose header is this one); returns how many. */
+  read(into: TableBuilder, max: number): number {
+    const end = Math.min(this.rows.length, this.next + max);
+    const start = this.next;
+    for (; this.next < end; this.next++) {
+      const row = into.size;
+      this.rows[this.next].forEach((cell, c) => into.column(c)?.pushText(row, cell));
+      into.endRow(this.next + 1);
+    }
+    return end - start;
+  }
+
+  position(): FilePosition {
+    return { offset: this.next, line: this.next };
+  }
+
+  seek(position: FilePosition): void {
+    this.next = position.offset;
+  }
+
+  close(): void {}
+}
+
+/** The bytes of a listing's row (its path and class), on average. */
+export function listingBytesPerRow(rows: string[][]): number {
+  return rows.reduce((n, cells) => n + cells[0].length + cells[1].length, 0) / rows.length;
 }
 
 export function readImageFolder(root: string, key: string, options: Pick<ReadOptions, 'hint' | 'na' | 'limit'>): Table {
   const rows = listImageFolder(root, key);
-  return imageFolderTable(root, options.limit === undefined ? rows : rows.slice(0, options.limit), 0, options);
+  const reader = new ImageFolderRows(rows);
+  const table = new TableBuilder(root, options.hint, options.na);
+  table.setHeader(reader.header);
+  reader.read(table, options.limit ?? rows.length);
+  return table.finish();
 }

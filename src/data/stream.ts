@@ -1,7 +1,9 @@
 /**
- * Streamed tables (data.streaming, or data files larger than data.memory_budget): the
- * rows stay on disk and are read in blocks of rows, so memory holds a few blocks and a
- * shuffle buffer whatever the size of the files.
+ * Streamed tables (data.streaming, or data files, or their images decoded, larger than
+ * data.memory_budget): the rows stay on disk and are read in blocks of rows, so memory
+ * holds a few blocks and a shuffle buffer whatever the size of the files. An image
+ * folder is a table too: its listing (a path and a class a file) is held and read as a
+ * file of rows is (ImageFolderRows), its images decoded into the disk cache.
  *
  * Loading makes two passes over the train file(s): the first counts the rows (and reads
  * what the split needs: the stratify and group columns, and the short form's columns to
@@ -23,7 +25,7 @@ import { sampleSize } from './batches';
 import type { FilePosition } from './chunked-file';
 import { MissingValues, NumberColumn, StringColumn, TableBuilder, fileOf, type ColumnHint, type Table } from './columns';
 import { statSync, openSync, readSync, closeSync } from 'node:fs';
-import { checkShardHeader, columnIndex, readColumns } from './csv';
+import { checkShardHeader, columnIndex, readColumns, type TableFormat } from './csv';
 import { CsvReader } from './csv-reader';
 import { expandGlob, isGlob } from './files';
 import { HeapGuard } from './heap-guard';
@@ -31,7 +33,7 @@ import { anyFeatureMissing, checkFrame, encodeParts, featureMissing, frameOf, la
 import { JsonlReader } from './jsonl';
 import { loadParquetReader, ParquetFile, ParquetRowReader, parquetReaderLoaded } from './parquet';
 import { decodeImageFile } from './image-files';
-import { imageFolderTable, listImageFolder } from './image-folder';
+import { ImageFolderRows, listImageFolder, listingBytesPerRow } from './image-folder';
 import { peekIdx } from './idx';
 import path from 'node:path';
 import { deriveSeed, permutation, Rng } from './rng';
@@ -62,8 +64,9 @@ import type { LoadedData, Preprocessing, Split, SplitStream, TargetTransform, Un
 
 const STREAM_STREAM = 0x53544d;
 
-/** The bytes of the data files a table config reads (globs: every match). */
+/** The bytes of the data files a table config reads (globs: every match); an image folder's none (its list of paths is small, its images are counted decoded). */
 export function dataBytes(data: TableData): number {
+  if (data.format === 'image_folder') return 0;
   const files = [data.path, data.splits?.train, data.splits?.val, data.splits?.test].filter((f): f is string => f !== undefined);
   let total = 0;
   for (const f of files) {
@@ -86,9 +89,8 @@ function statBytes(file: string): number {
 
 /** Whether to stream, and the log line that says why. */
 export function streamingChoice(config: Config): { stream: boolean; note?: string } {
-  if (config.data.format === 'image_folder') return { stream: false };
   if (config.data.format === 'idx') return idxStreamingChoice(config.data);
-  const data = config.data;
+  const data = asTable(config.data);
   if (data.streaming === false) return { stream: false };
   // Configs saved before memory_budget existed (resumed runs) have none: the default.
   const budget = memoryBytes(data.memory_budget ?? '4GB');
@@ -99,7 +101,7 @@ export function streamingChoice(config: Config): { stream: boolean; note?: strin
   if (!images || images.bytes <= budget) return { stream: false };
   return {
     stream: true,
-    note: `data: decoded, the images would take about ${mb(images.bytes)} (${images.rows} rows of ${images.shapes.join(' + ')} float32 pixels), more than data.memory_budget (${mb(budget)}): streaming them from disk, each decoded once into a disk cache (set data.streaming: false to load them whole)`,
+    note: `data: decoded, the images would take about ${mb(images.bytes)} (${images.rows} ${data.format === 'image_folder' ? 'images' : 'rows'} of ${images.shapes.join(' + ')} float32 pixels), more than data.memory_budget (${mb(budget)}): streaming them from disk, each decoded once into a disk cache (set data.streaming: false to load them whole)`,
   };
 }
 
@@ -131,8 +133,9 @@ function idxImages(file: string, limit: number | undefined): { images: number; b
   return { images, bytes: 4 * images * idx.dims.slice(1).reduce((a, b) => a * b, 1), shape: idx.dims.slice(1).join('x') };
 }
 
-/** A table's rows: counted (Parquet, from the footers: the reader must be loaded), else about (the bytes per row of the first 64 KB, less a CSV header per file). */
-function tableRows(files: string[], key: string, format: Source['format']): { rows: number; estimated: boolean } {
+/** A table's rows: counted (Parquet, from the footers: the reader must be loaded; an image folder, its files), else about (the bytes per row of the first 64 KB, less a CSV header per file). */
+function tableRows(files: string[], key: string, format: TableFormat): { rows: number; estimated: boolean } {
+  if (format === 'image_folder') return { rows: listImageFolder(files[0], key).length, estimated: false };
   if (format === 'parquet') {
     let rows = 0;
     for (const file of files) {
@@ -151,23 +154,23 @@ function tableRows(files: string[], key: string, format: Source['format']): { ro
 
 /**
  * About how much memory the decoded images of a table take: its rows (estimated from the
- * bytes per row of the first 64 KB; Parquet: counted) times each image input's float32
- * size (its `size` and `channels`, or the first row's image). Undefined without image
- * inputs, or when the files cannot be read (the loader then says why).
+ * bytes per row of the first 64 KB; Parquet and image folders: counted; at most
+ * data.limit) times each image input's float32 size (its `size` and `channels`, or the
+ * first row's image). Undefined without image inputs, or when the files cannot be read
+ * (the loader then says why).
  */
-function decodedImages(data: Config['data']): { bytes: number; rows: number; shapes: string[] } | undefined {
-  if (data.format !== 'csv' && data.format !== 'jsonl' && data.format !== 'parquet') return undefined;
+function decodedImages(data: TableData): { bytes: number; rows: number; shapes: string[] } | undefined {
   const images = (data.inputs ?? []).filter((input): input is InputConfig & { type: 'image' } => input.type === 'image');
   if (images.length === 0) return undefined;
   const pattern = data.path ?? data.splits?.train;
   if (!pattern) return undefined;
   try {
-    const files = isGlob(pattern) ? expandGlob(pattern, 'data.path') : [pattern];
+    const files = data.format !== 'image_folder' && isGlob(pattern) ? expandGlob(pattern, 'data.path') : [pattern];
     let first: Table | undefined;
     const hint = (name: string) => (images.some((i) => i.name === name) ? ('string' as const) : undefined);
     const na = new MissingValues(new Set(data.na_values));
     if (data.format === 'parquet' && !parquetReaderLoaded()) return undefined;
-    const { rows } = tableRows(files, 'data.path', data.format);
+    const rows = Math.min(tableRows(files, 'data.path', data.format).rows, data.limit ?? Infinity);
     if (data.format === 'parquet') {
       for (const file of files) {
         const parquet = new ParquetFile(file, 'data.path');
@@ -270,17 +273,20 @@ class Source {
   blocks: Block[] = [];
   size = 0;
   private readonly builders = new Map<(name: string) => ColumnHint | undefined, TableBuilder>();
+  /** An image folder: its files as rows of [path, class] (read as a file of one shard is). */
+  private readonly listing?: string[][];
   /** Explicit val/test files: every row is in this part. */
   constructor(
     readonly pattern: string,
     readonly key: string,
-    readonly format: 'csv' | 'jsonl' | 'parquet',
+    readonly format: TableFormat,
     readonly delimiter: string,
     readonly limit: number,
     private readonly sized: Pick<Sizing, 'chunkBytes' | 'heap'>,
     readonly part?: 1 | 2,
   ) {
-    this.files = isGlob(pattern) ? expandGlob(pattern, key) : [pattern];
+    if (format === 'image_folder') this.listing = listImageFolder(pattern, key);
+    this.files = format !== 'image_folder' && isGlob(pattern) ? expandGlob(pattern, key) : [pattern];
   }
 
   get heap(): HeapGuard {
@@ -289,6 +295,10 @@ class Source {
 
   open(shard: number): ShardReader {
     const file = this.files[shard];
+    if (this.listing) {
+      const reader = new ImageFolderRows(this.listing);
+      return { reader, header: reader.header, read: (b, max) => reader.read(b, max) };
+    }
     if (this.format === 'parquet') {
       const reader = new ParquetRowReader(new ParquetFile(file, this.key));
       return { reader, header: reader.header, read: (b, max, _fixed, decode) => reader.read(b, max, decode), group: (p) => reader.parquet.groupOf(p.offset) };
@@ -323,7 +333,7 @@ class Source {
 }
 
 interface ShardReader {
-  reader: CsvReader | JsonlReader | ParquetRowReader;
+  reader: CsvReader | JsonlReader | ParquetRowReader | ImageFolderRows;
   /** Parquet: the row group of a position. */
   group?(position: FilePosition): number;
   header: string[] | undefined;
@@ -439,7 +449,7 @@ export function sizing(budget: number, bytesPerRow: number, encodedRowBytes: num
 }
 
 /** The most rows a Parquet data page of the (first) file holds: the least a span should decode. 1 for other formats. */
-function pageRows(file: string, key: string, format: Source['format']): number {
+function pageRows(file: string, key: string, format: TableFormat): number {
   if (format !== 'parquet') return 1;
   const parquet = new ParquetFile(isGlob(file) ? expandGlob(file, key)[0] : file, key);
   try {
@@ -449,8 +459,9 @@ function pageRows(file: string, key: string, format: Source['format']): number {
   }
 }
 
-/** About how many bytes a row takes in the file, from its first 64 KB (Parquet: decoded, from its footer). */
-function bytesPerRow(file: string, key: string, format: Source['format']): number {
+/** About how many bytes a row takes in the file, from its first 64 KB (Parquet: decoded, from its footer; an image folder: its listing's). */
+function bytesPerRow(file: string, key: string, format: TableFormat): number {
+  if (format === 'image_folder') return listingBytesPerRow(listImageFolder(file, key));
   const first = isGlob(file) ? expandGlob(file, key)[0] : file;
   if (format === 'parquet') {
     const parquet = new ParquetFile(first, key);
@@ -477,10 +488,9 @@ function bytesPerRow(file: string, key: string, format: Source['format']): numbe
   }
 }
 
-/** Loads a table config as streamed splits. */
+/** Loads a table config (an image folder's included: its listing read as a file) as streamed splits. */
 export async function loadStreamed(config: Config, why: string): Promise<LoadedData> {
   const data = asTable(config.data as TableDataConfig | ImageFolderDataConfig);
-  if (data.format !== 'csv' && data.format !== 'jsonl' && data.format !== 'parquet') throw new DataError(`data.streaming reads CSV, JSONL and Parquet files; ${data.format} data is loaded whole`, 'set data.streaming: false');
   const format = data.format;
   if (format === 'parquet') await loadParquetReader();
   const budget = memoryBytes(data.memory_budget ?? '4GB');
@@ -1225,7 +1235,7 @@ async function wholeReadSize(pre: Preprocessing, file: string): Promise<{ bytes:
   const shapes = pre.inputs.filter((s) => s.type === 'image').map((s) => s.shape);
   const decoded = (rows: { rows: number; estimated: boolean }) => ({ ...rows, bytes: rows.rows * shapes.reduce((n, shape) => n + 4 * sampleSize(shape), 0), shapes: shapes.map((shape) => shape.join('x')) });
   try {
-    if (format === 'image_folder') return { bytes: 0, images: shapes.length ? decoded({ rows: listImageFolder(file, '--data').length, estimated: false }) : undefined };
+    if (format === 'image_folder') return { bytes: 0, images: shapes.length ? decoded(tableRows([file], '--data', format)) : undefined };
     const files = isGlob(file) ? expandGlob(file, '--data') : [file];
     const bytes = files.reduce((n, f) => n + statBytes(f), 0);
     if (!shapes.length || files.length === 0) return { bytes };
@@ -1261,14 +1271,8 @@ export interface NewFileReader {
   notes(): string[];
 }
 
-/** Where a new table's blocks of rows come from, one table a block. */
-interface TableBlocks {
-  readonly count: number;
-  tables(): Iterable<Table>;
-}
-
-/** A file read in blocks of rows: recorded the first time through, read again from their positions after. */
-class FileTables implements TableBlocks {
+/** A file (or an image folder's listing) read in blocks of rows: recorded the first time through, read again from their positions after. */
+class FileTables {
   private readonly readers = new Map<number, ShardReader>();
   private recorded = false;
 
@@ -1299,24 +1303,6 @@ class FileTables implements TableBlocks {
   }
 }
 
-/** An image folder's list of files (held: a path and a class a file) as tables of consecutive files, numbered as readImageFolder numbers them. */
-class FolderTables implements TableBlocks {
-  constructor(
-    private readonly root: string,
-    private readonly files: string[][],
-    private readonly blockRows: number,
-    private readonly options: { hint: (name: string) => ColumnHint | undefined; na: MissingValues },
-  ) {}
-
-  get count(): number {
-    return Math.ceil(this.files.length / this.blockRows);
-  }
-
-  *tables(): Generator<Table> {
-    for (let first = 0; first < this.files.length; first += this.blockRows) yield imageFolderTable(this.root, this.files.slice(first, first + this.blockRows), first, this.options);
-  }
-}
-
 /** A new table (a CSV, JSONL or Parquet file, or an image folder) read a block of rows at a time, each block encoded by applyToTable. */
 export class NewFileBlocks implements NewFileReader {
   private readonly blockNotes = new BlockNotes();
@@ -1329,7 +1315,7 @@ export class NewFileBlocks implements NewFileReader {
   private constructor(
     private readonly pre: Preprocessing,
     private readonly tasks: Record<string, TaskConfig>,
-    private readonly tables: TableBlocks,
+    private readonly tables: FileTables,
     private readonly options: { requireTargets: boolean; strict: boolean },
   ) {}
 
@@ -1339,11 +1325,6 @@ export class NewFileBlocks implements NewFileReader {
     const hint = savedHints(pre, targetsRead(tasks, options));
     const na = new MissingValues(new Set(csv.naValues));
     const rowBytes = encodedRowBytes(pre);
-    if (format === 'image_folder') {
-      const files = listImageFolder(file, '--data');
-      const perRow = files.reduce((n, cells) => n + cells[0].length + cells[1].length, 0) / files.length;
-      return new NewFileBlocks(pre, tasks, new FolderTables(file, files, sizing(budget, perRow, rowBytes, undefined).blockRows, { hint, na }), options);
-    }
     if (format === 'parquet') await loadParquetReader();
     const size = sizing(budget, bytesPerRow(file, '--data', format), rowBytes, undefined);
     return new NewFileBlocks(pre, tasks, new FileTables(new Source(file, '--data', format, csv.delimiter, Infinity, size), hint, na, size.blockRows), options);

@@ -80,7 +80,9 @@ export function asTable(data: TableDataConfig | ImageFolderDataConfig): TableDat
     missing_targets: 'mask',
     na_values: [],
     standardize: true,
-    memory_budget: '4GB',
+    streaming: data.streaming,
+    memory_budget: data.memory_budget,
+    shuffle_buffer: data.shuffle_buffer,
   };
 }
 

@@ -4,16 +4,11 @@ import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { pixelCacheStats } from '../../src/inputs/image';
 import { initBackend } from '../../src/backends';
-import { trainCommand } from '../../src/api/train';
-import { InterruptedError } from '../../src/errors';
 import { loadData } from '../../src/data/load';
 import { shuffleCloseness } from '../../src/data/stream';
 import type { Split } from '../../src/data/types';
-import type { StopSignal } from '../../src/training/loop';
-import { silentProgress, type ProgressReporter } from '../../src/training/progress';
 import { configFrom } from '../helpers/config';
-import { captureOutput } from '../helpers/output';
-import { checkpointWeights, maxAbsDiff, metricRows } from '../helpers/run';
+import { assertResumeExact } from '../helpers/run';
 import { repoRoot, tempDir } from '../helpers/tmp';
 
 const penguins = path.join(repoRoot, 'datasets', 'penguins', 'penguins.csv');
@@ -83,19 +78,8 @@ test('the shuffle buffer is close to a full shuffle, and a whole-file buffer is 
 test('a streamed run interrupted mid-epoch and resumed ends exactly like one that ran straight through', async () => {
   const config = path.join(repoRoot, 'configs', 'penguins.yaml');
   const set = ['data.streaming=true', 'data.memory_budget=16KB', 'data.shuffle_buffer=60'];
-  const epochs = 3;
-  const straight = path.join(tempDir(), 'straight');
-  const out = captureOutput();
-  await trainCommand({ config, out: straight, epochs, set }, out, silentProgress);
-  assert.match(out.text(), /data: streaming from disk/);
-  const run = path.join(tempDir(), 'run');
-  const stop: StopSignal = { requested: false };
-  let epoch = 0;
-  const progress: ProgressReporter = { ...silentProgress, startEpoch: (e) => (epoch = e), step: (s) => void (epoch === 2 && s === 3 && (stop.requested = true)) };
-  await assert.rejects(trainCommand({ config, out: run, epochs, set }, captureOutput(), progress, stop), (e) => e instanceof InterruptedError);
-  await trainCommand({ resume: run }, captureOutput(), silentProgress);
-  assert.ok(maxAbsDiff(checkpointWeights(run), checkpointWeights(straight)) <= 1e-6);
-  assert.deepEqual(metricRows(run), metricRows(straight));
+  const log = await assertResumeExact(config, set, 3, { epoch: 2, step: 3 });
+  assert.match(log, /data: streaming from disk/);
 });
 
 test('a file larger than data.memory_budget streams by itself, with a line saying so', async () => {
