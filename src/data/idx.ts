@@ -100,6 +100,14 @@ export function peekIdx(file: string): { type: IdxType; dims: number[] } | undef
  * then any range of its items (the rows of its first dimension). A gzipped file is
  * first unpacked, in a stream, to a temporary file, removed when the process exits.
  */
+const unpackedCopies = new Set<string>();
+
+/** One exit listener for every unpacked copy (a listener each would pile up in a process that opens many). */
+function removeAtExit(file: string): void {
+  if (unpackedCopies.size === 0) process.once('exit', () => unpackedCopies.forEach((f) => rmSync(f, { force: true })));
+  unpackedCopies.add(file);
+}
+
 export class IdxFile {
   private fd = -1;
 
@@ -132,8 +140,7 @@ export class IdxFile {
     let unpacked = 0;
     if (head[0] === 0x1f && head[1] === 0x8b) {
       source = path.join(tmpdir(), `mtl-idx-${process.pid}-${Math.random().toString(36).slice(2)}-${path.basename(file).replace(/\.gz$/i, '')}`);
-      const tmp = source;
-      process.once('exit', () => rmSync(tmp, { force: true }));
+      removeAtExit(source);
       try {
         await pipeline(createReadStream(file), createGunzip(), createWriteStream(source));
       } catch (e) {
