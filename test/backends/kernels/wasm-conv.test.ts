@@ -10,11 +10,12 @@ import { conv2dConfig, fusedConv2dConfig } from '../../../src/backends/kernels/w
 import { convGeometry } from '../../../src/backends/kernels/conv-geometry';
 import { forwardPlan, inputGradPlan } from '../../../src/backends/kernels/conv-plans';
 import { asWasm, heapPtr, wasmMemory } from '../../../src/backends/kernels/wasm/backend';
+import { gatherApplies } from '../../../src/backends/kernels/wasm/gather-conv';
 import { convFilterGradModule } from '../../../src/backends/kernels/wasm/simd/conv-filter-grad';
 import { directConvModule } from '../../../src/backends/kernels/wasm/simd/direct-conv';
 import { instantiate } from '../../../src/backends/kernels/wasm/simd/emit';
-import { winogradTaps, winogradTile } from '../../../src/backends/kernels/wasm/simd/winograd';
-import { CONV_CASES, ConvCase, describeCase, outShape } from './conv-cases';
+import { tileName, winogradTaps, winogradTile } from '../../../src/backends/kernels/wasm/simd/winograd';
+import { CONV_CASES, ConvCase, describeCase, outShape, WINOGRAD_1D_CASES } from './conv-cases';
 import {
   assertClose, assertMatchesFiniteDifferences, finiteDifferences, on, randomTensor, someEntries, values,
 } from './helpers';
@@ -35,7 +36,7 @@ test('registration is idempotent and installs the mtl kernels on wasm', () => {
   }
 });
 
-for (const [k, c] of CONV_CASES.entries()) {
+for (const [k, c] of [...CONV_CASES, ...WINOGRAD_1D_CASES].entries()) {
   test(`conv kernels on wasm match the cpu backend and finite differences: ${describeCase(c)}`, async () => {
     const mk = () => ({
       x: randomTensor(c.x, 10 + k),
@@ -129,7 +130,21 @@ test('the Winograd path is the one taken for the stride-1 3x3 cases above (forwa
     const plan = inputGradPlan(convGeometry(c.x, c.filter, attrs(c)));
     assert.ok(plan.phases.length === 1 && winogradTaps(plan.phases[0].spec) !== null, `input gradient ${describeCase(c)}`);
     const four = outShape(c)[1] % 4 === 0 && outShape(c)[2] % 4 === 0 && outShape(c)[1] >= 8;
-    assert.equal(winogradTile(forward).m, four ? 4 : 2, `tile ${describeCase(c)}`);
-    assert.equal(winogradTile(plan.phases[0].spec).m, four ? 4 : 2, `input gradient tile ${describeCase(c)}`);
+    const expected = four ? 'F(4x4,3x3)' : 'F(2x2,3x3)';
+    assert.equal(tileName(winogradTile(forward)!), expected, `tile ${describeCase(c)}`);
+    assert.equal(tileName(winogradTile(plan.phases[0].spec)!), expected, `input gradient tile ${describeCase(c)}`);
+  }
+});
+
+test('1x3 and 3x1 kernels take the 1-D Winograd tiles (F2 where the output is not a multiple of 4, direct where it is odd)', () => {
+  const tile = (spec: Parameters<typeof winogradTaps>[0]) => (winogradTaps(spec) === null ? null : tileName(winogradTile(spec)!));
+  for (const c of WINOGRAD_1D_CASES) {
+    const g = convGeometry(c.x, c.filter, attrs(c));
+    assert.ok(!gatherApplies(g, 'forward') && !gatherApplies(g, 'input'), `not gathered: ${describeCase(c)}`);
+    const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad);
+    assert.equal(tile(forwardPlan(info, false, false).spec), c.forwardTile, `forward ${describeCase(c)}`);
+    const plan = inputGradPlan(g);
+    assert.equal(plan.phases.length, 1);
+    assert.equal(tile(plan.phases[0].spec), c.inputTile, `input gradient ${describeCase(c)}`);
   }
 });

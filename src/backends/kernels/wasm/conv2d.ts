@@ -2,7 +2,7 @@
  * Conv2D and FusedConv2D (bias, linear or relu) for the wasm backend as generated
  * SIMD kernels: per-tap matrix products over the whole batch for small images and
  * 1x1 filters (./gather-conv), otherwise over a zero-padded copy of x (./run-conv:
- * Winograd for stride-1 3x3, direct convolution otherwise), 1.3-2x the speed of
+ * Winograd for stride-1 3x3, 1x3 and 3x1, direct convolution otherwise), 1.3-2x the speed of
  * the stock XNNPACK path here. Other layouts and activations go to the stock kernels.
  */
 import { backend_util, TensorInfo } from '@tensorflow/tfjs-core';

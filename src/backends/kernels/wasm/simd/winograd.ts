@@ -1,51 +1,96 @@
 /**
- * Winograd F(m x m, 3x3), m = 2 or 4, for the stride-1 3x3 direct convolutions
- * (forward, and the input gradient of a stride-1 layer): each m x m output tile is
+ * Winograd F(mr x mc, kh x kw) for the stride-1 direct convolutions with a 3x3, 1x3
+ * or 3x1 kernel (forward, and the input gradient of a stride-1 layer), one 1-D
+ * transform per axis: F(m, 3) (m = 2 or 4) along an axis the kernel spans, the
+ * trivial F(1, 1) along one it does not. Each mr x mc output tile is
  *
- *   Y = A^T [ sum_k (G g G^T)[k] * (B^T d B)[k] ] A      (d: the (m+2) x (m+2) input tile)
+ *   Y = Ar^T [ sum_k (Gr g Gc^T)[k] * (Br^T d Bc)[k] ] Ac      (d: the nr x nc input tile)
  *
- * which needs (m+2)^2 multiplies per tile and channel pair instead of 9 m^2: 16
- * instead of 36 for F(2x2), 36 instead of 144 for F(4x4) (less exact: its transforms
- * have constants up to 8 and 1/24). For each chunk of tile rows (of all images in
- * turn: rowsPerChunk), the generated kernel transforms the input tiles into (m+2)^2
- * planes V[xi][tile][k] (scratch), runs one small GEMM M[xi] = V[xi] . U[xi] per plane
- * with U = G g G^T (winogradWeightsModule), then applies the output transform (with
+ * which needs nr nc multiplies per tile and channel pair (n = m + kernel - 1) instead
+ * of kh kw mr mc: 16 instead of 36 for F(2x2,3x3), 36 instead of 144 for F(4x4,3x3)
+ * (less exact: its transforms have constants up to 8 and 1/24), 6 instead of 12 for
+ * F(1x4,1x3) (a conv1d). For each chunk of tile rows (of all images in turn:
+ * rowsPerChunk), the generated kernel transforms the input tiles into nr nc planes
+ * V[xi][tile][k] (scratch), runs one small GEMM M[xi] = V[xi] . U[xi] per plane with
+ * U = Gr g Gc^T (winogradWeightsModule), then applies the output transform (with
  * bias and relu).
  */
 import { DirectConvSpec } from '../../conv-plans';
 import { relaxedMaddAvailable } from './relaxed';
 import { assemble, Func, Local } from './emit';
 
-/** The transforms of F(m x m, 3x3): B^T (n x n), G (n x 3), A^T (m x n), n = m + 2. */
-export interface WinogradTile {
-  m: 2 | 4;
+/** One axis of a tile, F(m, r): B^T (n x n), G (n x r), A^T (m x n), n = m + r - 1. */
+export interface AxisTile {
+  m: 1 | 2 | 4;
+  r: 1 | 3;
   BT: number[][];
   G: number[][];
   AT: number[][];
 }
 
-export const F2: WinogradTile = {
+export const F2: AxisTile = {
   m: 2,
+  r: 3,
   BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
   G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
   AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
 };
 
-/** Lavin and Gray (2016)'s F(4x4, 3x3). */
-export const F4: WinogradTile = {
+/** Lavin and Gray (2016)'s F(4, 3). */
+export const F4: AxisTile = {
   m: 4,
+  r: 3,
   BT: [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
   G: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
   AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
 };
 
+/** F(1, 1): the axis of a 1 x 3 (or 3 x 1) kernel that it does not span. */
+export const POINT: AxisTile = { m: 1, r: 1, BT: [[1]], G: [[1]], AT: [[1]] };
+
+/** The tile of a layer: one F(m, r) for its rows, one for its columns. */
+export interface WinogradTile {
+  rows: AxisTile;
+  cols: AxisTile;
+}
+
+/** n = m + r - 1: input points of a tile along the axis. */
+const points = (a: AxisTile): number => a.m + a.r - 1;
+
+/** Transformed planes of a tile: nr x nc. */
+export const tilePlanes = (t: WinogradTile): number => points(t.rows) * points(t.cols);
+
+/** Names the tile in kernel cache keys. */
+export const tileName = (t: WinogradTile): string => `F(${t.rows.m}x${t.cols.m},${t.rows.r}x${t.cols.r})`;
+
+/** Height and width of the grid the spec's taps span. */
+function tapExtent(s: DirectConvSpec): { dh: number; dw: number; height: number; width: number } {
+  const dh = Math.min(...s.taps.map((t) => t.dh));
+  const dw = Math.min(...s.taps.map((t) => t.dw));
+  return {
+    dh,
+    dw,
+    height: Math.max(...s.taps.map((t) => t.dh)) - dh + 1,
+    width: Math.max(...s.taps.map((t) => t.dw)) - dw + 1,
+  };
+}
+
 /**
- * The tile for a layer: F(4x4) where the output's height and width are multiples of 4
- * and at least 8 (MTL_WINOGRAD=2 keeps F(2x2) everywhere), else F(2x2).
+ * The tile for a layer whose taps span a 3x3, 1x3 or 3x1 grid: along every axis the
+ * kernel spans, F(4, 3) where all those outputs are multiples of 4 and at least 8
+ * (MTL_WINOGRAD=2 keeps F(2, 3) everywhere), else F(2, 3) where they are all even;
+ * F(1, 1) along an axis of kernel size 1. Null where none of these fits.
  */
-export function winogradTile(s: DirectConvSpec): WinogradTile {
-  const four = process.env.MTL_WINOGRAD !== '2' && s.outRows % 4 === 0 && s.outCols % 4 === 0 && s.outRows >= 8 && s.outCols >= 8;
-  return four ? F4 : F2;
+export function winogradTile(s: DirectConvSpec): WinogradTile | null {
+  if (s.taps.length === 0) return null;
+  const { height, width } = tapExtent(s);
+  const spans = [[height, s.outRows], [width, s.outCols]];
+  if (spans.some(([k]) => k !== 1 && k !== 3) || (height === 1 && width === 1)) return null;
+  const outs = spans.filter(([k]) => k === 3).map(([, o]) => o);
+  const four = process.env.MTL_WINOGRAD !== '2' && outs.every((o) => o % 4 === 0 && o >= 8);
+  const spanned = four ? F4 : outs.every((o) => o % 2 === 0) ? F2 : null;
+  if (spanned === null) return null;
+  return { rows: height === 3 ? spanned : POINT, cols: width === 3 ? spanned : POINT };
 }
 
 /**
@@ -78,25 +123,20 @@ function combiner(f: Func, matrices: number[][][]): (c: number[], term: (l: numb
 }
 
 /**
- * For a stride-1 convolution whose 9 taps form a 3x3 grid, with an even output
- * size, channels in fours and a contiguous output: the tap index at each grid
- * position (row-major); otherwise null.
+ * For a stride-1 convolution whose taps form a full grid that winogradTile has a tile
+ * for, with channels in fours (at least 8) and a contiguous output: the tap index at
+ * each grid position (row-major over the kernel's height x width); otherwise null.
  */
 export function winogradTaps(s: DirectConvSpec): number[] | null {
   const M = s.outChannels;
-  const shapeOk = s.strideHeight === 1 && s.strideWidth === 1 && s.taps.length === 9 &&
-    s.outRows % 2 === 0 && s.outCols % 2 === 0 && s.inChannels % 4 === 0 && M % 4 === 0 && s.inChannels >= 8 && M >= 8 &&
+  const shapeOk = s.strideHeight === 1 && s.strideWidth === 1 && winogradTile(s) !== null &&
+    s.inChannels % 4 === 0 && M % 4 === 0 && s.inChannels >= 8 && M >= 8 &&
     s.outColStride === M && s.outRowStride === s.outCols * M && s.outImageStride === s.outRows * s.outCols * M;
   if (!shapeOk) return null;
-  const dh = Math.min(...s.taps.map((t) => t.dh));
-  const dw = Math.min(...s.taps.map((t) => t.dw));
-  const grid = new Array<number>(9).fill(-1);
-  s.taps.forEach((t, i) => {
-    const r = t.dh - dh;
-    const c = t.dw - dw;
-    if (r >= 0 && r < 3 && c >= 0 && c < 3) grid[r * 3 + c] = i;
-  });
-  return grid.every((i) => i >= 0) ? grid : null;
+  const { dh, dw, height, width } = tapExtent(s);
+  const grid = new Array<number>(height * width).fill(-1);
+  s.taps.forEach((t, i) => { grid[(t.dh - dh) * width + (t.dw - dw)] = i; });
+  return s.taps.length === grid.length && grid.every((i) => i >= 0) ? grid : null;
 }
 
 /**
@@ -105,11 +145,10 @@ export function winogradTaps(s: DirectConvSpec): number[] | null {
  * (16 K M floats, 1 MB at 128 channels) for every 2 output rows of every image, for
  * as few as 1-4 tiles on the small images of a ResNet-50's later stages.
  */
-export function rowsPerChunk(s: DirectConvSpec, tile: WinogradTile = winogradTile(s)): number {
-  const n = tile.m + 2;
-  const rows = s.batch * (s.outRows / tile.m);
-  const tw = s.outCols / tile.m;
-  const bytesPerRow = 4 * n * n * tw * (s.inChannels + s.outChannels);
+export function rowsPerChunk(s: DirectConvSpec, tile: WinogradTile): number {
+  const rows = s.batch * (s.outRows / tile.rows.m);
+  const tw = s.outCols / tile.cols.m;
+  const bytesPerRow = 4 * tilePlanes(tile) * tw * (s.inChannels + s.outChannels);
   const target = Math.max(1, Math.min(rows, Math.ceil(64 / tw), Math.floor((1536 * 1024) / bytesPerRow)));
   let g = target;
   while (rows % g !== 0) g--;
@@ -117,73 +156,56 @@ export function rowsPerChunk(s: DirectConvSpec, tile: WinogradTile = winogradTil
 }
 
 /**
- * Scratch planes, in floats: V [n*n][tiles][K] then M [n*n][tiles][M], each plane
+ * Scratch planes, in floats: V [planes][tiles][K] then M [planes][tiles][M], each plane
  * padded by one cache line so that the planes do not share L1 sets.
  */
 function planes(s: DirectConvSpec, tile: WinogradTile): { v: number; m: number } {
-  const tiles = rowsPerChunk(s, tile) * (s.outCols / tile.m);
+  const tiles = rowsPerChunk(s, tile) * (s.outCols / tile.cols.m);
   return { v: tiles * s.inChannels + 16, m: tiles * s.outChannels + 16 };
 }
 
 /** Floats of scratch the kernel needs. */
-export function winogradScratch(s: DirectConvSpec, tile: WinogradTile = winogradTile(s)): number {
+export function winogradScratch(s: DirectConvSpec, tile: WinogradTile): number {
   const p = planes(s, tile);
-  return (tile.m + 2) ** 2 * (p.v + p.m);
-}
-
-/** U[xi][k][m] = (G g G^T) for the 3x3 g[i][j] = w[grid[i*3+j]][k][m], w as [taps][K][M]. */
-export function winogradWeights(w: Float32Array, wOffset: number, K: number, M: number, grid: number[], u: Float32Array): void {
-  const km = K * M;
-  for (let k = 0; k < K; k++) {
-    for (let m = 0; m < M; m++) {
-      const g = (i: number, j: number) => w[wOffset + grid[i * 3 + j] * km + k * M + m];
-      // rows of G g: G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]]
-      const r: number[][] = [];
-      for (let j = 0; j < 3; j++) {
-        const a = g(0, j), b = g(1, j), c = g(2, j);
-        r.push([a, 0.5 * (a + b + c), 0.5 * (a - b + c), c]);
-      }
-      // (G g) G^T: row i of the result from column i of G g
-      for (let i = 0; i < 4; i++) {
-        const a = r[0][i], b = r[1][i], c = r[2][i];
-        const row = [a, 0.5 * (a + b + c), 0.5 * (a - b + c), c];
-        for (let j = 0; j < 4; j++) u[((i * 4 + j) * K + k) * M + m] = row[j];
-      }
-    }
-  }
+  return tilePlanes(tile) * (p.v + p.m);
 }
 
 /**
- * Module bytes exporting `wt(wPtr, uPtr)`: U = G g G^T as SIMD over groups of four
- * output channels (M % 4 == 0), w at wPtr laid out [taps][K][M], U at uPtr
- * [n*n][K][M]. In JS the transform took 1-2 ms per call for 64-128 channels (twice a
- * layer per step: forward and input gradient), more than the products at 8x8.
+ * Module bytes exporting `wt(wPtr, uPtr)`: U = Gr g Gc^T as SIMD over groups of four
+ * output channels (M % 4 == 0), w at wPtr laid out [taps][K][M] (taps indexed through
+ * `grid`, row-major over the kernel), U at uPtr [nr*nc][K][M]. In JS the transform took
+ * 1-2 ms per call for 64-128 channels (twice a layer per step: forward and input
+ * gradient), more than the products at 8x8.
  */
-export function winogradWeightsModule(K: number, M: number, grid: number[], tile: WinogradTile = F2): Uint8Array {
+export function winogradWeightsModule(K: number, M: number, grid: number[], tile: WinogradTile): Uint8Array {
   const f = new Func('wt', ['i32', 'i32']);
   const [w, u] = f.params;
-  const n = tile.m + 2;
+  const { rows, cols } = tile;
+  const nr = points(rows);
+  const nc = points(cols);
+  const kh = rows.r;
+  const kw = cols.r;
   const k = f.local('i32');
   const mv = f.local('i32');
   const src = f.local('i32');
   const dst = f.local('i32');
-  const g = Array.from({ length: 9 }, () => f.local('v128'));
-  const t = Array.from({ length: 3 * n }, () => f.local('v128'));
-  const combo = combiner(f, [tile.G]);
+  const g = Array.from({ length: kh * kw }, () => f.local('v128'));
+  const t = Array.from({ length: nr * kw }, () => f.local('v128'));
+  const combo = combiner(f, [rows.G, cols.G]);
   const km = 4 * K * M;
   f.forConst(k, K, () => {
     f.forConst(mv, M / 4, () => {
       f.get(w).get(k).i32(4 * M).mul().add().get(mv).i32(16).mul().add().set(src);
       f.get(u).get(k).i32(4 * M).mul().add().get(mv).i32(16).mul().add().set(dst);
-      for (let i = 0; i < 9; i++) f.get(src).v128Load(grid[i] * km).set(g[i]);
-      // (G g)[i][j] = Σ_l G[i][l] g[l][j]
-      for (let i = 0; i < n; i++) for (let j = 0; j < 3; j++) { combo(tile.G[i], (l) => f.get(g[l * 3 + j])); f.set(t[i * 3 + j]); }
-      // U[i][j] = Σ_l (G g)[i][l] G[j][l]
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) {
+      for (let i = 0; i < kh * kw; i++) f.get(src).v128Load(grid[i] * km).set(g[i]);
+      // (Gr g)[i][j] = Σ_l Gr[i][l] g[l][j]
+      for (let i = 0; i < nr; i++) for (let j = 0; j < kw; j++) { combo(rows.G[i], (l) => f.get(g[l * kw + j])); f.set(t[i * kw + j]); }
+      // U[i][j] = Σ_l (Gr g)[i][l] Gc[j][l]
+      for (let i = 0; i < nr; i++) {
+        for (let j = 0; j < nc; j++) {
           f.get(dst);
-          combo(tile.G[j], (l) => f.get(t[i * 3 + l]));
-          f.v128Store((i * n + j) * km);
+          combo(cols.G[j], (l) => f.get(t[i * kw + l]));
+          f.v128Store((i * nc + j) * km);
         }
       }
     });
@@ -196,19 +218,21 @@ const P = 4;
 const V = 2;
 
 /** Module bytes exporting `wino(inPtr, uPtr, biasPtr, outPtr, scratchPtr)`. */
-export function winogradModule(s: DirectConvSpec, tile: WinogradTile = winogradTile(s)): Uint8Array {
+export function winogradModule(s: DirectConvSpec, tile: WinogradTile): Uint8Array {
   const f = new Func('wino', ['i32', 'i32', 'i32', 'i32', 'i32']);
   const fused = relaxedMaddAvailable();
   const [input, u, bias, out, scratch] = f.params;
-  const m = tile.m;
-  const n = m + 2;
-  const planeCount = n * n;
+  const { rows, cols } = tile;
+  const mr = rows.m;
+  const mc = cols.m;
+  const nr = points(rows);
+  const nc = points(cols);
+  const planeCount = nr * nc;
   const K = s.inChannels;
   const M = s.outChannels;
-  const TW = s.outCols / m;
-  const TH = s.outRows / m;
-  const dh = Math.min(...s.taps.map((t) => t.dh));
-  const dw = Math.min(...s.taps.map((t) => t.dw));
+  const TW = s.outCols / mc;
+  const TH = s.outRows / mr;
+  const { dh, dw } = tapExtent(s);
   const inRowBytes = 4 * s.inWidth * K;
   const plane = planes(s, tile);
   const vBase = 0;
@@ -230,29 +254,29 @@ export function winogradModule(s: DirectConvSpec, tile: WinogradTile = winogradT
   const uEnd = f.local('i32');
   const a = f.local('i32');
   const outRow = f.local('i32');
-  const d = Array.from({ length: n }, () => f.local('v128'));
-  const t = Array.from({ length: n * n }, () => f.local('v128'));
+  const d = Array.from({ length: nr }, () => f.local('v128'));
+  const t = Array.from({ length: nr * nc }, () => f.local('v128'));
   const acc = Array.from({ length: P * V }, () => f.local('v128'));
   const wv = Array.from({ length: V }, () => f.local('v128'));
   const xs = f.local('v128');
-  const combo = combiner(f, [tile.BT, tile.AT]);
+  const combo = combiner(f, [rows.BT, cols.BT, rows.AT, cols.AT]);
 
   /** Input transform of tile tw (inTile = its top-left input pixel, channel vector kv) into V planes. */
   const inputTransform = () => {
-    // columns: t[i][j] = (B^T d)[i][j]
-    for (let j = 0; j < n; j++) {
-      for (let i = 0; i < n; i++) f.get(inTile).v128Load(i * inRowBytes + 4 * j * K).set(d[i]);
-      for (let i = 0; i < n; i++) {
-        combo(tile.BT[i], (l) => f.get(d[l]));
-        f.set(t[i * n + j]);
+    // columns: t[i][j] = (Br^T d)[i][j]
+    for (let j = 0; j < nc; j++) {
+      for (let i = 0; i < nr; i++) f.get(inTile).v128Load(i * inRowBytes + 4 * j * K).set(d[i]);
+      for (let i = 0; i < nr; i++) {
+        combo(rows.BT[i], (l) => f.get(d[l]));
+        f.set(t[i * nc + j]);
       }
     }
-    // rows: V[i][j] = (t B)[i][j] = Σ_l t[i][l] B^T[j][l], stored at scratch + V[(i*n+j)][tw][kv]
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
+    // rows: V[i][j] = (t Bc)[i][j] = Σ_l t[i][l] Bc^T[j][l], stored at scratch + V[(i*nc+j)][tw][kv]
+    for (let i = 0; i < nr; i++) {
+      for (let j = 0; j < nc; j++) {
         f.get(vp);
-        combo(tile.BT[j], (l) => f.get(t[i * n + l]));
-        f.v128Store(4 * (i * n + j) * plane.v);
+        combo(cols.BT[j], (l) => f.get(t[i * nc + l]));
+        f.v128Store(4 * (i * nc + j) * plane.v);
       }
     }
   };
@@ -273,22 +297,22 @@ export function winogradModule(s: DirectConvSpec, tile: WinogradTile = winogradT
     for (let p = 0; p < np; p++) for (let j = 0; j < nv; j++) f.get(mp).get(acc[p * V + j]).v128Store(4 * p * M + 16 * j);
   };
 
-  /** Output transform of tile tw, channel vector at byte offset a: M planes -> m x m outputs. */
+  /** Output transform of tile tw, channel vector at byte offset a: M planes -> mr x mc outputs. */
   const outputTransform = () => {
-    // columns: t[i][j] = Σ_l A^T[i][l] M[l][j], M[l][j] = M[l*n+j][tw][a]
-    for (let j = 0; j < n; j++) {
-      for (let l = 0; l < n; l++) f.get(mp).v128Load(4 * (l * n + j) * plane.m).set(d[l]);
-      for (let i = 0; i < m; i++) {
-        combo(tile.AT[i], (l) => f.get(d[l]));
-        f.set(t[i * n + j]);
+    // columns: t[i][j] = Σ_l Ar^T[i][l] M[l][j], M[l][j] = M[l*nc+j][tw][a]
+    for (let j = 0; j < nc; j++) {
+      for (let l = 0; l < nr; l++) f.get(mp).v128Load(4 * (l * nc + j) * plane.m).set(d[l]);
+      for (let i = 0; i < mr; i++) {
+        combo(rows.AT[i], (l) => f.get(d[l]));
+        f.set(t[i * nc + j]);
       }
     }
     const b = xs;
     if (s.bias) f.get(bias).get(a).add().v128Load().set(b);
-    for (let r = 0; r < m; r++) {
-      for (let c = 0; c < m; c++) {
+    for (let r = 0; r < mr; r++) {
+      for (let c = 0; c < mc; c++) {
         f.get(outRow).i32(4 * (r * s.outCols + c) * M).add();
-        combo(tile.AT[c], (l) => f.get(t[r * n + l]));
+        combo(cols.AT[c], (l) => f.get(t[r * nc + l]));
         if (s.bias) f.get(b).f32x4Add();
         if (s.relu) f.v128Zero().f32x4Max();
         f.v128Store();
@@ -307,10 +331,10 @@ export function winogradModule(s: DirectConvSpec, tile: WinogradTile = winogradT
       rowOf();
       f.forConst(tw, TW, () => {
         f.forConst(kv, K / 4, () => {
-          // inTile = input + img*image + (m*tr + dh)*row + (m*tw + dw)*K*4 + kv*16
+          // inTile = input + img*image + (mr*tr + dh)*row + (mc*tw + dw)*K*4 + kv*16
           f.get(input).get(img).i32(4 * s.inHeight * s.inWidth * K).mul().add();
-          f.get(tr).i32(m * inRowBytes).mul().add().i32(dh * inRowBytes + 4 * dw * K).add();
-          f.get(tw).i32(4 * m * K).mul().add().get(kv).i32(16).mul().add().set(inTile);
+          f.get(tr).i32(mr * inRowBytes).mul().add().i32(dh * inRowBytes + 4 * dw * K).add();
+          f.get(tw).i32(4 * mc * K).mul().add().get(kv).i32(16).mul().add().set(inTile);
           f.get(scratch).i32(vBase).add().get(row).i32(4 * K * TW).mul().add().get(tw).i32(4 * K).mul().add().get(kv).i32(16).mul().add().set(vp);
           inputTransform();
         });
@@ -353,7 +377,7 @@ export function winogradModule(s: DirectConvSpec, tile: WinogradTile = winogradT
           f.get(kv).i32(16).mul().set(a);
           f.get(scratch).i32(mBase).add().get(row).i32(4 * M * TW).mul().add().get(tw).i32(4 * M).mul().add().get(a).add().set(mp);
           f.get(out).get(img).i32(4 * s.outImageStride).mul().add();
-          f.get(tr).i32(4 * m * s.outCols * M).mul().add().get(tw).i32(4 * m * M).mul().add().get(a).add().set(outRow);
+          f.get(tr).i32(4 * mr * s.outCols * M).mul().add().get(tw).i32(4 * mc * M).mul().add().get(a).add().set(outRow);
           outputTransform();
         });
       });
