@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { UserError } from '../errors';
 import { registerWasmTrainingKernels } from './kernels/wasm';
-export { hostValues } from './kernels/host-arrays';
+export { hostValues, writableHostValues } from './kernels/host-arrays';
 import { registerCpuTrainingKernels } from './kernels/cpu';
 import { checkGpuEnvironment, gpuAdvice } from './gpu-check';
 import { registerWebGpuTrainingKernels } from './kernels/webgpu';

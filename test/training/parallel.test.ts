@@ -65,6 +65,26 @@ test('partly labelled tasks: two threads compute the same masked steps as one (e
   await assertOneEqualsTwo(file, 'partly', ['train/loss', 'train/species/loss', 'train/mass/loss', 'val/loss']);
 });
 
+test('a text model (a vocabulary of thousands, most rows untouched by a batch): two threads compute the same steps as one', async () => {
+  const sotu = path.join(repoRoot, 'datasets/sotu/passages.jsonl');
+  const file = writeFile(
+    dir,
+    'text.yaml',
+    `data:
+  format: jsonl
+  path: ${sotu}
+  limit: 1500
+  inputs: [{name: text, type: text, encoder: bag, embedding_dim: 8, max_length: 32, min_count: 1, dropout: 0}]
+model: {backbone: {type: mlp, units: [8]}}
+tasks:
+  party: {type: classification, target: party}
+  year: {type: regression, target: year}
+training: {epochs: 4, batch_size: 32, optimizer: {type: adam, learning_rate: 0.01}}
+`,
+  );
+  await assertOneEqualsTwo(file, 'text', ['train/loss', 'val/loss', 'val/party/accuracy']);
+});
+
 test('with batch norm and dropout, a two-thread run repeats exactly and resumes exactly', async () => {
   const file = config('bn', '{type: mlp, units: [16], batch_norm: true, dropout: 0.2}');
   const runs = [path.join(dir, 'bn-a'), path.join(dir, 'bn-b')];

@@ -58,3 +58,14 @@ export function hostValues(t: Tensor): Float32Array {
   if (t.dtype === 'float32' && (name === 'wasm' || name === 'cpu')) return hostArrays(name, backend()).view(t);
   return t.dataSync() as Float32Array;
 }
+
+/**
+ * A float32 tensor's values to write in place: a live view where the active backend
+ * keeps them in host memory and no other tensor shares them (so writing changes
+ * nothing else); undefined otherwise. On wasm, write before anything allocates.
+ */
+export function writableHostValues(t: Tensor): Float32Array | undefined {
+  const name = getBackend();
+  if (t.dtype !== 'float32' || (name !== 'wasm' && name !== 'cpu') || backend().refCount(t.dataId) !== 1) return undefined;
+  return hostArrays(name, backend()).view(t);
+}

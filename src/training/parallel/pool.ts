@@ -14,7 +14,7 @@ import type { NamedTensor } from '../../outputs/checkpoint';
 import type { Replica } from '../replica';
 import { Collective, Command } from './collective';
 import type { EpochMessage, WorkerInit } from './protocol';
-import { DataParallelReducer, movingStatistics, reduceLength } from './reducer';
+import { collectiveLength, DataParallelReducer, movingStatistics, reduceLength } from './reducer';
 import { shareSplit, startWorkers, transferModel } from './transfer';
 
 export class ReplicaPool {
@@ -39,7 +39,7 @@ export class ReplicaPool {
   }): Promise<ReplicaPool> {
     const { threads, config, replica } = options;
     const statistics = movingStatistics(options.model);
-    const length = reduceLength(replica.names.length, replica.step.lossTermCount, replica.step.trainable, statistics, replica.step.taskGradientLength);
+    const length = collectiveLength(reduceLength(replica.names.length, replica.step.lossTermCount, replica.step.trainable, statistics, replica.step.taskGradientLength));
     const buffer = Collective.allocate(threads, length);
     const model = await transferModel(options.model);
     const optimizer = options.optimizerState?.map((s) => ({ name: s.name, shape: s.tensor.shape, dtype: s.tensor.dtype, values: s.tensor.dataSync() as Float32Array | Int32Array }));
