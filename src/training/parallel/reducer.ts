@@ -55,8 +55,7 @@ export class DataParallelReducer implements StepReducer {
     const tasks = local.taskLosses.length;
     const w = this.share;
     const terms = local.terms.length;
-    // The scalars first: the losses, and which weights any replica has gradients for.
-    const scalars = this.collective.ownSlot(1 + 2 * tasks + terms + variables.length);
+    const scalars = new Float32Array(1 + 2 * tasks + terms + variables.length);
     let o = 0;
     for (const l of local.taskLosses) scalars[o++] = w * l;
     scalars[o++] = w * local.total;
@@ -65,33 +64,17 @@ export class DataParallelReducer implements StepReducer {
     for (let t = 0; t < tasks; t++) scalars[o++] = w * w * (local.representationGradNormsSq?.[t] ?? 0);
     // A replica whose shard is empty has no gradients; the flags tell it which weights the others update.
     for (const v of variables) scalars[o++] = local.grads[v.name] ? 1 : 0;
-    const sum = this.collective.allReduceSum(scalars.length);
-    o = 0;
-    const taskLosses = Array.from(sum.subarray(o, (o += tasks)));
-    const total = sum[o++];
-    const termValues = Array.from(sum.subarray(o, (o += terms)));
-    const repNormsSq = Array.from(sum.subarray(o, (o += tasks)));
-    const hasGrad = Array.from(sum.subarray(o, (o += variables.length)), (f) => f > 0);
 
-    // Then the gradients, moving statistics and per-task gradients, a chunk at a time. A
-    // gradient tensor that alone owns its memory gets the sum in place (no second copy
-    // of the gradients on the heap); views are taken after the last allocation.
-    const grads: tf.NamedTensorMap = {};
-    const fresh: { v: tf.Variable; to: Float32Array }[] = [];
-    const segments: Segment[] = [];
-    variables.forEach((v, k) => {
-      if (!hasGrad[k]) return;
+    // The scalars, then the gradients, moving statistics and per-task gradients, a chunk
+    // at a time. A gradient tensor that alone owns its memory gets the sum in place (no
+    // second copy of the gradients on the heap); views are taken after the last allocation.
+    const segments: Segment[] = [{ from: scalars, scale: 1, to: scalars }];
+    const sums = variables.map((v) => {
       const g = local.grads[v.name];
       const inPlace = g && writableHostValues(g);
-      if (inPlace) {
-        segments.push({ from: inPlace, scale: w, to: inPlace });
-        grads[v.name] = g;
-      } else {
-        const from = g ? hostValues(g) : undefined;
-        const to = new Float32Array(v.size);
-        segments.push({ from, scale: w, to });
-        fresh.push({ v, to });
-      }
+      const segment = inPlace ? { from: inPlace, scale: w, to: inPlace } : { from: g && hostValues(g), scale: w, to: new Float32Array(v.size) };
+      segments.push(segment);
+      return { v, g: inPlace ? g : undefined, to: segment.to };
     });
     const replicas = this.collective.size;
     const statistics = this.statistics.map((s) => {
@@ -105,7 +88,16 @@ export class DataParallelReducer implements StepReducer {
       return to;
     });
     reduceInChunks(this.collective, segments);
-    for (const { v, to } of fresh) grads[v.name] = tf.tensor(to, v.shape, 'float32');
+
+    o = 0;
+    const taskLosses = Array.from(scalars.subarray(o, (o += tasks)));
+    const total = scalars[o++];
+    const termValues = Array.from(scalars.subarray(o, (o += terms)));
+    const repNormsSq = Array.from(scalars.subarray(o, (o += tasks)));
+    const grads: tf.NamedTensorMap = {};
+    sums.forEach(({ v, g, to }) => {
+      if (scalars[o++] > 0) grads[v.name] = g ?? tf.tensor(to, v.shape, 'float32');
+    });
     this.statistics.forEach((s, k) => s.assign(tf.tensor(statistics[k], s.shape, 'float32')));
     return { taskLosses, total, terms: termValues, representationGradNormsSq: repNormsSq.some((v) => v > 0) ? repNormsSq : local.representationGradNormsSq, grads, taskGrads };
   }
