@@ -27,23 +27,23 @@ export const CONV_CASES: ConvCase[] = [
 
 /**
  * Stride-1 1x3 (conv1d, as tfjs runs it: [N,1,W,C] with a [1,3,Ci,Co] filter) and 3x1
- * kernels, with the Winograd tile wasm picks for the forward pass and the input
- * gradient (null: the direct kernel). Outputs wider than 16, so that the gathered
- * kernels (wasm/gather-conv.ts) do not take them.
+ * kernels, with the Winograd tile wasm picks for the forward pass, the input gradient
+ * and the filter gradient (null: the direct kernel). Outputs wider than 16, so that the
+ * gathered kernels (wasm/gather-conv.ts) do not take them.
  */
-export const WINOGRAD_1D_CASES: (ConvCase & { forwardTile: string | null; inputTile: string | null })[] = [
+export const WINOGRAD_1D_CASES: (ConvCase & { forwardTile: string | null; inputTile: string | null; filterTile: string | null })[] = [
   // text-cnn's layer (batch 2 instead of 64)
-  { x: [2, 1, 128, 64], filter: [1, 3, 64, 64], strides: 1, pad: 'same', forwardTile: 'F(1x4,1x3)', inputTile: 'F(1x4,1x3)' },
+  { x: [2, 1, 128, 64], filter: [1, 3, 64, 64], strides: 1, pad: 'same', forwardTile: 'F(1x4,1x3)', inputTile: 'F(1x4,1x3)', filterTile: 'F(1x4,1x3)' },
   // width 18: not a multiple of 4
-  { x: [3, 1, 18, 8], filter: [1, 3, 8, 12], strides: 1, pad: 'same', forwardTile: 'F(1x2,1x3)', inputTile: 'F(1x2,1x3)' },
+  { x: [3, 1, 18, 8], filter: [1, 3, 8, 12], strides: 1, pad: 'same', forwardTile: 'F(1x2,1x3)', inputTile: 'F(1x2,1x3)', filterTile: 'F(1x2,1x3)' },
   // odd width: neither tile fits
-  { x: [2, 1, 17, 8], filter: [1, 3, 8, 8], strides: 1, pad: 'same', forwardTile: null, inputTile: null },
+  { x: [2, 1, 17, 8], filter: [1, 3, 8, 8], strides: 1, pad: 'same', forwardTile: null, inputTile: null, filterTile: null },
   // valid: output width 18 (F2), the input gradient's 20 (F4)
-  { x: [2, 1, 20, 16], filter: [1, 3, 16, 8], strides: 1, pad: 'valid', forwardTile: 'F(1x2,1x3)', inputTile: 'F(1x4,1x3)' },
+  { x: [2, 1, 20, 16], filter: [1, 3, 16, 8], strides: 1, pad: 'valid', forwardTile: 'F(1x2,1x3)', inputTile: 'F(1x4,1x3)', filterTile: 'F(1x2,1x3)' },
   // several rows per image, each its own tile row
-  { x: [2, 3, 8, 12], filter: [1, 3, 12, 32], strides: 1, pad: 'same', forwardTile: 'F(1x4,1x3)', inputTile: 'F(1x4,1x3)' },
+  { x: [2, 3, 8, 12], filter: [1, 3, 12, 32], strides: 1, pad: 'same', forwardTile: 'F(1x4,1x3)', inputTile: 'F(1x4,1x3)', filterTile: 'F(1x4,1x3)' },
   // 3x1: the transposed tile
-  { x: [2, 12, 3, 8], filter: [3, 1, 8, 16], strides: 1, pad: 'same', forwardTile: 'F(4x1,3x1)', inputTile: 'F(4x1,3x1)' },
+  { x: [2, 12, 3, 8], filter: [3, 1, 8, 16], strides: 1, pad: 'same', forwardTile: 'F(4x1,3x1)', inputTile: 'F(4x1,3x1)', filterTile: 'F(4x1,3x1)' },
 ];
 
 export function describeCase(c: ConvCase): string {

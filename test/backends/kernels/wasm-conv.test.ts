@@ -15,6 +15,7 @@ import { convFilterGradModule } from '../../../src/backends/kernels/wasm/simd/co
 import { directConvModule } from '../../../src/backends/kernels/wasm/simd/direct-conv';
 import { instantiate } from '../../../src/backends/kernels/wasm/simd/emit';
 import { tileName, winogradTaps, winogradTile } from '../../../src/backends/kernels/wasm/simd/winograd';
+import { winogradFilterGradTile } from '../../../src/backends/kernels/wasm/simd/winograd-filter-grad';
 import { CONV_CASES, ConvCase, describeCase, outShape, WINOGRAD_1D_CASES } from './conv-cases';
 import {
   assertClose, assertMatchesFiniteDifferences, finiteDifferences, on, randomTensor, someEntries, values,
@@ -120,7 +121,7 @@ test('the scalar-tail variants of the generated kernels (used when the heap has 
   tf.dispose([x, w, dy, y, dw, padded]);
 });
 
-test('the Winograd path is the one taken for the stride-1 3x3 cases above (forward and input gradient), F(4x4) for the 8x12 output', () => {
+test('the Winograd path is the one taken for the stride-1 3x3 cases above (forward, input gradient, filter gradient), F(4x4) forward and for the input gradient of the 8x12 output', () => {
   const cases = CONV_CASES.filter((c) => c.strides === 1 && c.filter[0] === 3 && c.filter[2] % 4 === 0 && c.filter[2] >= 8);
   assert.equal(cases.length, 3);
   for (const c of cases) {
@@ -133,18 +134,22 @@ test('the Winograd path is the one taken for the stride-1 3x3 cases above (forwa
     const expected = four ? 'F(4x4,3x3)' : 'F(2x2,3x3)';
     assert.equal(tileName(winogradTile(forward)!), expected, `tile ${describeCase(c)}`);
     assert.equal(tileName(winogradTile(plan.phases[0].spec)!), expected, `input gradient tile ${describeCase(c)}`);
+    const filterTile = winogradFilterGradTile(convGeometry(c.x, c.filter, attrs(c)));
+    assert.equal(filterTile && tileName(filterTile), 'F(2x2,3x3)', `filter gradient tile ${describeCase(c)}`);
   }
 });
 
-test('1x3 and 3x1 kernels take the 1-D Winograd tiles (F2 where the output is not a multiple of 4, direct where it is odd)', () => {
+test('1x3 and 3x1 kernels take the 1-D Winograd tiles in all three kernels (F2 where the output is not a multiple of 4, direct where it is odd)', () => {
   const tile = (spec: Parameters<typeof winogradTaps>[0]) => (winogradTaps(spec) === null ? null : tileName(winogradTile(spec)!));
   for (const c of WINOGRAD_1D_CASES) {
     const g = convGeometry(c.x, c.filter, attrs(c));
-    assert.ok(!gatherApplies(g, 'forward') && !gatherApplies(g, 'input'), `not gathered: ${describeCase(c)}`);
+    assert.ok(!gatherApplies(g, 'forward') && !gatherApplies(g, 'input') && !gatherApplies(g, 'filter'), `not gathered: ${describeCase(c)}`);
     const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad);
     assert.equal(tile(forwardPlan(info, false, false).spec), c.forwardTile, `forward ${describeCase(c)}`);
     const plan = inputGradPlan(g);
     assert.equal(plan.phases.length, 1);
     assert.equal(tile(plan.phases[0].spec), c.inputTile, `input gradient ${describeCase(c)}`);
+    const filterTile = winogradFilterGradTile(g);
+    assert.equal(filterTile && tileName(filterTile), c.filterTile, `filter gradient ${describeCase(c)}`);
   }
 });

@@ -1,7 +1,7 @@
 /**
  * A training step of mtl's `cnn` text encoder (two conv1d layers, kernel 3, 'same', over
- * 32 tokens of 16 channels) on wasm, whose convolutions and input gradients take the
- * 1-D Winograd kernels, against tfjs's stock kernels on the cpu backend.
+ * 32 tokens of 16 channels) on wasm, whose convolutions and both their gradients take
+ * the 1-D Winograd kernels, against tfjs's stock kernels on the cpu backend.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { registerWasmTrainingKernels } from '../../../src/backends/kernels/wasm'
 import { convGeometry } from '../../../src/backends/kernels/conv-geometry';
 import { forwardPlan, inputGradPlan } from '../../../src/backends/kernels/conv-plans';
 import { tileName, winogradTaps, winogradTile } from '../../../src/backends/kernels/wasm/simd/winograd';
+import { winogradFilterGradTile } from '../../../src/backends/kernels/wasm/simd/winograd-filter-grad';
 import { Rng } from '../../../src/data/rng';
 import { cnnEncoder } from '../../../src/inputs/text-encoders/cnn';
 import { countCalls } from './helpers';
@@ -62,26 +63,31 @@ async function gradients(backend: string, weights: Float32Array[] | null) {
   return out;
 }
 
-test("the text cnn's conv1d layers take F(1x4,1x3) forward and for the input gradient", () => {
+test("the text cnn's conv1d layers take F(1x4,1x3) forward and for both gradients", () => {
   const x: [number, number, number, number] = [BATCH, 1, TOKENS, DIM];
   const filter: [number, number, number, number] = [1, 3, DIM, DIM];
   const info = tf.backend_util.computeConv2DInfo(x, filter, 1, 1, 'same');
   const forward = forwardPlan(info, false, false).spec;
-  const input = inputGradPlan(convGeometry(x, filter, { strides: 1, pad: 'same', dataFormat: 'NHWC' })).phases[0].spec;
+  const g = convGeometry(x, filter, { strides: 1, pad: 'same', dataFormat: 'NHWC' });
+  const input = inputGradPlan(g).phases[0].spec;
   for (const spec of [forward, input]) {
     assert.ok(winogradTaps(spec) !== null);
     assert.equal(tileName(winogradTile(spec)!), 'F(1x4,1x3)');
   }
+  assert.equal(tileName(winogradFilterGradTile(g)!), 'F(1x4,1x3)');
 });
 
 test("a text cnn training step on wasm gives the cpu backend's loss and gradients", async () => {
   const cpu = await gradients('cpu', null);
   let wasm = cpu;
-  const inputGradCalls = await countCalls('Conv2DBackpropInput', 'wasm', async () => {
-    const forwardCalls = await countCalls('Conv2D', 'wasm', async () => { wasm = await gradients('wasm', cpu.weights); });
-    assert.equal(forwardCalls, 2, 'both layers run the mtl forward kernel');
+  const filterGradCalls = await countCalls('Conv2DBackpropFilter', 'wasm', async () => {
+    const inputGradCalls = await countCalls('Conv2DBackpropInput', 'wasm', async () => {
+      const forwardCalls = await countCalls('Conv2D', 'wasm', async () => { wasm = await gradients('wasm', cpu.weights); });
+      assert.equal(forwardCalls, 2, 'both layers run the mtl forward kernel');
+    });
+    assert.equal(inputGradCalls, 2, 'both layers run the mtl input gradient (the first one for the embedding)');
   });
-  assert.equal(inputGradCalls, 2, 'both layers run the mtl input gradient (the first one for the embedding)');
+  assert.equal(filterGradCalls, 2, 'both layers run the mtl filter gradient');
   assert.ok(Math.abs(wasm.loss - cpu.loss) <= 1e-5 * Math.abs(cpu.loss) + 1e-6, `loss ${wasm.loss} vs ${cpu.loss}`);
   assert.deepEqual(wasm.grads.map((g) => g.name), cpu.grads.map((g) => g.name));
   assert.ok(cpu.grads.length === 7, `${cpu.grads.length} trainable weights`);

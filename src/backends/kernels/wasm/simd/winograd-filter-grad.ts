@@ -1,35 +1,43 @@
 /**
- * Winograd F(3x3, 2x2) for the filter gradient of a stride-1 3x3 convolution:
+ * Winograd for the filter gradient of a stride-1 3x3, 1x3 or 3x1 convolution, the
+ * transpose of the forward tile F(mr x mc, kh x kw) (winograd.ts):
  *
- *   dW[kh,kw] = sum over 2x2 dy tiles of  G^T [ (A dy A^T) . (B^T x B) ] G
+ *   dW = sum over mr x mc dy tiles of  Gr^T [ (Ar dy Ac^T) . (Br^T x Bc) ] Gc
  *
- * (the transpose of F(2x2,3x3): its output transform G^T, dy transformed by A,
- * x by the same B^T on 4x4 patches), so the 16 products per tile and channel
- * pair are summed over all tiles before the one output transform:
+ * (its output transform G^T, dy transformed by A, x by the same B^T on nr x nc
+ * patches), so the nr nc products per tile and channel pair are summed over all tiles
+ * before the one output transform:
  *
  *   Macc[xi][ci][co] = sum_tiles V[xi][tile][ci] * U[xi][tile][co]
  *
- * For each image and chunk of tile rows the generated kernel transforms the x
- * patches (V) and dy tiles (U) into scratch, then accumulates 16 GEMMs with
- * register tiles of 4 input x 8 output channels. The caller zeroes Macc and
- * applies G^T Macc G.
+ * 16 products per 2x2 tile instead of 36 for 3x3 (F(2x2,3x3): the F(4x4) transpose's
+ * constants would reach 64 and 1/576 in a sum over every tile), 6 per 4 outputs
+ * instead of 12 for 1x3 (F(1x4,1x3)). For each image and chunk of tile rows the
+ * generated kernel transforms the x patches (V) and dy tiles (U) into scratch, then
+ * accumulates one GEMM per plane with register tiles of 4 input x 8 output channels.
+ * The caller zeroes Macc and applies Gr^T Macc Gc.
  */
 import { ConvGeometry } from '../../conv-geometry';
 import { relaxedMaddAvailable } from './relaxed';
-import { assemble, Func, Local } from './emit';
+import { assemble, Func } from './emit';
+import { combiner, F2, kernelTile, points, tilePlanes, WinogradTile } from './winograd';
 
-/** True for the stride-1 3x3 geometries this kernel handles (even output size, channels in fours, at least 8). */
-export function winogradFilterGradApplies(g: ConvGeometry): boolean {
-  return g.strideHeight === 1 && g.strideWidth === 1 && g.filterHeight === 3 && g.filterWidth === 3 &&
-    g.outHeight % 2 === 0 && g.outWidth % 2 === 0 && g.inChannels % 4 === 0 && g.outChannels % 4 === 0 &&
-    g.inChannels >= 8 && g.outChannels >= 8;
+/**
+ * The tile for the stride-1 geometries this kernel handles (channels in fours, at
+ * least 8; winograd.ts's kernelTile, F(2x2) at most for 3x3), else null.
+ */
+export function winogradFilterGradTile(g: ConvGeometry): WinogradTile | null {
+  if (g.strideHeight !== 1 || g.strideWidth !== 1) return null;
+  if (g.inChannels % 4 !== 0 || g.outChannels % 4 !== 0 || g.inChannels < 8 || g.outChannels < 8) return null;
+  const square = g.filterHeight === 3 && g.filterWidth === 3;
+  return kernelTile(g.filterHeight, g.filterWidth, g.outHeight, g.outWidth, square ? F2 : undefined);
 }
 
 /** Tile rows per chunk: about 128 KiB of transformed tiles. */
-function chunkRows(g: ConvGeometry): number {
-  const tw = g.outWidth / 2;
-  const perTile = 16 * 4 * (g.inChannels + g.outChannels);
-  return Math.max(1, Math.min(g.outHeight / 2, Math.floor(131072 / (perTile * tw))));
+function chunkRows(g: ConvGeometry, tile: WinogradTile): number {
+  const tw = g.outWidth / tile.cols.m;
+  const perTile = tilePlanes(tile) * 4 * (g.inChannels + g.outChannels);
+  return Math.max(1, Math.min(g.outHeight / tile.rows.m, Math.floor(131072 / (perTile * tw))));
 }
 
 /**
@@ -37,68 +45,52 @@ function chunkRows(g: ConvGeometry): number {
  * by one cache line: at a 4 KiB stride all 16 would fall in one L1 set
  * (measured 3x slower transforms).
  */
-export function winogradFilterGradScratch(g: ConvGeometry): { vPlane: number; uPlane: number; u: number; macc: number; total: number } {
-  const tiles = chunkRows(g) * (g.outWidth / 2);
+export function winogradFilterGradScratch(g: ConvGeometry, tile: WinogradTile): { vPlane: number; uPlane: number; u: number; macc: number; total: number } {
+  const planes = tilePlanes(tile);
+  const tiles = chunkRows(g, tile) * (g.outWidth / tile.cols.m);
   const vPlane = tiles * g.inChannels + 16;
   const uPlane = tiles * g.outChannels + 16;
-  const u = 16 * vPlane;
-  const macc = u + 16 * uPlane;
-  return { vPlane, uPlane, u, macc, total: macc + 16 * g.inChannels * g.outChannels };
+  const u = planes * vPlane;
+  const macc = u + planes * uPlane;
+  return { vPlane, uPlane, u, macc, total: macc + planes * g.inChannels * g.outChannels };
 }
 
-/** dW [3,3,Ci,Co] = G^T Macc G, Macc [16][Ci][Co]. */
-export function winogradFilterGradOutput(macc: Float32Array, offset: number, ci: number, co: number, dw: Float32Array): void {
-  const plane = ci * co;
-  for (let e = 0; e < plane; e++) {
-    const m = (i: number, j: number) => macc[offset + (i * 4 + j) * plane + e];
-    // s = G^T m, G^T = [[1,.5,.5,0],[0,.5,-.5,0],[0,.5,.5,1]], column by column
-    const s: number[][] = [[], [], []];
-    for (let j = 0; j < 4; j++) {
-      const a = m(0, j), b = m(1, j), c = m(2, j), d = m(3, j);
-      s[0].push(a + 0.5 * (b + c));
-      s[1].push(0.5 * (b - c));
-      s[2].push(0.5 * (b + c) + d);
-    }
-    for (let i = 0; i < 3; i++) {
-      const [a, b, c, d] = s[i];
-      dw[(i * 3) * plane + e] = a + 0.5 * (b + c);
-      dw[(i * 3 + 1) * plane + e] = 0.5 * (b - c);
-      dw[(i * 3 + 2) * plane + e] = 0.5 * (b + c) + d;
-    }
-  }
-}
+/** Column `i` of a matrix: the coefficients of the transposed transform's row i. */
+const column = (m: number[][], i: number): number[] => m.map((row) => row[i]);
 
 /**
- * Module bytes exporting `out(maccPtr, dwPtr)`: winogradFilterGradOutput as SIMD over
- * four elements of the [Ci, Co] plane at a time (Co % 4 == 0); in JS it took about
- * 1.9 ms per call at 128 channels.
+ * Module bytes exporting `out(maccPtr, dwPtr)`: dW [kh,kw,Ci,Co] = Gr^T Macc Gc,
+ * Macc [nr*nc][Ci][Co], as SIMD over four elements of the [Ci, Co] plane at a time
+ * (Co % 4 == 0); in JS it took about 1.9 ms per call at 128 channels.
  */
-export function winogradFilterGradOutputModule(ci: number, co: number): Uint8Array {
+export function winogradFilterGradOutputModule(ci: number, co: number, tile: WinogradTile): Uint8Array {
   const f = new Func('out', ['i32', 'i32']);
   const [macc, dw] = f.params;
+  const { rows, cols } = tile;
+  const nr = points(rows);
+  const nc = points(cols);
   const plane = 4 * ci * co;
   const e = f.local('i32');
   const src = f.local('i32');
   const dst = f.local('i32');
-  const m = Array.from({ length: 4 }, () => f.local('v128'));
-  const s = Array.from({ length: 12 }, () => f.local('v128'));
-  const half = f.local('v128');
-  f.f32(0.5).f32x4Splat().set(half);
+  const m = Array.from({ length: nr }, () => f.local('v128'));
+  const s = Array.from({ length: rows.r * nc }, () => f.local('v128'));
+  const combo = combiner(f, [rows.G, cols.G]);
   f.forConst(e, (ci * co) / 4, () => {
     f.get(macc).get(e).i32(16).mul().add().set(src);
     f.get(dw).get(e).i32(16).mul().add().set(dst);
-    // s[i][j] = (G^T m)[i][j], column j of m at planes j, 4 + j, 8 + j, 12 + j
-    for (let j = 0; j < 4; j++) {
-      for (let i = 0; i < 4; i++) f.get(src).v128Load((i * 4 + j) * plane).set(m[i]);
-      f.get(m[0]).get(m[1]).get(m[2]).f32x4Add().get(half).f32x4Mul().f32x4Add().set(s[j]);
-      f.get(m[1]).get(m[2]).f32x4Sub().get(half).f32x4Mul().set(s[4 + j]);
-      f.get(m[1]).get(m[2]).f32x4Add().get(half).f32x4Mul().get(m[3]).f32x4Add().set(s[8 + j]);
+    // s[i][j] = (Gr^T Macc)[i][j], column j of Macc at planes l*nc + j
+    for (let j = 0; j < nc; j++) {
+      for (let l = 0; l < nr; l++) f.get(src).v128Load((l * nc + j) * plane).set(m[l]);
+      for (let i = 0; i < rows.r; i++) { combo(column(rows.G, i), (l) => f.get(m[l])); f.set(s[i * nc + j]); }
     }
-    for (let i = 0; i < 3; i++) {
-      const [a, b, c, d] = [0, 1, 2, 3].map((j) => s[i * 4 + j]);
-      f.get(dst).get(a).get(b).get(c).f32x4Add().get(half).f32x4Mul().f32x4Add().v128Store(i * 3 * plane);
-      f.get(dst).get(b).get(c).f32x4Sub().get(half).f32x4Mul().v128Store((i * 3 + 1) * plane);
-      f.get(dst).get(b).get(c).f32x4Add().get(half).f32x4Mul().get(d).f32x4Add().v128Store((i * 3 + 2) * plane);
+    // dW[i][j] = (s Gc)[i][j]
+    for (let i = 0; i < rows.r; i++) {
+      for (let j = 0; j < cols.r; j++) {
+        f.get(dst);
+        combo(column(cols.G, j), (l) => f.get(s[i * nc + l]));
+        f.v128Store((i * cols.r + j) * plane);
+      }
     }
   });
   return assemble([f]);
@@ -109,18 +101,24 @@ const VECS = 2;
 
 /**
  * Module bytes exporting `acc(xPtr, dyPtr, scratchPtr)`: x zero-padded so that
- * the patch of dy tile (a, b) starts at padded row 2a, column 2b.
+ * the patch of dy tile (a, b) starts at padded row mr a, column mc b.
  */
-export function winogradFilterGradModule(g: ConvGeometry, paddedHeight: number, paddedWidth: number): Uint8Array {
+export function winogradFilterGradModule(g: ConvGeometry, tile: WinogradTile, paddedHeight: number, paddedWidth: number): Uint8Array {
   const f = new Func('acc', ['i32', 'i32', 'i32']);
   const fused = relaxedMaddAvailable();
   const [x, dy, scratch] = f.params;
+  const { rows: tr, cols: tc } = tile;
+  const mr = tr.m;
+  const mc = tc.m;
+  const nr = points(tr);
+  const nc = points(tc);
+  const planes = nr * nc;
   const Ci = g.inChannels;
   const Co = g.outChannels;
-  const TW = g.outWidth / 2;
-  const TH = g.outHeight / 2;
-  const R = chunkRows(g);
-  const layout = winogradFilterGradScratch(g);
+  const TW = g.outWidth / mc;
+  const TH = g.outHeight / mr;
+  const R = chunkRows(g, tile);
+  const layout = winogradFilterGradScratch(g, tile);
   const xRow = 4 * paddedWidth * Ci;
   const dyRow = 4 * g.outWidth * Co;
 
@@ -140,57 +138,42 @@ export function winogradFilterGradModule(g: ConvGeometry, paddedHeight: number, 
   const up = f.local('i32');
   const mp = f.local('i32');
   const cnt = f.local('i32');
-  const d = Array.from({ length: 4 }, () => f.local('v128'));
-  const t = Array.from({ length: 16 }, () => f.local('v128'));
+  const d = Array.from({ length: nr }, () => f.local('v128'));
+  const t = Array.from({ length: planes }, () => f.local('v128'));
   const acc = Array.from({ length: CB * VECS }, () => f.local('v128'));
   const dv = Array.from({ length: VECS }, () => f.local('v128'));
   const xs = f.local('v128');
-  const add = (a: Local, b: Local) => f.get(a).get(b).f32x4Add();
-  const sub = (a: Local, b: Local) => f.get(a).get(b).f32x4Sub();
+  const combo = combiner(f, [tr.BT, tc.BT, tr.AT, tc.AT]);
 
-  /** V[xi][tile][kv] = B^T patch B for the x patch at src (channel vector), stored from dst with plane stride. */
+  /** V[xi][tile][kv] = Br^T patch Bc for the x patch at src (channel vector), stored from dst with plane stride. */
   const inputTransform = (planeBytes: number) => {
-    for (let j = 0; j < 4; j++) {
-      for (let i = 0; i < 4; i++) f.get(src).v128Load(i * xRow + 4 * j * Ci).set(d[i]);
-      sub(d[0], d[2]).set(t[j]);
-      add(d[1], d[2]).set(t[4 + j]);
-      sub(d[2], d[1]).set(t[8 + j]);
-      sub(d[1], d[3]).set(t[12 + j]);
+    for (let j = 0; j < nc; j++) {
+      for (let i = 0; i < nr; i++) f.get(src).v128Load(i * xRow + 4 * j * Ci).set(d[i]);
+      for (let i = 0; i < nr; i++) { combo(tr.BT[i], (l) => f.get(d[l])); f.set(t[i * nc + j]); }
     }
-    for (let i = 0; i < 4; i++) {
-      const row = (j: number) => t[i * 4 + j];
-      const store = (j: number, value: () => void) => { f.get(dst); value(); f.v128Store((i * 4 + j) * planeBytes); };
-      store(0, () => sub(row(0), row(2)));
-      store(1, () => add(row(1), row(2)));
-      store(2, () => sub(row(2), row(1)));
-      store(3, () => sub(row(1), row(3)));
+    for (let i = 0; i < nr; i++) {
+      for (let j = 0; j < nc; j++) {
+        f.get(dst);
+        combo(tc.BT[j], (l) => f.get(t[i * nc + l]));
+        f.v128Store((i * nc + j) * planeBytes);
+      }
     }
   };
 
-  /** U[xi][tile][ov] = A e A^T for the 2x2 dy tile at src (channel vector). */
+  /** U[xi][tile][ov] = Ar e Ac^T for the mr x mc dy tile e at src (channel vector). */
   const dyTransform = (planeBytes: number) => {
-    // e00 e01 / e10 e11 -> rows of A e: e0, e0+e1, e0-e1, -e1 (per column)
-    f.get(src).v128Load(0).set(d[0]);
-    f.get(src).v128Load(4 * Co).set(d[1]);
-    f.get(src).v128Load(dyRow).set(d[2]);
-    f.get(src).v128Load(dyRow + 4 * Co).set(d[3]);
-    // columns 0 and 1 of A e, rows 0..3: p_i = t[i], q_i = t[4 + i]
-    f.get(d[0]).set(t[0]);
-    add(d[0], d[2]).set(t[1]);
-    sub(d[0], d[2]).set(t[2]);
-    f.v128Zero().get(d[2]).f32x4Sub().set(t[3]);
-    f.get(d[1]).set(t[4]);
-    add(d[1], d[3]).set(t[5]);
-    sub(d[1], d[3]).set(t[6]);
-    f.v128Zero().get(d[3]).f32x4Sub().set(t[7]);
-    for (let i = 0; i < 4; i++) {
-      const p = t[i];
-      const q = t[4 + i];
-      const store = (j: number, value: () => void) => { f.get(dst); value(); f.v128Store((i * 4 + j) * planeBytes); };
-      store(0, () => f.get(p));
-      store(1, () => add(p, q));
-      store(2, () => sub(p, q));
-      store(3, () => f.v128Zero().get(q).f32x4Sub());
+    // columns: t[i][j] = Σ_l Ar^T[l][i] e[l][j]
+    for (let j = 0; j < mc; j++) {
+      for (let l = 0; l < mr; l++) f.get(src).v128Load(l * dyRow + 4 * j * Co).set(d[l]);
+      for (let i = 0; i < nr; i++) { combo(column(tr.AT, i), (l) => f.get(d[l])); f.set(t[i * nc + j]); }
+    }
+    // rows: U[i][j] = Σ_l t[i][l] Ac^T[l][j]
+    for (let i = 0; i < nr; i++) {
+      for (let j = 0; j < nc; j++) {
+        f.get(dst);
+        combo(column(tc.AT, j), (l) => f.get(t[i * nc + l]));
+        f.v128Store((i * nc + j) * planeBytes);
+      }
     }
   };
 
@@ -220,17 +203,17 @@ export function winogradFilterGradModule(g: ConvGeometry, paddedHeight: number, 
       f.forCount(r, () => f.get(rows), () => {
         f.forConst(tw, TW, () => {
           f.forConst(kv, Ci / 4, () => {
-            // x patch of tile row (chunk*R + r), column tw: padded row 2(.), column 2tw
+            // x patch of tile row (chunk*R + r), column tw: padded row mr(.), column mc tw
             f.get(x).get(n).i32(4 * paddedHeight * paddedWidth * Ci).mul().add();
-            f.get(chunk).i32(R).mul().get(r).add().i32(2 * xRow).mul().add();
-            f.get(tw).i32(8 * Ci).mul().add().get(kv).i32(16).mul().add().set(src);
+            f.get(chunk).i32(R).mul().get(r).add().i32(mr * xRow).mul().add();
+            f.get(tw).i32(4 * mc * Ci).mul().add().get(kv).i32(16).mul().add().set(src);
             f.get(scratch).get(r).i32(TW).mul().get(tw).add().i32(4 * Ci).mul().add().get(kv).i32(16).mul().add().set(dst);
             inputTransform(4 * layout.vPlane);
           });
           f.forConst(kv, Co / 4, () => {
             f.get(dy).get(n).i32(4 * g.outHeight * g.outWidth * Co).mul().add();
-            f.get(chunk).i32(R).mul().get(r).add().i32(2 * dyRow).mul().add();
-            f.get(tw).i32(8 * Co).mul().add().get(kv).i32(16).mul().add().set(src);
+            f.get(chunk).i32(R).mul().get(r).add().i32(mr * dyRow).mul().add();
+            f.get(tw).i32(4 * mc * Co).mul().add().get(kv).i32(16).mul().add().set(src);
             f.get(scratch).i32(4 * layout.u).add().get(r).i32(TW).mul().get(tw).add().i32(4 * Co).mul().add()
               .get(kv).i32(16).mul().add().set(dst);
             dyTransform(4 * layout.uPlane);
@@ -238,7 +221,7 @@ export function winogradFilterGradModule(g: ConvGeometry, paddedHeight: number, 
         });
       });
       // Macc[xi] += V[xi]^T U[xi]
-      f.forConst(xi, 16, () => {
+      f.forConst(xi, planes, () => {
         f.forConst(cb, Ci / CB, () => {
           const blocks = Math.floor(Co / (4 * VECS));
           const rest = (Co % (4 * VECS)) / 4;

@@ -55,7 +55,7 @@ export interface WinogradTile {
 }
 
 /** n = m + r - 1: input points of a tile along the axis. */
-const points = (a: AxisTile): number => a.m + a.r - 1;
+export const points = (a: AxisTile): number => a.m + a.r - 1;
 
 /** Transformed planes of a tile: nr x nc. */
 export const tilePlanes = (t: WinogradTile): number => points(t.rows) * points(t.cols);
@@ -76,21 +76,28 @@ function tapExtent(s: DirectConvSpec): { dh: number; dw: number; height: number;
 }
 
 /**
- * The tile for a layer whose taps span a 3x3, 1x3 or 3x1 grid: along every axis the
- * kernel spans, F(4, 3) where all those outputs are multiples of 4 and at least 8
- * (MTL_WINOGRAD=2 keeps F(2, 3) everywhere), else F(2, 3) where they are all even;
+ * The tile for a 3x3, 1x3 or 3x1 kernel: along every axis the kernel spans, F(4, 3)
+ * where all those outputs are multiples of 4 and at least 8 (unless `largest` is F2;
+ * MTL_WINOGRAD=2 keeps F(2, 3) everywhere), else F(2, 3) where they are all even;
  * F(1, 1) along an axis of kernel size 1. Null where none of these fits.
  */
+export function kernelTile(
+  kernelHeight: number, kernelWidth: number, outRows: number, outCols: number, largest: AxisTile = F4,
+): WinogradTile | null {
+  const spans = [[kernelHeight, outRows], [kernelWidth, outCols]];
+  if (spans.some(([k]) => k !== 1 && k !== 3) || (kernelHeight === 1 && kernelWidth === 1)) return null;
+  const outs = spans.filter(([k]) => k === 3).map(([, o]) => o);
+  const four = largest === F4 && process.env.MTL_WINOGRAD !== '2' && outs.every((o) => o % 4 === 0 && o >= 8);
+  const spanned = four ? F4 : outs.every((o) => o % 2 === 0) ? F2 : null;
+  if (spanned === null) return null;
+  return { rows: kernelHeight === 3 ? spanned : POINT, cols: kernelWidth === 3 ? spanned : POINT };
+}
+
+/** kernelTile for the grid the spec's taps span. */
 export function winogradTile(s: DirectConvSpec): WinogradTile | null {
   if (s.taps.length === 0) return null;
   const { height, width } = tapExtent(s);
-  const spans = [[height, s.outRows], [width, s.outCols]];
-  if (spans.some(([k]) => k !== 1 && k !== 3) || (height === 1 && width === 1)) return null;
-  const outs = spans.filter(([k]) => k === 3).map(([, o]) => o);
-  const four = process.env.MTL_WINOGRAD !== '2' && outs.every((o) => o % 4 === 0 && o >= 8);
-  const spanned = four ? F4 : outs.every((o) => o % 2 === 0) ? F2 : null;
-  if (spanned === null) return null;
-  return { rows: height === 3 ? spanned : POINT, cols: width === 3 ? spanned : POINT };
+  return kernelTile(height, width, s.outRows, s.outCols);
 }
 
 /**
@@ -98,7 +105,7 @@ export function winogradTile(s: DirectConvSpec): WinogradTile | null {
  * coefficients multiplied by constants splatted once, where the combiner is made
  * (before any loop), for every coefficient of `matrices`.
  */
-function combiner(f: Func, matrices: number[][][]): (c: number[], term: (l: number) => void) => void {
+export function combiner(f: Func, matrices: number[][][]): (c: number[], term: (l: number) => void) => void {
   const constants = new Map<number, Local>();
   for (const v of matrices.flat(2).map(Math.abs)) {
     if (v === 0 || v === 1 || constants.has(v)) continue;
