@@ -24,6 +24,11 @@ function fullCollection(): () => void {
   return collect;
 }
 
+/** A full collection now: after loading a table whole, whose parsing leaves garbage of several times the data, training starts without it resident. */
+export function collectGarbage(): void {
+  fullCollection()();
+}
+
 const heapBytes = () => {
   const s = getHeapStatistics();
   return s.used_heap_size + s.external_memory;

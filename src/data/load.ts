@@ -5,16 +5,18 @@ import { loadParquetData, loadParquetReader, parquetWithPreprocessing } from './
 import { loadStreamed, NewFileBlocks, streamingChoice, type NewFileReader } from './stream';
 import { applyTablePreprocessing, loadCsvData, tableFormatOf } from './tabular';
 import type { LoadedData, Preprocessing, Split, UnscorableRow } from './types';
+import { collectGarbage } from './heap-guard';
 
 /** Reads, splits (seeded) and preprocesses (fitted on train) the data a config names. */
 export async function loadData(config: Config): Promise<LoadedData> {
   // The streaming choice counts a Parquet table's rows (for its decoded images) from the footer.
   if (config.data.format === 'parquet') await loadParquetReader();
   const streaming = streamingChoice(config);
-  if (config.data.format === 'idx') return streaming.stream ? loadIdxStreamed(config, streaming.note!) : loadIdxData(config);
+  if (config.data.format === 'idx' && streaming.stream) return loadIdxStreamed(config, streaming.note!);
   if (streaming.stream) return loadStreamed(config, streaming.note!);
-  if (config.data.format === 'parquet') return loadParquetData(config);
-  return loadCsvData(config);
+  const data = config.data.format === 'idx' ? loadIdxData(config) : config.data.format === 'parquet' ? await loadParquetData(config) : loadCsvData(config);
+  collectGarbage();
+  return data;
 }
 
 export type DataSource = { csv: string } | { images: string; targets: Record<string, string> };
