@@ -3,6 +3,7 @@
  * are registered for deserialization on purpose, never by the accident of another import.
  */
 import './batch-norm';
+import './conv1d';
 import './dense';
 import './cross-stitch';
 import './text';
