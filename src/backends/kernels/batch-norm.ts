@@ -8,6 +8,12 @@
  *   MtlBatchNormTrain      x, scale, offset -> y, mean, variance (biased)
  *   MtlBatchNormTrainGrad  dy, x, scale, mean, variance -> dx, dscale, doffset
  *
+ * and, for inference, the per-channel affine map batch normalization then is, in one
+ * pass instead of a Multiply and an Add over the whole activation (the same float32
+ * products and sums, so the same values):
+ *
+ *   MtlChannelAffine       x, scale, offset -> x·scale + offset
+ *
  *   x̂ = (x − μ)/σ,  dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/(N·σ) · (N·dy − dβ − x̂·dγ),  σ = √(var + ε)
  */
 import {
@@ -21,6 +27,8 @@ import {
   type Tensor,
   type TensorInfo,
   type NamedAttrMap,
+  mul,
+  sum,
 } from '@tensorflow/tfjs-core';
 import { hostArrays } from './host-arrays';
 import { asWasm, heapF32, heapPtr, release } from './wasm/backend';
@@ -28,6 +36,7 @@ import { batchNormSums, channelOps, heapVector } from './wasm/channel-ops';
 
 export const BATCH_NORM_TRAIN = 'MtlBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'MtlBatchNormTrainGrad';
+export const CHANNEL_AFFINE = 'MtlChannelAffine';
 
 interface Attrs {
   epsilon: number;
@@ -205,11 +214,30 @@ function backwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
   };
 }
 
-/** Registers both kernels for a host-memory backend, and the gradient once. */
+function channelAffineFor(backendName: 'wasm' | 'cpu'): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { x, scale, offset } = inputs as { x: TensorInfo; scale: TensorInfo; offset: TensorInfo };
+    const c = x.shape[x.shape.length - 1];
+    const arrays = hostArrays(backendName, backend);
+    const [y] = arrays.allocate([x.shape]);
+    if (backendName === 'wasm') {
+      const wasm = asWasm(backend);
+      channelOps(wasm, c).affine(heapPtr(wasm, x), heapPtr(wasm, scale), heapPtr(wasm, offset), sizeOf(x.shape) / c, heapPtr(wasm, y));
+      return y;
+    }
+    const [xs, a, b, ys] = [x, scale, offset, y].map((t) => arrays.view(t));
+    // The product rounded to float32 first, as the wasm kernel and a Multiply then an Add compute it.
+    for (let i = 0; i < xs.length; i++) ys[i] = Math.fround(xs[i] * a[i % c]) + b[i % c];
+    return y;
+  };
+}
+
+/** Registers the kernels for a host-memory backend, and their gradients once. */
 export function registerBatchNormKernels(backendName: 'wasm' | 'cpu'): void {
   const configs: KernelConfig[] = [
     { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: forwardFor(backendName) },
     { kernelName: BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: backwardFor(backendName) },
+    { kernelName: CHANNEL_AFFINE, backendName, kernelFunc: channelAffineFor(backendName) },
   ];
   for (const config of configs) if (!getKernel(config.kernelName, backendName)) registerKernel(config);
   if (!getGradient(BATCH_NORM_TRAIN)) {
@@ -222,6 +250,19 @@ export function registerBatchNormKernels(backendName: 'wasm' | 'cpu'): void {
         const [x, scale, mean, variance] = saved;
         const [dx, dScale, dOffset] = engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, scale, mean, variance }, attrs) as Tensor[];
         return { x: () => dx, scale: () => dScale, offset: () => dOffset };
+      },
+    });
+  }
+  if (!getGradient(CHANNEL_AFFINE)) {
+    // The gradient of x·scale + offset with broadcast per-channel vectors, as tfjs takes it through Multiply and Add.
+    registerGradient({
+      kernelName: CHANNEL_AFFINE,
+      inputsToSave: ['x', 'scale'],
+      gradFunc: (dys: Tensor | Tensor[], saved: Tensor[]) => {
+        const dy = Array.isArray(dys) ? dys[0] : dys;
+        const [x, scale] = saved;
+        const axes = x.shape.slice(0, -1).map((_, i) => i);
+        return { x: () => mul(dy, scale), scale: () => sum(mul(dy, x), axes), offset: () => sum(dy, axes) };
       },
     });
   }

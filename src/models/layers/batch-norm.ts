@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { BATCH_NORM_TRAIN } from '../../backends/kernels/batch-norm';
+import { BATCH_NORM_TRAIN, CHANNEL_AFFINE } from '../../backends/kernels/batch-norm';
 
 interface BatchNormInternals {
   axis: number;
@@ -80,7 +80,7 @@ export class FusedBatchNormalization extends StockBatchNormalization {
       return tf.tidy(() => {
         const a = tf.mul(self.gamma.read(), tf.rsqrt(tf.add(self.movingVariance.read(), self.epsilon)));
         const b = tf.sub(self.beta.read(), tf.mul(self.movingMean.read(), a));
-        return tf.add(tf.mul(x, a), b);
+        return tf.getKernel(CHANNEL_AFFINE, tf.getBackend()) && x.dtype === 'float32' ? (tf.engine().runKernel(CHANNEL_AFFINE, { x, scale: a, offset: b }) as tf.Tensor) : tf.add(tf.mul(x, a), b);
       });
     }
     return tf.tidy(() => {

@@ -2,13 +2,18 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../../src/backends';
+import { registerCpuTrainingKernels } from '../../../src/backends/kernels/cpu';
 import { batchNormalization, FusedBatchNormalization } from '../../../src/models/layers/batch-norm';
 import { Rng } from '../../../src/data/rng';
 import { assertClose } from '../../helpers/compare';
+import { CHANNEL_AFFINE } from '../../../src/backends/kernels/batch-norm';
+import { countCalls } from '../../backends/kernels/helpers';
 
 before(async () => {
   await initBackend({ device: 'cpu', backend: 'wasm' });
+  registerCpuTrainingKernels();
 });
 
 /** Output, input/gamma/beta gradients of sum(bn(x) · r) and the moving statistics after one training call. */
@@ -83,4 +88,38 @@ test('inference mode matches tfjs batch norm with the same moving statistics', (
   fused.setWeights(weights);
   stock.setWeights(weights);
   assertClose((fused.apply(x) as tf.Tensor).dataSync(), (stock.apply(x) as tf.Tensor).dataSync(), 1e-5, 1e-5, 'inference output');
+});
+
+test('inference mode is one MtlChannelAffine pass on wasm and cpu, equal to a Multiply and an Add bit for bit, with the same gradients', async () => {
+  const rng = new Rng(13);
+  // 8 channels take the SIMD path on wasm, 5 the scalar rest.
+  for (const shape of [[2, 3, 3, 8], [4, 5], [3, 2, 2, 7]]) {
+    const c = shape[shape.length - 1];
+    const x = tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal() * 3), shape);
+    const weights = [tf.randomUniform([c], 0.5, 2, 'float32', 1), tf.randomNormal([c], 0, 1, 'float32', 2), tf.randomNormal([c], 0, 1, 'float32', 3), tf.randomUniform([c], 0.1, 3, 'float32', 4)];
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      const layer = batchNormalization({});
+      layer.build(x.shape);
+      layer.setWeights(weights);
+      const [gamma, beta, mean, variance] = weights;
+      const a = tf.mul(gamma, tf.rsqrt(tf.add(variance, 0.001)));
+      const b = tf.sub(beta, tf.mul(mean, a));
+      const want = tf.add(tf.mul(x, a), b).dataSync();
+      let got: Float32Array | undefined;
+      const calls = await countCalls(CHANNEL_AFFINE, backend, () => void (got = (layer.apply(x) as tf.Tensor).dataSync() as Float32Array));
+      assert.equal(calls, 1, `${backend} ${shape}: one kernel`);
+      assert.deepEqual(Array.from(got!), Array.from(want), `${backend} ${shape}: the same values`);
+      // Gradients through inference mode (the gradient diagnostics take them).
+      const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const r = tf.randomNormal(shape, 0, 1, 'float32', 9);
+      const loss = (f: (t: tf.Tensor) => tf.Tensor) => () => tf.sum(tf.mul(f(x), r)) as tf.Scalar;
+      const ours = tf.variableGrads(loss((t) => layer.apply(t) as tf.Tensor), vars).grads;
+      const theirs = tf.variableGrads(loss((t) => tf.add(tf.mul(t, tf.mul(vars[0], tf.rsqrt(tf.add(variance, 0.001)))), tf.sub(vars[1], tf.mul(mean, tf.mul(vars[0], tf.rsqrt(tf.add(variance, 0.001))))))), vars).grads;
+      for (const v of vars) assertClose(ours[v.name].dataSync(), theirs[v.name].dataSync(), 1e-5, 1e-6, `${backend} ${shape}: d${v.name}`);
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(layer.apply(t) as tf.Tensor, r)))(x);
+      assertClose(dx.dataSync(), tf.mul(r, a).dataSync(), 1e-6, 1e-7, `${backend} ${shape}: dx`);
+    }
+  }
+  await tf.setBackend('wasm');
 });
