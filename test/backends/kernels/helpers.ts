@@ -104,3 +104,26 @@ export async function countCalls(kernelName: string, backend: string, f: () => P
   }
   return calls;
 }
+
+/**
+ * Each gradient of `actual` within rtol of the largest |value| of the same gradient in
+ * `expected` (plus atol), in order; `nonZero`: every expected gradient has some value.
+ */
+export function assertGradientsMatch(
+  actual: { name: string; values: Float32Array }[],
+  expected: { name: string; values: Float32Array }[],
+  options: { rtol: number; atol: number; nonZero: boolean },
+): void {
+  assert.equal(actual.length, expected.length, 'as many gradients');
+  for (const [k, { name, values: b }] of expected.entries()) {
+    const a = actual[k].values;
+    let scale = 0;
+    let err = 0;
+    for (let i = 0; i < b.length; i++) {
+      scale = Math.max(scale, Math.abs(b[i]));
+      err = Math.max(err, Math.abs(a[i] - b[i]));
+    }
+    if (options.nonZero) assert.ok(scale > 0, `${name}: some gradient`);
+    assert.ok(err <= options.rtol * scale + options.atol, `${name}: max |diff| ${err}, max |grad| ${scale}`);
+  }
+}
