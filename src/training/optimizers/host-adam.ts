@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { adamUpdate } from '../../backends/kernels/adam';
-import { hostValues } from '../../backends/kernels/host-arrays';
+import { sumOfSquares } from '../../backends/kernels/sum-squares';
 import type { NamedTensor } from '../../outputs/checkpoint';
 import { gradientNormSq, type TrainOptimizer } from './types';
 
@@ -21,9 +21,6 @@ export interface AdamOptions {
   beta2: number;
   epsilon: number;
 }
-
-/** Gradients up to this many floats are summed on the host in gradNormSq. */
-const HOST_NORM_MAX_SIZE = 1 << 16;
 
 export class HostAdam implements TrainOptimizer {
   private step = 0;
@@ -39,24 +36,19 @@ export class HostAdam implements TrainOptimizer {
   }
 
   /**
-   * On wasm and cpu the small gradients are summed in place on the host (two kernels
-   * per weight, Square and Sum, cost more than the sum for a small model's thousands of
-   * floats); the large ones by the backend's SIMD reductions.
+   * On wasm and cpu each gradient's Σ g² is one read-only pass (sumOfSquares; tfjs's
+   * Square and Sum write a full-size square first: 16 ms of a ResNet-50 step); elsewhere
+   * the backend's ops.
    */
   gradNormSq(grads: tf.NamedTensorMap): number {
-    const backend = tf.getBackend();
-    if (backend !== 'wasm' && backend !== 'cpu') return gradientNormSq(grads);
-    const large: tf.NamedTensorMap = {};
+    const rest: tf.NamedTensorMap = {};
     let sum = 0;
     for (const [name, g] of Object.entries(grads)) {
-      if (g.dtype !== 'float32' || g.size > HOST_NORM_MAX_SIZE) {
-        large[name] = g;
-        continue;
-      }
-      const v = hostValues(g);
-      for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
+      const s = sumOfSquares(g);
+      if (s === undefined) rest[name] = g;
+      else sum += s;
     }
-    return sum + gradientNormSq(large);
+    return sum + gradientNormSq(rest);
   }
 
   apply(grads: tf.NamedTensorMap, variables: tf.Variable[]): void {
