@@ -17,6 +17,7 @@ import { checkShardHeader, shardsOf, type ReadOptions } from './csv';
 import type { FilePosition } from './chunked-file';
 import { expandGlob, isGlob, statDataFile, unreadable } from './files';
 import { applyToTable, columnHints, loadTables, savedHints, targetsRead } from './tabular';
+import { LoadNotes } from './notes';
 import type { LoadedData, Preprocessing, Split, UnscorableRow } from './types';
 
 type Hyparquet = typeof import('hyparquet', { with: { 'resolution-mode': 'import' } });
@@ -392,7 +393,7 @@ export async function loadParquetData(config: Config): Promise<LoadedData> {
   const rotation = data.rotation ? data.rotation.target : undefined;
   const hint = columnHints(data, config.tasks, rotation);
   const read = (file: string, key: string, h = hint) => readParquet(file, key, { hint: h, na, limit: data.limit });
-  const notes: string[] = [];
+  const notes = new LoadNotes();
   const train = await read(data.path ?? data.splits!.train, data.path ? 'data.path' : 'data.splits.train');
   const val = data.splits?.val ? await read(data.splits.val, 'data.splits.val') : undefined;
   const test = data.splits?.test ? await read(data.splits.test, 'data.splits.test') : undefined;
@@ -415,7 +416,8 @@ export async function parquetWithPreprocessing(
   const table = await readParquet(file, '--data', { hint: savedHints(pre, targetsRead(tasks, options)), na: new MissingValues(new Set(pre.csv!.naValues)) });
   releaseDecodedImages();
   try {
-    return applyToTable(pre, tasks, table, options);
+    const { split, unscorable, notes } = applyToTable(pre, tasks, table, options);
+    return { split, unscorable, notes: notes.lines() };
   } finally {
     releaseDecodedImages();
   }

@@ -29,6 +29,7 @@ import { checkShardHeader, columnIndex, readColumns, type TableFormat } from './
 import { CsvReader } from './csv-reader';
 import { expandGlob, isGlob } from './files';
 import { HeapGuard } from './heap-guard';
+import { emptyCellsNote, LoadNotes } from './notes';
 import { anyFeatureMissing, checkFrame, encodeParts, featureMissing, frameOf, labelSets, targetColumns, targetMissing, type Frame, type Part } from './frame';
 import { JsonlReader } from './jsonl';
 import { loadParquetReader, ParquetFile, ParquetRowReader, parquetReaderLoaded } from './parquet';
@@ -48,8 +49,6 @@ import {
   columnHints,
   delimiterOf,
   distinctLabels,
-  droppedRowsNote,
-  emptyCellsNote,
   inputColumns,
   rotationInput,
   savedHints,
@@ -392,24 +391,8 @@ function* scanBlocks(source: Source, hint: (name: string) => ColumnHint | undefi
   if (row === 0) throw new DataError(`${source.pattern}: holds no JSON objects`, 'a JSONL file needs one JSON object per line');
 }
 
-/** Notes of rows set aside, by reason and file, as the in-memory loader words them. */
-class DropNotes {
-  private readonly byWhy = new Map<string, Map<string, { lines: number[]; count: number }>>();
-  add(why: string, file: string, line: number): void {
-    let files = this.byWhy.get(why);
-    if (!files) this.byWhy.set(why, (files = new Map()));
-    let entry = files.get(file);
-    if (!entry) files.set(file, (entry = { lines: [], count: 0 }));
-    entry.count++;
-    if (entry.lines.length < 5) entry.lines.push(line);
-  }
-  notes(): string[] {
-    return [...this.byWhy].flatMap(([why, files]) => [...files].map(([file, { lines, count }]) => droppedRowsNote(file, why, lines, count)));
-  }
-}
-
 /** Per part, the rows of a block that are kept: its split, then the drops (recorded in `notes` when given). */
-function keptParts(frame: Frame, flags: Uint8Array | undefined, constPart: number | undefined, policy: { unlabelled: (f: Frame) => (r: number) => boolean; why: string; dropMissing: boolean }, notes?: DropNotes): number[][] {
+function keptParts(frame: Frame, flags: Uint8Array | undefined, constPart: number | undefined, policy: { unlabelled: (f: Frame) => (r: number) => boolean; why: string; dropMissing: boolean }, notes?: LoadNotes): number[][] {
   const parts: number[][] = [[], [], []];
   const first = frame.firstIndex;
   for (let r = 0; r < frame.table.size; r++) parts[constPart ?? flags![first + r]].push(r);
@@ -423,7 +406,7 @@ function keptParts(frame: Frame, flags: Uint8Array | undefined, constPart: numbe
         return false;
       }),
     );
-    for (const r of dropped.sort((a, b) => a - b)) notes?.add(why, fileOf(frame.table, r), frame.table.lines[r]);
+    for (const r of dropped.sort((a, b) => a - b)) notes?.dropped(fileOf(frame.table, r), why, [frame.table.lines[r]]);
     return kept;
   };
   let out = drop(parts, policy.unlabelled(frame), policy.why);
@@ -588,7 +571,7 @@ export async function loadStreamed(config: Config, why: string): Promise<LoadedD
   };
 
   // Pass 2: check every row, fit the preprocessing on the train rows.
-  const drops = new DropNotes();
+  const drops = new LoadNotes();
   const fitters: (InputFitter<unknown> | undefined)[] = inputs.map(() => undefined);
   const firstPresent: ({ file: string; line: number } | undefined)[] = inputs.map(() => undefined);
   const emptyCounts = inputs.map(() => 0);
@@ -649,7 +632,7 @@ export async function loadStreamed(config: Config, why: string): Promise<LoadedD
 
   const sum = (s: Source | undefined, part: number) => (s ? s.blocks.reduce((n, b) => n + b.kept[part], 0) : 0);
   const trainSize = sum(train, 0);
-  notes.push(...drops.notes());
+  notes.push(...drops.lines());
   inputs.forEach((input, f) => {
     if (emptyCounts[f]) notes.push(emptyCellsNote(input.name, input.type, emptyCounts[f]));
   });
@@ -1168,42 +1151,6 @@ export function shuffleCloseness(n: number, bufferRows: number, blockRows: numbe
 }
 
 /**
- * The notes of a file read block by block, as reading it whole words them: the drops of
- * setAside and the empty cells of emptyMissingCells (tabular.ts; a test holds the two
- * wordings equal) added up over the blocks, the first lines kept; other notes once.
- */
-export class BlockNotes {
-  private readonly tallies = new Map<string, { count: number; lines: number[]; note: (count: number, lines: number[]) => string }>();
-  private readonly others = new Set<string>();
-
-  add(notes: string[]): void {
-    for (const note of notes) {
-      const drop = /^(.*): dropped (\d+) rows with (.*): lines ([\d, ]+?)(?:, \.\.\. \(\d+ in all\))?$/.exec(note);
-      const empty = /^column "(.*)": (\d+) rows have no value; (.*)$/.exec(note);
-      if (drop) {
-        const [, file, count, why, lines] = drop;
-        this.tally(`drop\u0000${file}\u0000${why}`, Number(count), lines.split(', ').map(Number), (n, first) => droppedRowsNote(file, why, first, n));
-      } else if (empty) {
-        const [, column, count, rest] = empty;
-        this.tally(`empty\u0000${column}`, Number(count), [], (n) => `column "${column}": ${n} rows have no value; ${rest}`);
-      } else this.others.add(note);
-    }
-  }
-
-  private tally(key: string, count: number, lines: number[], note: (count: number, lines: number[]) => string): void {
-    const t = this.tallies.get(key) ?? { count: 0, lines: [], note };
-    t.count += count;
-    t.lines.push(...lines.slice(0, 5 - t.lines.length));
-    this.tallies.set(key, t);
-  }
-
-  notes(): string[] {
-    return [...[...this.tallies.values()].map((t) => t.note(t.count, t.lines)), ...this.others];
-  }
-}
-
-
-/**
  * Whether eval --data and predict read a new file block by block, and the log line that
  * says why: when, read whole, it would take more than the run's data.memory_budget: the
  * file's bytes and, where the model has image inputs, its images decoded to float32.
@@ -1305,7 +1252,7 @@ class FileTables {
 
 /** A new table (a CSV, JSONL or Parquet file, or an image folder) read a block of rows at a time, each block encoded by applyToTable. */
 export class NewFileBlocks implements NewFileReader {
-  private readonly blockNotes = new BlockNotes();
+  private readonly blockNotes = new LoadNotes();
   private passes = 0;
 
   get blockCount(): number {
@@ -1336,13 +1283,13 @@ export class NewFileBlocks implements NewFileReader {
   }
 
   notes(): string[] {
-    return this.blockNotes.notes();
+    return this.blockNotes.lines();
   }
 
   private encode(table: Table, first: boolean): NewFileBlock {
     try {
       const { split, unscorable, notes } = applyToTable(this.pre, this.tasks, table, this.options);
-      if (first) this.blockNotes.add(notes);
+      if (first) this.blockNotes.merge(notes);
       return { split, unscorable };
     } finally {
       releaseDecodedImages();

@@ -21,19 +21,10 @@ import { numericCell } from './numbers';
 import { checkClasses, classWeights, describeWeights, multilabelLabels, positiveWeights } from './targets';
 import { carveFractions, splitRows, type Fractions } from './split';
 import { rotationAngle } from './rotation';
+import { LoadNotes } from './notes';
 import type { LoadedData, Preprocessing, TargetTransform, UnscorableRow, Split } from './types';
 
 export { targetColumns };
-
-/** The note on rows set aside, as every loader words it: `first` holds the first (up to 5) of `count` lines. */
-export function droppedRowsNote(file: string, why: string, first: number[], count: number): string {
-  return `${file}: dropped ${count} rows with ${why}: lines ${first.slice(0, 5).join(', ')}${count > 5 ? `, ... (${count} in all)` : ''}`;
-}
-
-/** The note on an input's missing cells read as empty values (text). */
-export function emptyCellsNote(column: string, type: string, count: number): string {
-  return `column "${column}": ${count} rows have no value; each reads as an empty ${type} (no tokens)`;
-}
 
 /**
  * The input columns a table config trains on: data.inputs, data.features, or every
@@ -116,7 +107,7 @@ const featureHint = (name: string, categorical: string[] | undefined): ColumnHin
 function loadTable(config: Config): LoadedData {
   const data = asTable(config.data as TableDataConfig | ImageFolderDataConfig);
   const na = new MissingValues(new Set(data.na_values));
-  const notes: string[] = [];
+  const notes = new LoadNotes();
   const rotation = data.rotation ? { ...data.rotation, seed: data.split.seed ?? config.seed } : undefined;
   const hint = columnHints(data, config.tasks, rotation?.target);
   const read = (file: string, key: string, h = hint) => readColumns(file, key, data.format, delimiterOf(data), { hint: h, na, limit: data.limit });
@@ -134,7 +125,7 @@ export function loadTables(
   config: Config,
   data: TableData,
   tables: { train: Table; val?: Table; test?: Table },
-  notes: string[],
+  notes: LoadNotes,
   reread: (table: Table, name: string) => Table,
 ): LoadedData {
   const { train: trainTable, val: valTable, test: testTable } = tables;
@@ -206,7 +197,7 @@ export function loadTables(
   const unseen = { count: 0 };
   const tallies = new Map<string, number>();
   const encode = (part: Part, strictLabels: boolean) => encodeParts([part], preprocessing, config.tasks, { strictLabels, unseen, tallies, rotate: true });
-  const result = { train: encode(train, true), val: encode(val, !data.path), test: encode(test, !data.path), preprocessing, notes };
+  const result = { train: encode(train, true), val: encode(val, !data.path), test: encode(test, !data.path), preprocessing, notes: [] as string[] };
   inputs.forEach((input, f) => {
     if (input.type === 'image' && input.augment) result.train.inputs[f].augment = input.augment;
   });
@@ -215,6 +206,7 @@ export function loadTables(
   if (images.files) notes.push(`decoded ${images.files} image files in ${images.seconds.toFixed(1)}s (kept in memory for the run)`);
   if (preprocessing.rotation) notes.push(`rotated image input "${preprocessing.rotation.input}" of every row by a seeded random angle in ±${preprocessing.rotation.maxDegrees}° (target "${preprocessing.rotation.target}")`);
   if (unseen.count) notes.push(`${unseen.count} val/test rows hold a category never seen in training; it is encoded as unknown (all zeros one-hot)`);
+  result.notes = notes.lines();
   return result;
 }
 
@@ -234,7 +226,7 @@ export function unlabelledRows(policy: 'mask' | 'drop'): (frame: Frame) => (r: n
 }
 
 /** Drops the rows `drop` picks from every part, with one note per file listing their lines. */
-export function setAside(parts: Part[], dropOf: (frame: Frame) => (r: number) => boolean, why: string, notes: string[]): Part[] {
+export function setAside(parts: Part[], dropOf: (frame: Frame) => (r: number) => boolean, why: string, notes: LoadNotes): Part[] {
   const dropped = new Map<string, number[]>();
   const out = parts.map(({ frame, rows }) => {
     const drop = dropOf(frame);
@@ -253,7 +245,7 @@ export function setAside(parts: Part[], dropOf: (frame: Frame) => (r: number) =>
     }
     return { frame, rows: kept };
   });
-  for (const [file, lines] of dropped) notes.push(droppedRowsNote(file, why, lines.sort((a, b) => a - b), lines.length));
+  for (const [file, lines] of dropped) notes.dropped(file, why, lines.sort((a, b) => a - b));
   return dropped.size ? out : parts;
 }
 
@@ -316,13 +308,13 @@ function rereadLossy(inputs: InputConfig[], frames: Frame[], reread: (table: Tab
 }
 
 /** Inputs that read a missing cell as an empty value (text): their cells read as '' and the log says how many. */
-export function emptyMissingCells(parts: Part[], inputs: { name: string; type: string }[], notes: string[]): void {
+export function emptyMissingCells(parts: Part[], inputs: { name: string; type: string }[], notes: LoadNotes): void {
   inputs.forEach((input, f) => {
     if (!inputType(input.type).readsMissingAsEmpty) return;
     let count = 0;
     for (const frame of new Set(parts.map((p) => p.frame))) frame.emptyMissing[f] = true;
     for (const { frame, rows } of parts) for (let i = 0; i < rows.length; i++) if (frame.features[f].missing(rows[i])) count++;
-    if (count) notes.push(emptyCellsNote(input.name, input.type, count));
+    if (count) notes.emptyCells(input.name, input.type, count);
   });
 }
 
@@ -456,7 +448,7 @@ export function distinctLabels(frame: Frame, task: string, rows?: ArrayLike<numb
   return out;
 }
 
-function fitTargets(source: Frame, train: Part, standardize: boolean, file: string, notes: string[]): Record<string, TargetTransform> {
+function fitTargets(source: Frame, train: Part, standardize: boolean, file: string, notes: LoadNotes): Record<string, TargetTransform> {
   const out: Record<string, TargetTransform> = {};
   for (const t of source.tasks) {
     const { name, task } = t;
@@ -551,10 +543,11 @@ export function classNames(labels: string[], numClasses: number | undefined, tas
  * Applies saved table preprocessing to a new CSV file (mtl eval --data, mtl predict).
  * strict: the first problem throws; otherwise problem rows are listed and left out.
  */
-export function applyTablePreprocessing(...args: Parameters<typeof applyTable>): ReturnType<typeof applyTable> {
+export function applyTablePreprocessing(...args: Parameters<typeof applyTable>): { split: Split; unscorable: UnscorableRow[]; notes: string[] } {
   releaseDecodedImages();
   try {
-    return applyTable(...args);
+    const { split, unscorable, notes } = applyTable(...args);
+    return { split, unscorable, notes: notes.lines() };
   } finally {
     releaseDecodedImages();
   }
@@ -589,18 +582,18 @@ function applyTable(
   tasks: Record<string, TaskConfig>,
   file: string,
   options: { requireTargets: boolean; strict: boolean },
-): { split: Split; unscorable: UnscorableRow[]; notes: string[] } {
+): { split: Split; unscorable: UnscorableRow[]; notes: LoadNotes } {
   const csv = pre.csv!;
   const table = readColumns(file, '--data', tableFormatOf(file, csv.format), csv.delimiter, { hint: savedHints(pre, targetsRead(tasks, options)), na: new MissingValues(new Set(csv.naValues)) });
   return applyToTable(pre, tasks, table, options);
 }
 
 /** Saved preprocessing on a table already read. */
-export function applyToTable(pre: Preprocessing, tasks: Record<string, TaskConfig>, table: Table, options: { requireTargets: boolean; strict: boolean }): { split: Split; unscorable: UnscorableRow[]; notes: string[] } {
+export function applyToTable(pre: Preprocessing, tasks: Record<string, TaskConfig>, table: Table, options: { requireTargets: boolean; strict: boolean }): { split: Split; unscorable: UnscorableRow[]; notes: LoadNotes } {
   const csv = pre.csv!;
   const read = options.requireTargets ? tasks : {};
   const features = pre.inputs.map((c) => c.name);
-  const notes: string[] = [];
+  const notes = new LoadNotes();
   const rotation = pre.rotation?.input && options.requireTargets ? { target: pre.rotation.target, max_degrees: pre.rotation.maxDegrees, seed: pre.rotation.seed } : undefined;
   const frame = frameOf(table, features, read, 'the training data', rotation);
   checkFrame(frame);
