@@ -23,6 +23,7 @@ import { repeatConfig } from './cpu/repeat';
 import { unsortedSegmentSumConfig } from './cpu/unsorted-segment-sum';
 import { registerReduceGradients } from './reduce-gradients';
 import { registerReluGradient } from './relu-grad';
+import { registerConv2DLayerKernel } from './conv2d-layer';
 import { replaceKernel } from './register';
 
 /** Registers the mtl training kernels on backend 'cpu'. Safe to call more than once. */
@@ -43,5 +44,6 @@ export function registerCpuTrainingKernels(): void {
   registerDenseKernels('cpu');
   registerSoftmaxCrossEntropyKernels('cpu');
   registerReluGradient('cpu');
+  registerConv2DLayerKernel('cpu');
   registerMaskedPoolKernels('cpu');
 }

@@ -16,6 +16,7 @@ import { registerSoftmaxCrossEntropyKernels } from './softmax-cross-entropy';
 import { registerMaskedPoolKernels } from './masked-pool';
 import { registerReduceGradients } from './reduce-gradients';
 import { registerReluGradient } from './relu-grad';
+import { registerConv2DLayerKernel } from './conv2d-layer';
 import { replaceKernel } from './register';
 import { repeatConfig } from './wasm/repeat';
 import { fusedBatchNormConfig } from './wasm/batch-norm';
@@ -52,5 +53,6 @@ export function registerWasmTrainingKernels(): void {
   registerDenseKernels('wasm');
   registerSoftmaxCrossEntropyKernels('wasm');
   registerReluGradient('wasm');
+  registerConv2DLayerKernel('wasm');
   registerMaskedPoolKernels('wasm');
 }

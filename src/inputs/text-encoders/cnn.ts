@@ -10,13 +10,13 @@ export const cnnEncoder: TextEncoder = (ids, c) => {
   let h = dropout(tokenEmbedding(ids, c), c, 'embedding_dropout');
   for (let l = 1; l <= c.layers; l++) {
     h = conv1d({
-        filters: c.embeddingDim,
-        kernelSize: c.kernelSize,
-        padding: 'same',
-        activation: 'relu',
-        kernelInitializer: tfl.initializers.heNormal({ seed: c.rng.seed() }),
-        name: `${c.prefix}conv_${l}`,
-      }).apply(h) as SymbolicTensor;
+      filters: c.embeddingDim,
+      kernelSize: c.kernelSize,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: tfl.initializers.heNormal({ seed: c.rng.seed() }),
+      name: `${c.prefix}conv_${l}`,
+    }).apply(h) as SymbolicTensor;
   }
   return new MaskedPooling({ mode: 'max', name: `${c.prefix}max` }).apply([h, ids]) as SymbolicTensor;
 };

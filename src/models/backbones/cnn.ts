@@ -3,6 +3,7 @@ import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { CnnBackboneConfig } from '../../config/schema';
 import { ConfigError } from '../../errors';
 import type { BackboneBuilder } from './types';
+import { conv2d } from '../layers/conv2d';
 import { dense } from '../layers/dense';
 
 /**
@@ -25,15 +26,13 @@ export const buildCnn: BackboneBuilder<CnnBackboneConfig> = (config, { prefix, r
   checkSpatialSize(config, inputShape);
   const convStages = config.filters.map((filters, i) => (x: SymbolicTensor) => {
     const n = i + 1;
-    let h = tfl.layers
-      .conv2d({
-        filters,
-        kernelSize: config.kernel_size,
-        padding: config.padding,
-        kernelInitializer: tfl.initializers.heNormal({ seed: rng.seed() }),
-        name: `${prefix}conv_${n}`,
-      })
-      .apply(x) as SymbolicTensor;
+    let h = conv2d({
+      filters,
+      kernelSize: config.kernel_size,
+      padding: config.padding,
+      kernelInitializer: tfl.initializers.heNormal({ seed: rng.seed() }),
+      name: `${prefix}conv_${n}`,
+    }).apply(x) as SymbolicTensor;
     h = tfl.layers.activation({ activation: 'relu', name: `${prefix}conv_${n}_relu` }).apply(h) as SymbolicTensor;
     return tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `${prefix}pool_${n}` }).apply(h) as SymbolicTensor;
   });

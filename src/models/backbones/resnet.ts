@@ -4,6 +4,7 @@ import type { ResnetBackboneConfig } from '../../config/schema';
 import type { Rng } from '../../data/rng';
 import type { BackboneBuilder } from './types';
 import { batchNormalization } from '../layers/batch-norm';
+import { conv2d } from '../layers/conv2d';
 
 /** A ResNet fully spelled out: what a preset or the config's keys resolve to. */
 export interface ResnetSpec {
@@ -108,17 +109,15 @@ class LayerMaker {
   ) {}
 
   conv(x: SymbolicTensor, filters: number, kernelSize: number, strides: number, name: string): SymbolicTensor {
-    return tfl.layers
-      .conv2d({
-        filters,
-        kernelSize,
-        strides,
-        padding: 'same',
-        useBias: this.spec.useBias,
-        kernelInitializer: tfl.initializers.heNormal({ seed: this.rng.seed() }),
-        name: this.prefix + name,
-      })
-      .apply(x) as SymbolicTensor;
+    return conv2d({
+      filters,
+      kernelSize,
+      strides,
+      padding: 'same',
+      useBias: this.spec.useBias,
+      kernelInitializer: tfl.initializers.heNormal({ seed: this.rng.seed() }),
+      name: this.prefix + name,
+    }).apply(x) as SymbolicTensor;
   }
 
   bn(x: SymbolicTensor, name: string): SymbolicTensor {

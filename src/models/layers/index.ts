@@ -4,6 +4,7 @@
  */
 import './batch-norm';
 import './conv1d';
+import './conv2d';
 import './dense';
 import './cross-stitch';
 import './text';
