@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { BATCH_NORM_TRAIN, CHANNEL_AFFINE } from '../../backends/kernels/batch-norm';
+import { registerLayer, stockLayerClass } from './stock-layer';
 
 interface BatchNormInternals {
   axis: number;
@@ -31,10 +32,7 @@ interface BatchNormInternals {
 type LayerArgs = Parameters<typeof tfl.layers.batchNormalization>[0];
 type Kwargs = Record<string, unknown>;
 
-// tfjs-layers exports only a factory; its class is reached through an instance.
-const StockBatchNormalization = Object.getPrototypeOf(tfl.layers.batchNormalization({ name: 'mtl_probe_bn' })).constructor as new (
-  args?: LayerArgs,
-) => tfl.layers.Layer;
+const StockBatchNormalization = stockLayerClass<LayerArgs>(tfl.layers.batchNormalization, { name: 'mtl_probe_bn' });
 
 /** y = γ·(x − μ)/√(σ² + ε) + β over all axes but the last, with the fused gradient above. */
 function fusedBatchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
@@ -99,7 +97,7 @@ export class FusedBatchNormalization extends StockBatchNormalization {
   }
 }
 
-tf.serialization.registerClass(FusedBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+registerLayer(FusedBatchNormalization);
 
 export function batchNormalization(args: LayerArgs): tfl.layers.Layer {
   return new FusedBatchNormalization(args);

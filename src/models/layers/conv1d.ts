@@ -1,7 +1,8 @@
 /**
- * tfjs-layers' Conv1D, whose training pass is one fused kernel forward (bias and relu
- * inside the convolution: src/backends/kernels/conv1d.ts) for channels-last layers with
- * a bias and a linear or relu activation; everything else, and inference (so that a
+ * tfjs-layers' Conv1D, whose training pass is MtlConv2DLayer over a [N, 1, W, C] view
+ * (src/backends/kernels/conv2d-layer.ts: one FusedConv2D with bias and relu inside, where
+ * tfjs-layers runs Conv2D, then Add, then Relu) for channels-last layers without dilation
+ * and with a linear or relu activation; everything else, and inference (so that a
  * checkpoint predicts bit for bit what stock tfjs computes from the same files), takes
  * the stock path. It keeps the class name 'Conv1D', its weights and its config, so saved
  * models stay ordinary tfjs/Keras layers models; registering it makes deserialized
@@ -9,40 +10,31 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { conv1dKernelApplies, conv1dLayerOp } from '../../backends/kernels/conv1d';
-
-interface Conv1DInternals {
-  kernel: tfl.LayerVariable;
-  bias: tfl.LayerVariable | null;
-  activation: { getClassName(): string };
-  strides: number[];
-  padding: string;
-  dilationRate: number[];
-  dataFormat: string;
-}
+import { conv2dLayerOp, convLayerKernelApplies, type ConvLayerActivation } from '../../backends/kernels/conv2d-layer';
+import { registerLayer, singleInput, stockLayerClass, type ConvLayerInternals } from './stock-layer';
 
 type LayerArgs = Parameters<typeof tfl.layers.conv1d>[0];
-type Kwargs = Record<string, unknown>;
 
-// tfjs-layers exports only a factory; its class is reached through an instance.
-const StockConv1D = Object.getPrototypeOf(tfl.layers.conv1d({ filters: 1, kernelSize: 1, name: 'mtl_probe_conv1d' })).constructor as new (args: LayerArgs) => tfl.layers.Layer;
+const StockConv1D = stockLayerClass<LayerArgs>(tfl.layers.conv1d, { filters: 1, kernelSize: 1, name: 'mtl_probe_conv1d' });
 
 export class FusedConv1D extends StockConv1D {
   static className = 'Conv1D';
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    const self = this as unknown as Conv1DInternals;
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const activation = self.activation.getClassName();
-    const padding = self.padding;
-    if (!kwargs.training || (Array.isArray(inputs) && inputs.length !== 1) || (padding !== 'same' && padding !== 'valid') || !conv1dKernelApplies(x, activation, self.bias !== null, self.dilationRate[0], self.dataFormat)) {
-      return super.call(inputs, kwargs);
-    }
-    return conv1dLayerOp(x as tf.Tensor3D, self.kernel.read() as tf.Tensor3D, self.bias!.read() as tf.Tensor1D, self.strides[0], padding, activation);
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+    const self = this as unknown as ConvLayerInternals;
+    const x = singleInput(inputs);
+    if (!kwargs.training || x?.rank !== 3 || !convLayerKernelApplies(x, self)) return super.call(inputs, kwargs);
+    const [n, width, channels] = x.shape as [number, number, number];
+    const kernel = self.kernel.read();
+    const [size, , filters] = kernel.shape as [number, number, number];
+    const bias = self.bias ? (self.bias.read() as tf.Tensor1D) : undefined;
+    const activation = self.activation.getClassName() as ConvLayerActivation;
+    const y = conv2dLayerOp(tf.reshape(x, [n, 1, width, channels]), tf.reshape(kernel, [1, size, channels, filters]), bias, [1, self.strides[0]], self.padding as 'same' | 'valid', activation);
+    return tf.reshape(y, [n, y.shape[2], filters]);
   }
 }
 
-tf.serialization.registerClass(FusedConv1D as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+registerLayer(FusedConv1D);
 
 export function conv1d(args: LayerArgs): tfl.layers.Layer {
   return new FusedConv1D(args);

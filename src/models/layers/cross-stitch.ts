@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { registerLayer } from './stock-layer';
 
 /** Initial row α_t: `initSelf` for the own task, the rest of 1 shared equally by the others. */
 export function crossStitchRow(task: number, tasks: number, initSelf: number): number[] {
@@ -102,4 +103,4 @@ export class CrossStitch extends tfl.layers.Layer {
   }
 }
 
-tf.serialization.registerClass(CrossStitch as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+registerLayer(CrossStitch);

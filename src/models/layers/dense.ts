@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { denseKernelApplies, denseLayerOp, type DenseActivation } from '../../backends/kernels/dense';
+import { registerLayer, singleInput, stockLayerClass } from './stock-layer';
 
 interface DenseInternals {
   kernel: tfl.LayerVariable;
@@ -20,22 +21,21 @@ interface DenseInternals {
 type LayerArgs = Parameters<typeof tfl.layers.dense>[0];
 type Kwargs = Record<string, unknown>;
 
-// tfjs-layers exports only a factory; its class is reached through an instance.
-const StockDense = Object.getPrototypeOf(tfl.layers.dense({ units: 1, name: 'mtl_probe_dense' })).constructor as new (args: LayerArgs) => tfl.layers.Layer;
+const StockDense = stockLayerClass<LayerArgs>(tfl.layers.dense, { units: 1, name: 'mtl_probe_dense' });
 
 export class FusedDense extends StockDense {
   static className = 'Dense';
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const self = this as unknown as DenseInternals;
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const x = singleInput(inputs);
     const activation = self.activation.getClassName();
-    if (!kwargs.training || (Array.isArray(inputs) && inputs.length !== 1) || !denseKernelApplies(x, activation)) return super.call(inputs, kwargs);
+    if (!kwargs.training || !x || !denseKernelApplies(x, activation)) return super.call(inputs, kwargs);
     return denseLayerOp(x as tf.Tensor2D, self.kernel.read() as tf.Tensor2D, self.bias ? (self.bias.read() as tf.Tensor1D) : undefined, activation as DenseActivation);
   }
 }
 
-tf.serialization.registerClass(FusedDense as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+registerLayer(FusedDense);
 
 export function dense(args: LayerArgs): tfl.layers.Layer {
   return new FusedDense(args);

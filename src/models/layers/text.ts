@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { maskedPoolKernel } from '../../backends/kernels/masked-pool';
+import { registerLayer } from './stock-layer';
 
 type Kwargs = Record<string, unknown>;
 type Inputs = tf.Tensor | tf.Tensor[];
@@ -14,10 +15,6 @@ type Inputs = tf.Tensor | tf.Tensor[];
 /** 1 for real tokens, 0 for padding: [batch, time]. */
 export function tokenMask(ids: tf.Tensor): tf.Tensor2D {
   return tf.cast(tf.greater(ids, 0), 'float32') as tf.Tensor2D;
-}
-
-function register(cls: unknown): void {
-  tf.serialization.registerClass(cls as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 }
 
 export interface MaskedPoolingArgs {
@@ -58,7 +55,7 @@ export class MaskedPooling extends tfl.layers.Layer {
     return { ...super.getConfig(), mode: this.mode };
   }
 }
-register(MaskedPooling);
+registerLayer(MaskedPooling);
 
 export interface PositionEmbeddingArgs {
   maxLength: number;
@@ -99,7 +96,7 @@ export class PositionEmbedding extends tfl.layers.Layer {
     return { ...super.getConfig(), maxLength: this.maxLength, dim: this.dim, seed: this.seed ?? null };
   }
 }
-register(PositionEmbedding);
+registerLayer(PositionEmbedding);
 
 export interface SelfAttentionArgs {
   dim: number;
@@ -166,7 +163,7 @@ export class MultiHeadSelfAttention extends tfl.layers.Layer {
     return { ...super.getConfig(), dim: this.dim, heads: this.heads, seed: this.seed ?? null };
   }
 }
-register(MultiHeadSelfAttention);
+registerLayer(MultiHeadSelfAttention);
 
 export interface LayerNormArgs {
   epsilon?: number;
@@ -211,4 +208,4 @@ export class LayerNorm extends tfl.layers.Layer {
     return { ...super.getConfig(), epsilon: this.epsilon };
   }
 }
-register(LayerNorm);
+registerLayer(LayerNorm);

@@ -28,13 +28,14 @@ const cases = [
   { size: 9, channels: 3, filters: 16, kernelSize: 3, strides: 2, padding: 'same' as const, useBias: false },
   { size: 10, channels: 4, filters: 8, kernelSize: 1, strides: 2, padding: 'valid' as const, useBias: true },
   { size: 11, channels: 3, filters: 8, kernelSize: 7, strides: 2, padding: 'same' as const, useBias: false },
+  { size: 8, channels: 8, filters: 8, kernelSize: 3, strides: 1, padding: 'same' as const, useBias: true, activation: 'relu' as const },
 ];
 
 for (const backend of ['wasm', 'cpu']) {
   test(`the Conv2D layer on ${backend} trains through MtlConv2DLayer to the stock layer's loss and gradients, and saves as 'Conv2D'`, async () => {
     await tf.setBackend(backend);
     for (const c of cases) {
-      const args = { filters: c.filters, kernelSize: c.kernelSize, strides: c.strides, padding: c.padding, useBias: c.useBias };
+      const args = { filters: c.filters, kernelSize: c.kernelSize, strides: c.strides, padding: c.padding, useBias: c.useBias, activation: 'activation' in c ? c.activation : undefined };
       const stock = tfl.layers.conv2d(args);
       const ours = conv2d(args);
       for (const layer of [stock, ours]) layer.build([null, c.size, c.size, c.channels]);
