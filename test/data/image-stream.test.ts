@@ -145,7 +145,7 @@ tasks:
 test('a streamed IDX run interrupted mid-epoch and resumed ends exactly like one that ran straight through', async () => {
   const config = path.join(repoRoot, 'configs', 'fashion-mnist.yaml');
   const set = ['data.limit=240', 'data.memory_budget=256KB', 'data.shuffle_buffer=64', 'model.backbone.filters=[4]', 'model.backbone.blocks=[1]', 'training.batch_size=32'];
-  const log = await assertResumeExact(config, set, 2, { epoch: 2, step: 2 });
+  const { log } = await assertResumeExact(config, set, 2, { epoch: 2, step: 2 });
   assert.match(log, /reading them from disk a block at a time/);
 });
 
@@ -224,6 +224,6 @@ test('a streamed image folder trains, and its val and test metrics are those of 
 
 test('a streamed image folder run interrupted mid-epoch and resumed ends exactly like one that ran straight through', async () => {
   const config = writeFile(dir, 'folder-resume.yaml', folderYaml(', memory_budget: 8KB, shuffle_buffer: 24'));
-  const log = await assertResumeExact(config, [], 3, { epoch: 2, step: 3 });
+  const { log } = await assertResumeExact(config, [], 3, { epoch: 2, step: 3 });
   assert.match(log, folderStreams);
 });

@@ -78,7 +78,7 @@ test('the shuffle buffer is close to a full shuffle, and a whole-file buffer is 
 test('a streamed run interrupted mid-epoch and resumed ends exactly like one that ran straight through', async () => {
   const config = path.join(repoRoot, 'configs', 'penguins.yaml');
   const set = ['data.streaming=true', 'data.memory_budget=16KB', 'data.shuffle_buffer=60'];
-  const log = await assertResumeExact(config, set, 3, { epoch: 2, step: 3 });
+  const { log } = await assertResumeExact(config, set, 3, { epoch: 2, step: 3 });
   assert.match(log, /data: streaming from disk/);
 });
 

@@ -40,7 +40,7 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
  * of epoch `stopAt.epoch` and resumed: asserts the two end with the same weights and the
  * same metrics.jsonl rows. Returns the straight run's log.
  */
-export async function assertResumeExact(config: string, set: string[], epochs: number, stopAt: { epoch: number; step: number }): Promise<string> {
+export async function assertResumeExact(config: string, set: string[], epochs: number, stopAt: { epoch: number; step: number }): Promise<{ log: string; straight: string }> {
   const root = tempDir();
   const straight = path.join(root, 'straight');
   const out = captureOutput();
@@ -53,5 +53,5 @@ export async function assertResumeExact(config: string, set: string[], epochs: n
   await trainCommand({ resume: run }, captureOutput(), silentProgress);
   assert.ok(maxAbsDiff(checkpointWeights(run), checkpointWeights(straight)) <= 1e-6);
   assert.deepEqual(metricRows(run), metricRows(straight));
-  return out.text();
+  return { log: out.text(), straight };
 }
