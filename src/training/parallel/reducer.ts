@@ -21,8 +21,11 @@ export function movingStatistics(model: tfl.LayersModel): tf.Variable[] {
  * a gradient method's per-task gradients of the shared weights.
  */
 export function reduceLength(tasks: number, terms: number, variables: tf.Variable[], statistics: tf.Variable[], taskGradients: number): number {
-  return 1 + 2 * tasks + terms + variables.length + variables.reduce((n, v) => n + v.size, 0) + statistics.reduce((n, v) => n + v.size, 0) + taskGradients;
+  return scalarCount(tasks, terms, variables) + variables.reduce((n, v) => n + v.size, 0) + statistics.reduce((n, v) => n + v.size, 0) + taskGradients;
 }
+
+/** The reduce's scalars, ahead of the gradients: the total, 2 per task, one per loss term, a flag per weight. */
+const scalarCount = (tasks: number, terms: number, variables: tf.Variable[]) => 1 + 2 * tasks + terms + variables.length;
 
 /**
  * Floats the shared memory holds per rank: the values are reduced a chunk of at most
@@ -55,7 +58,7 @@ export class DataParallelReducer implements StepReducer {
     const tasks = local.taskLosses.length;
     const w = this.share;
     const terms = local.terms.length;
-    const scalars = new Float32Array(1 + 2 * tasks + terms + variables.length);
+    const scalars = new Float32Array(scalarCount(tasks, terms, variables));
     let o = 0;
     for (const l of local.taskLosses) scalars[o++] = w * l;
     scalars[o++] = w * local.total;
