@@ -13,6 +13,7 @@ import { InferencePool } from '../training/parallel/inference-pool';
 import { inferenceThreads } from '../training/threads';
 import { metricsTable } from '../outputs/format';
 import { type Output } from './output-types';
+import { disposeModel } from '../models/inference-fold';
 
 export type SplitName = 'train' | 'val' | 'test';
 
@@ -79,7 +80,7 @@ export async function evalCommand(args: EvalArgs, out: Output): Promise<EvalRepo
     evaluation = evaluate(loaded.model, split, config.tasks, meta.preprocessing, pool);
   } finally {
     await pool?.close();
-    loaded.model.dispose();
+    disposeModel(loaded.model);
   }
   const report: EvalReport = { checkpoint, epoch: meta.epoch, source, samples: split.size, backend: backend.name, ...evaluation };
   if (args.json) out.log(JSON.stringify(report, null, 2));

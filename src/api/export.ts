@@ -29,6 +29,7 @@ import { PREPROCESSING_FILE, TFJS_BUNDLES, WEB_INPUT_TYPES, predictModuleSource 
 import type { WebRow } from '../outputs/web/rows';
 import { mtlVersion } from '../version';
 import type { Output } from './output-types';
+import { disposeModel } from '../models/inference-fold';
 
 export interface ExportArgs {
   /** A run folder, or one of its checkpoints/<best|last> folders. */
@@ -80,7 +81,7 @@ export async function exportCommand(args: ExportArgs, out: Output): Promise<Expo
   const loaded = await loadCheckpoint<CheckpointMeta>(checkpoint);
   Object.values(loaded.extras).forEach((group) => group.forEach((t) => t.tensor.dispose()));
   const artifacts = await modelArtifacts(loaded.model);
-  loaded.model.dispose();
+  disposeModel(loaded.model);
 
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];

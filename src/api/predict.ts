@@ -28,6 +28,7 @@ import { destandardize, runSplit, sigmoid, softmaxRows } from '../training/evalu
 import { InferencePool } from '../training/parallel/inference-pool';
 import { inferenceThreads } from '../training/threads';
 import { type Output } from './output-types';
+import { disposeModel } from '../models/inference-fold';
 
 export interface PredictArgs {
   location: string;
@@ -108,7 +109,7 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
     throw e;
   } finally {
     await pool?.close();
-    loaded.model.dispose();
+    disposeModel(loaded.model);
   }
   if (args.out) out.log(`wrote ${counts.rows} rows (${counts.scored} scored) to ${args.out}`);
   if (counts.unscorable > 0) {

@@ -24,6 +24,7 @@ import { describeInputs, metricsTable } from '../outputs/format';
 import { reportCommand } from './report';
 import { configHparams, TensorBoardLog } from '../outputs/tensorboard';
 import { type Output } from './output-types';
+import { disposeModel } from '../models/inference-fold';
 
 export interface TrainArgs extends ConfigOverrides {
   /** The experiment file; optional with --resume (the run's own config.yaml is used). */
@@ -175,7 +176,7 @@ export async function trainCommand(
     run.writeJson(RUN_FILES.meta, { ...meta, status: 'failed', error: (e as Error).message, ended_at: new Date().toISOString() });
     throw e;
   }
-  model.dispose();
+  disposeModel(model);
   resumed?.optimizer.forEach((t) => t.tensor.dispose());
 
   if (result.stopReason === 'interrupted') {
@@ -189,7 +190,7 @@ export async function trainCommand(
   if (data.test.size > 0) {
     const best = await loadCheckpoint<CheckpointMeta>(run.checkpoint('best'));
     test = evaluate(best.model, data.test, config.tasks, data.preprocessing);
-    best.model.dispose();
+    disposeModel(best.model);
     best.extras.optimizer?.forEach((t) => t.tensor.dispose());
   }
   if (tensorboard) {

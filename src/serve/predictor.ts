@@ -16,6 +16,7 @@ import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
 import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { resolveCheckpoint } from '../outputs/run-dir';
 import { runSplit } from '../training/evaluate';
+import { disposeModel } from '../models/inference-fold';
 
 export interface ModelInfo {
   name: string;
@@ -119,7 +120,7 @@ export class Predictor {
   }
 
   dispose(): void {
-    this.model.dispose();
+    disposeModel(this.model);
     rmSync(this.scratch, { recursive: true, force: true });
   }
 }

@@ -10,6 +10,7 @@ import { gatherBatch } from '../data/batches';
 import { classColumn, labelledRows, selectRows } from '../data/labels';
 import { DEFAULT_TOP_K } from '../data/targets';
 import { taskLoss, taskTarget } from './losses';
+import { withFoldedBatchNorms } from '../models/inference-fold';
 import type { InferencePool } from './parallel/inference-pool';
 import { classificationMetrics, multilabelMetrics, regressionMetrics } from './metrics';
 
@@ -119,25 +120,28 @@ export function runSplit(
  * Model outputs of batches rank, rank + threads, ... (of INFERENCE_BATCH rows) of `part`
  * into `outputs` (one per model output) from row `offset`: on one thread every batch; on
  * several (InferencePool) each thread its share, the same batches one thread would score.
+ * Batch norms run folded into the convolutions before them (models/inference-fold.ts).
  * `scored` sees each batch's output tensors before they are disposed.
  */
 export function scoreBatches(model: tfl.LayersModel, part: Split, outputs: Float32Array[], offset: number, rank: number, threads: number, scored?: (start: number, end: number, ys: tf.Tensor[]) => void): void {
   const units = model.outputs.map((o) => o.shape[o.shape.length - 1] as number);
   const inOrder = identityOrder(part.size);
-  for (let start = rank * INFERENCE_BATCH; start < part.size; start += threads * INFERENCE_BATCH) {
-    const end = Math.min(part.size, start + INFERENCE_BATCH);
-    const n = end - start;
-    const batch = gatherBatch(part, inOrder, start, end);
-    // `scored` runs before the layers' intermediate tensors are freed: its small tensors then
-    // do not split the freed space the next batch's large ones need (the wasm heap would grow).
-    const ys = tf.tidy(() => {
-      const y = asArray(model.apply(modelInput(batch.inputs.map(({ values, shape }) => tf.tensor(values, [n, ...shape]))), { training: false }));
-      scored?.(start, end, y);
-      return y;
-    });
-    ys.forEach((y, i) => outputs[i].set(y.dataSync() as Float32Array, (offset + start) * units[i]));
-    tf.dispose(ys);
-  }
+  withFoldedBatchNorms(model, () => {
+    for (let start = rank * INFERENCE_BATCH; start < part.size; start += threads * INFERENCE_BATCH) {
+      const end = Math.min(part.size, start + INFERENCE_BATCH);
+      const n = end - start;
+      const batch = gatherBatch(part, inOrder, start, end);
+      // `scored` runs before the layers' intermediate tensors are freed: its small tensors then
+      // do not split the freed space the next batch's large ones need (the wasm heap would grow).
+      const ys = tf.tidy(() => {
+        const y = asArray(model.apply(modelInput(batch.inputs.map(({ values, shape }) => tf.tensor(values, [n, ...shape]))), { training: false }));
+        scored?.(start, end, y);
+        return y;
+      });
+      ys.forEach((y, i) => outputs[i].set(y.dataSync() as Float32Array, (offset + start) * units[i]));
+      tf.dispose(ys);
+    }
+  });
 }
 
 function identityOrder(n: number): Uint32Array {

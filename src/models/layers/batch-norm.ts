@@ -17,7 +17,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { BATCH_NORM_TRAIN, CHANNEL_AFFINE } from '../../backends/kernels/batch-norm';
 import { registerLayer, stockLayerClass } from './stock-layer';
 
-interface BatchNormInternals {
+export interface BatchNormInternals {
   axis: number;
   momentum: number;
   epsilon: number;
@@ -65,6 +65,12 @@ function batchNormTrainKernel(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, e
   return { y, mean, variance };
 }
 
+/** a and c of the per-channel map y = x·a + c a batch norm over the last axis, with γ and β, is in inference mode. */
+export function inferenceAffine(layer: BatchNormInternals): { scale: tf.Tensor1D; offset: tf.Tensor1D } {
+  const scale = tf.mul(layer.gamma.read(), tf.rsqrt(tf.add(layer.movingVariance.read(), layer.epsilon))) as tf.Tensor1D;
+  return { scale, offset: tf.sub(layer.beta.read(), tf.mul(layer.movingMean.read(), scale)) };
+}
+
 export class FusedBatchNormalization extends StockBatchNormalization {
   static className = 'BatchNormalization';
 
@@ -76,8 +82,7 @@ export class FusedBatchNormalization extends StockBatchNormalization {
     if (!kwargs.training) {
       // y = x·a + b per channel; broadcasting keeps its gradient free of tiles too.
       return tf.tidy(() => {
-        const a = tf.mul(self.gamma.read(), tf.rsqrt(tf.add(self.movingVariance.read(), self.epsilon)));
-        const b = tf.sub(self.beta.read(), tf.mul(self.movingMean.read(), a));
+        const { scale: a, offset: b } = inferenceAffine(self);
         return tf.getKernel(CHANNEL_AFFINE, tf.getBackend()) && x.dtype === 'float32' ? (tf.engine().runKernel(CHANNEL_AFFINE, { x, scale: a, offset: b }) as tf.Tensor) : tf.add(tf.mul(x, a), b);
       });
     }

@@ -23,6 +23,7 @@ import { RUN_FILES, RunDir } from '../run-dir';
 import { affinityHeatmap, confusionMatrix, labelBars, lineChart, predictedVsTrue, residualHistogram } from './charts';
 import { escapeHtml, htmlTable, renderPage, type ReportChart, type ReportSection } from './page';
 import { renderSvg, type ChartSpec } from './render';
+import { disposeModel } from '../../models/inference-fold';
 
 type Row = Record<string, number>;
 
@@ -143,7 +144,7 @@ async function testSplitCharts(config: Config, run: RunDir): Promise<ReportSecti
   if (split.size === 0) return { title, html: '<p class="note">The test split is empty.</p>', charts: [] };
   const loaded = await loadCheckpoint(best);
   const { outputs } = runSplit(loaded.model, split, config.tasks);
-  loaded.model.dispose();
+  disposeModel(loaded.model);
   const charts: ReportChart[] = [];
   for (const task of Object.keys(config.tasks)) {
     const t = pre.targets[task];
