@@ -7,8 +7,12 @@
  *
  * The all-reduce is a reduce-scatter then an all-gather in shared memory: every rank
  * writes its values into its own slot, sums one 1/size chunk of all slots into the
- * shared result, and after a second barrier every rank reads the whole result.
+ * shared result, and after a second barrier every rank reads the whole result. The memory
+ * is a shared WebAssembly.Memory, so the sums run as SIMD loops (wasm/simd/scaled-sum.ts),
+ * each rank's values multiplied by its share of the batch where the caller asks.
  */
+import { scaledSum, type ScaledSum } from '../../backends/kernels/wasm/simd/scaled-sum';
+import { WA, type WasmMemory } from '../../backends/kernels/wasm/simd/webassembly';
 
 const COUNT = 0;
 const GENERATION = 1;
@@ -16,6 +20,16 @@ const COMMAND_SEQ = 2;
 const COMMAND = 3;
 const ABORT = 4;
 const CONTROL_INTS = 8;
+/** Ranks whose shares the control area has room for, after its ints. */
+const MAX_RANKS = 56;
+const HEADER_BYTES = 4 * (CONTROL_INTS + MAX_RANKS);
+const PAGE_BYTES = 65536;
+
+/** A run of the floats reduced whose values each rank multiplies by its share (`setShare`) in the sum. */
+export interface ShareRun {
+  offset: number;
+  n: number;
+}
 
 export const Command = { stop: 0, step: 1 } as const;
 
@@ -27,24 +41,36 @@ export class CollectiveAborted extends Error {
 
 export class Collective {
   private readonly control: Int32Array;
+  private readonly shares: Float32Array;
   private readonly slots: Float32Array;
   private readonly result: Float32Array;
+  private readonly sums: ScaledSum;
   private seenCommands = 0;
 
   /** Shared memory for `size` ranks exchanging up to `length` floats. */
-  static allocate(size: number, length: number): SharedArrayBuffer {
-    return new SharedArrayBuffer(CONTROL_INTS * 4 + (size + 1) * length * 4);
+  static allocate(size: number, length: number): WasmMemory {
+    if (size > MAX_RANKS) throw new Error(`at most ${MAX_RANKS} threads, got ${size}`);
+    const pages = Math.ceil((HEADER_BYTES + (size + 1) * length * 4) / PAGE_BYTES);
+    return new WA.Memory({ initial: pages, maximum: pages, shared: true });
   }
 
   constructor(
-    buffer: SharedArrayBuffer,
+    memory: WasmMemory,
     readonly rank: number,
     readonly size: number,
     readonly length: number,
   ) {
+    const buffer = memory.buffer;
     this.control = new Int32Array(buffer, 0, CONTROL_INTS);
-    this.slots = new Float32Array(buffer, CONTROL_INTS * 4, size * length);
-    this.result = new Float32Array(buffer, CONTROL_INTS * 4 + size * length * 4, length);
+    this.shares = new Float32Array(buffer, 4 * CONTROL_INTS, size);
+    this.slots = new Float32Array(buffer, HEADER_BYTES, size * length);
+    this.result = new Float32Array(buffer, HEADER_BYTES + size * length * 4, length);
+    this.sums = scaledSum(memory);
+  }
+
+  /** This rank's share of the batch, by which `allReduceSum` multiplies its values in share runs. */
+  setShare(share: number): void {
+    this.shares[this.rank] = share;
   }
 
   /** This rank's slot: write the values to reduce here, then call `allReduceSum`. */
@@ -53,24 +79,40 @@ export class Collective {
   }
 
   /**
-   * Every rank gets Σ_r slot_r over the first n floats, added in rank order. The
+   * Every rank gets Σ_r slot_r over the first n floats, added in rank order, each rank's
+   * values multiplied by its share within `shareRuns` (in increasing order). The
    * returned view is valid until this rank's next call; no rank writes its slot for
    * the next call before every rank has finished summing this one (second barrier),
    * nor the result before every rank has read it (first barrier of the next call).
    */
-  allReduceSum(n: number): Float32Array {
+  allReduceSum(n: number, shareRuns: ShareRun[] = []): Float32Array {
     this.barrier();
     const chunk = Math.ceil(n / this.size);
     const from = Math.min(n, this.rank * chunk);
     const to = Math.min(n, from + chunk);
-    const sum = this.result.subarray(from, to);
-    sum.set(this.slots.subarray(from, to));
-    for (let r = 1; r < this.size; r++) {
-      const part = this.slots.subarray(r * this.length + from, r * this.length + to);
-      for (let i = 0; i < part.length; i++) sum[i] += part[i];
+    // This rank's range [from, to) as runs of one scale: 1 between the share runs.
+    let at = from;
+    for (const run of shareRuns) {
+      const start = Math.max(from, run.offset);
+      const end = Math.min(to, run.offset + run.n);
+      if (start >= end) continue;
+      this.sumRun(at, start, false);
+      this.sumRun(start, end, true);
+      at = end;
     }
+    this.sumRun(at, to, false);
     this.barrier();
     return this.result.subarray(0, n);
+  }
+
+  private sumRun(start: number, end: number, byShare: boolean): void {
+    if (start >= end) return;
+    const floats = (array: Float32Array, offset: number) => array.byteOffset + 4 * offset;
+    for (let r = 0; r < this.size; r++) {
+      const scale = byShare ? this.shares[r] : 1;
+      const sum = r === 0 ? this.sums.copyScaled : this.sums.addScaled;
+      sum(floats(this.result, start), floats(this.slots, r * this.length + start), end - start, scale);
+    }
   }
 
   barrier(): void {

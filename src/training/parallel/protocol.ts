@@ -2,6 +2,7 @@ import type { Config } from '../../config/schema';
 import type { BackendName } from '../../backends';
 import type { ImageAugment } from '../../data/augment';
 import type { TransferredModel } from './transfer';
+import type { WasmMemory } from '../../backends/kernels/wasm/simd/webassembly';
 
 /** A split's arrays in shared memory, readable by every thread without copies. */
 export interface SharedSplit {
@@ -16,7 +17,8 @@ export interface WorkerInit {
   replicas: number;
   backend: BackendName;
   config: Config;
-  collective: SharedArrayBuffer;
+  /** The Collective's shared memory. */
+  collective: WasmMemory;
   collectiveLength: number;
   model: TransferredModel;
   /** Optimizer slots when resuming, as plain arrays. */
@@ -40,7 +42,8 @@ export interface InferenceWorkerInit {
   rank: number;
   threads: number;
   backend: BackendName;
-  collective: SharedArrayBuffer;
+  /** The Collective's shared memory. */
+  collective: WasmMemory;
   model: TransferredModel;
 }
 

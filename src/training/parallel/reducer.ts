@@ -38,11 +38,16 @@ export function collectiveLength(reduceFloats: number): number {
 
 const REDUCE_CHUNK = 1 << 20;
 
-/** A run of the values reduced: read from `from` (undefined: zeros) scaled by `scale`, the sum written to `to`. */
+/**
+ * A run of the values reduced: read from `from` (undefined: zeros) scaled by `scale`, the
+ * sum written to `to`; with `byShare`, each replica's values are multiplied by its share of
+ * the batch in the sum (SIMD, in the collective) rather than here.
+ */
 export interface Segment {
   from: Float32Array | undefined;
   scale: number;
   to: Float32Array;
+  byShare?: boolean;
 }
 
 export class DataParallelReducer implements StepReducer {
@@ -71,20 +76,13 @@ export class DataParallelReducer implements StepReducer {
     // The scalars, then the gradients, moving statistics and per-task gradients, a chunk
     // at a time. A gradient tensor that alone owns its memory gets the sum in place (no
     // second copy of the gradients on the heap); views are taken after the last allocation.
+    // Gradients are multiplied by this replica's share in the sum itself.
+    this.collective.setShare(w);
     const segments: Segment[] = [{ from: scalars, scale: 1, to: scalars }];
-    // Scaled by the engine (SIMD; a JS loop over the values is three times slower), then
-    // copied as they are: every allocation before the first view.
-    const scaled = variables.map((v) => {
+    const sums = variables.map((v) => {
       const g = local.grads[v.name];
-      if (!g || w === 1) return g;
-      const gw = tf.mul(g, w);
-      g.dispose();
-      return gw;
-    });
-    const sums = variables.map((v, k) => {
-      const g = scaled[k];
       const inPlace = g && writableHostValues(g);
-      const segment = inPlace ? { from: inPlace, scale: 1, to: inPlace } : { from: g && hostValues(g), scale: 1, to: new Float32Array(v.size) };
+      const segment = inPlace ? { from: inPlace, scale: 1, to: inPlace, byShare: true } : { from: g && hostValues(g), scale: 1, to: new Float32Array(v.size), byShare: true };
       segments.push(segment);
       return { v, g: inPlace ? g : undefined, to: segment.to };
     });
@@ -96,7 +94,7 @@ export class DataParallelReducer implements StepReducer {
     });
     const taskGrads = local.taskGrads?.map((g) => {
       const to = new Float32Array(g.length);
-      segments.push({ from: g, scale: w, to });
+      segments.push({ from: g, scale: 1, to, byShare: true });
       return to;
     });
     reduceInChunks(this.collective, segments);
@@ -141,7 +139,8 @@ export function reduceInChunks(collective: Pick<Collective, 'length' | 'ownSlot'
         at = 0;
       }
     }
-    const sum = collective.allReduceSum(filled);
+    const shareRuns = pieces.filter((p) => p.segment.byShare).map(({ offset, n }) => ({ offset, n }));
+    const sum = collective.allReduceSum(filled, shareRuns);
     for (const { segment, start, offset, n } of pieces) segment.to.set(sum.subarray(offset, offset + n), start);
   }
 }

@@ -15,8 +15,16 @@ test('values are reduced through chunks of the shared memory: segments split acr
     { from: values(0, 0), scale: 1, to: new Float32Array(0) },
     { from: undefined, scale: 1, to: new Float32Array(4).fill(9) },
     { from: inPlace, scale: 0.25, to: inPlace },
+    { from: values(9, 20), scale: 1, to: new Float32Array(9), byShare: true },
+    { from: values(2, 40), scale: 1, to: new Float32Array(2) },
+    { from: values(3, 50), scale: 1, to: new Float32Array(3), byShare: true },
   ];
-  const expected = [values(5, 1).map((v) => 0.5 * v), values(3, 10).map((v) => 2 * v), new Float32Array(0), new Float32Array(4), values(12, 100).map((v) => 0.25 * v)];
+  // The rank's share multiplies the values of byShare segments, wherever the chunks split them.
+  collective.setShare(0.375);
+  const expected = [
+    values(5, 1).map((v) => 0.5 * v), values(3, 10).map((v) => 2 * v), new Float32Array(0), new Float32Array(4), values(12, 100).map((v) => 0.25 * v),
+    values(9, 20).map((v) => 0.375 * v), values(2, 40), values(3, 50).map((v) => 0.375 * v),
+  ];
   reduceInChunks(collective, segments);
   segments.forEach((s, k) => assert.deepEqual(Array.from(s.to), Array.from(expected[k]), `segment ${k}`));
 });

@@ -89,6 +89,7 @@ export class Func {
   sub(): this { return this.op(0x6b); }
   mul(): this { return this.op(0x6c); }
   divU(): this { return this.op(0x6e); }
+  and(): this { return this.op(0x71); }
   eqz(): this { return this.op(0x45); }
   ltS(): this { return this.op(0x48); }
   ltU(): this { return this.op(0x49); }
@@ -265,8 +266,11 @@ function section(id: number, content: number[], out: number[]): void {
   for (const b of content) out.push(b);
 }
 
-/** Assembles functions (no results) importing env.memory into module bytes. */
-export function assemble(funcs: Func[]): Uint8Array {
+/** Pages a shared memory's import declares at most (4 GiB): any shared memory up to that size fits it. */
+const SHARED_MAX_PAGES = 65536;
+
+/** Assembles functions (no results) importing env.memory (a shared one with `shared`) into module bytes. */
+export function assemble(funcs: Func[], { shared = false }: { shared?: boolean } = {}): Uint8Array {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [];
   uleb(funcs.length, types);
@@ -275,7 +279,13 @@ export function assemble(funcs: Func[]): Uint8Array {
   const imports: number[] = [1];
   name('env', imports);
   name('memory', imports);
-  imports.push(0x02, 0x00, 0x00);
+  imports.push(0x02);
+  if (shared) {
+    imports.push(0x03, 0x00);
+    uleb(SHARED_MAX_PAGES, imports);
+  } else {
+    imports.push(0x00, 0x00);
+  }
   section(2, imports, out);
   const fns: number[] = [];
   uleb(funcs.length, fns);

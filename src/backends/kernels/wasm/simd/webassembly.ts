@@ -7,7 +7,7 @@ export interface WasmMemory {
 }
 
 interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
   validate(bytes: Uint8Array): boolean;
