@@ -92,9 +92,14 @@ export function withFoldedBatchNorms<T>(model: tfl.LayersModel, run: () => T): T
   }
 }
 
+/** Frees the folded weights of `model` (folded again on next use): for a model still training, whose weights change next step. */
+export function releaseFolds(model: tfl.LayersModel): void {
+  plans.get(model)?.folds.forEach((f) => f.dispose());
+}
+
 /** Disposes `model` with the folded weights its inference made. */
 export function disposeModel(model: tfl.LayersModel): void {
-  plans.get(model)?.folds.forEach((f) => f.dispose());
+  releaseFolds(model);
   plans.delete(model);
   model.dispose();
 }

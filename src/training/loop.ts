@@ -27,6 +27,7 @@ import { createReplica, replicaStep, batchTensors, type Replica } from './replic
 import { disposeTargets } from './losses';
 import { ReplicaPool } from './parallel/pool';
 import { ConflictTracker, probeTaskGradients } from './diagnostics';
+import { releaseFolds } from '../models/inference-fold';
 
 /** Where training stands; saved in every checkpoint's metadata. */
 export interface TrainState {
@@ -331,6 +332,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         state.taskBest![task].monitor = monitor.getState();
       }
     }
+    // The weights change at the next step: folded copies of them would only hold memory.
+    releaseFolds(model);
     await snapshot('last', logs);
     progress.endEpoch(epochLine(logs, training.epochs, config.tasks, improved));
     if (stopEarly) {
