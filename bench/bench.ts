@@ -8,8 +8,8 @@
  * PyTorch peer (../shared/bench/peer_torch.py, when /usr/bin/python3 has torch) in
  * the same run, right before and right after mtl's measurements of the same model:
  * ratios are taken against the mean of the two, since shared machines drift. The
- * reference networks train on 1 thread and on one per core (the 1 -> N speedup is
- * reported), and their inference (the eval path, batches of 256, also on 1 thread and on
+ * reference networks (and the text encoders, on wasm) train on 1 thread and on one per
+ * core (the 1 -> N speedup is reported), and their inference (the eval path, batches of 256, also on 1 thread and on
  * one per core as mtl eval/predict thread it) is timed beside bench/peer_infer.py's
  * (PyTorch eval mode, no_grad, same threads as its training).
  * Fails when the tensor count grows.
@@ -150,7 +150,8 @@ function main(): void {
         // The plain-JS engine is two orders of magnitude slower on the ResNets: a few steps suffice.
         const slow = backend === 'cpu' && (model === 'cnn' || model === 'resnet50');
         const time = slow ? Math.min(seconds[model], model === 'resnet50' ? 10 : 5) : seconds[model];
-        const threadCounts = (backend === 'wasm' || backend === 'cpu') && cores > 1 && isReference ? [1, cores] : [1];
+        // Text on the wasm engine too: --threads auto threads its cnn and transformer encoders.
+        const threadCounts = (backend === 'wasm' || backend === 'cpu') && cores > 1 && (isReference || backend === 'wasm') ? [1, cores] : [1];
         for (const threads of threadCounts) {
           say(`mtl ${backend} ${model} (${threads} thread${threads > 1 ? 's' : ''}, ${time} s) ...`);
           const row = mtl(backend, model, time, threads);

@@ -11,27 +11,36 @@ function isKerasPreset(config: Config): boolean {
   return backbone.type === 'resnet' && backbone.preset !== undefined;
 }
 
+/** Text read by a cnn or transformer encoder: steps long enough for threads to pay, unlike a bag's. */
+function heavyText(config: Config): boolean {
+  const inputs = 'inputs' in config.data ? (config.data.inputs ?? []) : [];
+  return inputs.some((input) => input.type === 'text' && input.encoder !== 'bag');
+}
+
 /**
  * Data-parallel threads of a run on the wasm and cpu engines (native engines thread
- * themselves). `auto` gives small conv nets one replica per core, up to 4 (1.7x on
- * 2 cores for the reference ResNet-14); MLP steps are too short for the per-step
- * synchronization to pay (0.73x), and the keras-sized presets stay on one thread for
- * memory: every replica holds its own model, Adam state and heap (ResNet-50 on two
- * threads: 1.16x the speed for 2.2x the peak RSS). A gradient method on the
- * representation also runs on one (it combines the whole batch's features in one place).
+ * themselves). `auto` gives one replica per core, up to 4, to small conv nets (1.7x on
+ * 2 cores for the reference ResNet-14) and to text read by a cnn or transformer encoder
+ * (the bench's text-cnn 1.13x, transformer 1.9x); MLP and bag-of-embeddings steps are
+ * too short for the per-step synchronization to pay (0.73x, 0.6x), and the keras-sized
+ * presets stay on one thread for memory: every replica holds its own model, Adam state
+ * and heap (ResNet-50 on two threads: 1.2x the speed for 1.8x the peak RSS). A gradient
+ * method on the representation also runs on one (it combines the whole batch's features
+ * in one place).
  */
 export function configuredThreads(config: Config): number {
   if (config.threads !== 'auto') return config.threads;
   const weighting = config.training.weighting;
   if ('on' in weighting && weighting.on === 'representation') return 1;
-  return config.model.backbone.type === 'resnet' && !isKerasPreset(config) ? Math.min(availableParallelism(), 4) : 1;
+  const smallResnet = config.model.backbone.type === 'resnet' && !isKerasPreset(config);
+  return smallResnet || heavyText(config) ? Math.min(availableParallelism(), 4) : 1;
 }
 
 /**
  * Threads scoring `rows` rows (eval, predict) on the wasm and cpu engines; each takes
  * whole batches of INFERENCE_BATCH rows, so there are never more threads than batches.
  * `requested` (--threads) decides; otherwise convolutional networks (a resnet or cnn
- * backbone, or image inputs) get one per core up to 4, each with rows enough to pay for
+ * backbone, image inputs, or text read by a cnn or transformer) get one per core up to 4, each with rows enough to pay for
  * its start (loading the engine and the model: 0.4 s for the reference ResNet-14, which
  * scores 1,024 rows in about 1 s; 1.3 s for ResNet-50, which takes 3 s for 256), and the
  * rest one: an MLP batch takes well under a millisecond, less than handing it over costs.
@@ -42,7 +51,7 @@ export function inferenceThreads(config: Config, preprocessing: Preprocessing, b
   const batches = Math.ceil(rows / INFERENCE_BATCH);
   if (requested !== undefined) return Math.max(1, Math.min(requested, batches));
   const backbone = config.model.backbone;
-  const convolutional = backbone.type !== 'mlp' || preprocessing.inputs.some((input) => input.type === 'image');
+  const convolutional = backbone.type !== 'mlp' || preprocessing.inputs.some((input) => input.type === 'image') || heavyText(config);
   if (!convolutional) return 1;
   const rowsPerThread = isKerasPreset(config) ? INFERENCE_BATCH : 4 * INFERENCE_BATCH;
   return Math.max(1, Math.min(availableParallelism(), 4, Math.floor(rows / rowsPerThread)));
