@@ -23,6 +23,7 @@ import { createReplica, replicaStep } from '../src/training/replica';
 import { ReplicaPool } from '../src/training/parallel/pool';
 import { INFERENCE_BATCH, runSplit } from '../src/training/evaluate';
 import { InferencePool } from '../src/training/parallel/inference-pool';
+import { freezeForInference } from '../src/models/inference-fold';
 
 export type BenchModel = 'cnn' | 'mlp' | 'resnet50' | TextBenchModel;
 
@@ -177,6 +178,8 @@ export async function benchInference(model: BenchModel, threads = 1): Promise<{ 
   const net = buildModel(ref.config, ref.preprocessing);
   const split = randomSplit({ ...ref, batch: INFERENCE_BATCH }, threads);
   const pool = await InferencePool.start(threads, activeBackend()!.name, net);
+  // As eval and predict do: the batch norms folded into the convolutions' weights.
+  freezeForInference(net);
   return {
     step: () => {
       runSplit(net, split, ref.config.tasks, pool);

@@ -13,7 +13,7 @@ import { InferencePool } from '../training/parallel/inference-pool';
 import { inferenceThreads } from '../training/threads';
 import { metricsTable } from '../outputs/format';
 import { type Output } from './output-types';
-import { disposeModel } from '../models/inference-fold';
+import { disposeModel, freezeForInference } from '../models/inference-fold';
 
 export type SplitName = 'train' | 'val' | 'test';
 
@@ -74,6 +74,7 @@ export async function evalCommand(args: EvalArgs, out: Output): Promise<EvalRepo
   const loaded = await loadCheckpoint<CheckpointMeta>(checkpoint);
   const threads = inferenceThreads(config, meta.preprocessing, backend.name, split.size, args.threads);
   const pool = await InferencePool.start(threads, backend.name, loaded.model);
+  freezeForInference(loaded.model);
   if (pool && !args.json) out.log(`threads: ${threads} scoring the rows (set --threads 1 for one)`);
   let evaluation: Evaluation;
   try {

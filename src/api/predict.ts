@@ -28,7 +28,7 @@ import { destandardize, runSplit, sigmoid, softmaxRows } from '../training/evalu
 import { InferencePool } from '../training/parallel/inference-pool';
 import { inferenceThreads } from '../training/threads';
 import { type Output } from './output-types';
-import { disposeModel } from '../models/inference-fold';
+import { disposeModel, freezeForInference } from '../models/inference-fold';
 
 export interface PredictArgs {
   location: string;
@@ -81,6 +81,7 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
   // Read block by block, the file is larger than memory: rows enough for every thread.
   const threads = inferenceThreads(meta.config, pre, backend.name, streaming.stream ? Infinity : (blocks as NewFileBlock[])[0].split.size, args.threads);
   const pool = await InferencePool.start(threads, backend.name, loaded.model);
+  freezeForInference(loaded.model);
   if (pool && args.out) out.log(`threads: ${threads} scoring the rows (set --threads 1 for one)`);
   const columns = csvColumns(meta.tasks, pre);
   const jsonl = args.out?.endsWith('.jsonl') ?? false;

@@ -16,7 +16,7 @@ import { loadCheckpoint, readCheckpointMeta } from '../outputs/checkpoint';
 import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { resolveCheckpoint } from '../outputs/run-dir';
 import { runSplit } from '../training/evaluate';
-import { disposeModel } from '../models/inference-fold';
+import { disposeModel, freezeForInference } from '../models/inference-fold';
 
 export interface ModelInfo {
   name: string;
@@ -54,6 +54,7 @@ export class Predictor {
     const backend: BackendInfo = await initBackend({ device: options.device ?? meta.config.device, backend: options.backend });
     const loaded = await loadCheckpoint<CheckpointMeta>(checkpoint);
     loaded.extras.optimizer?.forEach((t) => t.tensor.dispose());
+    freezeForInference(loaded.model);
     const info = describeModel(options.name ?? meta.config.name ?? 'model', checkpoint, meta, backend);
     return new Predictor(loaded.model, meta, info, mkdtempSync(path.join(tmpdir(), 'mtl-serve-')));
   }

@@ -5,7 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/backends';
 import { conv2d } from '../../src/models/layers/conv2d';
 import { batchNormalization } from '../../src/models/layers/batch-norm';
-import { foldCounts, withFoldedBatchNorms } from '../../src/models/inference-fold';
+import { disposeModel, foldCounts, freezeForInference, withFoldedBatchNorms } from '../../src/models/inference-fold';
 import { assertClose } from '../helpers/compare';
 
 before(async () => {
@@ -17,7 +17,8 @@ const mtlLayers: Factories = { conv: conv2d, bn: batchNormalization };
 const stockLayers: Factories = { conv: tfl.layers.conv2d, bn: tfl.layers.batchNormalization };
 
 /**
- * conv(bias) → bn → relu (folds with its relu); conv → bn → add (folds, no relu); a conv
+ * conv(bias) → bn → relu (folds with its relu); conv → bn → add (folds, no relu), the add's
+ * relu folds into it; an add without a relu after it (does not fold); a conv
  * read by two layers (does not fold); conv → bn whose output is also a model output (folds,
  * but not the relu after it).
  */
@@ -55,10 +56,10 @@ function randomizeBatchNorms(model: tfl.LayersModel, seed: number): void {
 const inference = (model: tfl.LayersModel, x: tf.Tensor) => tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor[]).map((y) => y.dataSync()));
 
 for (const [name, layers] of [['mtl', mtlLayers], ['stock tfjs-layers', stockLayers]] as const) {
-  test(`${name} layers: conv → batch norm (→ relu) folds where nothing else reads what it skips, with the unfolded outputs`, () => {
+  test(`${name} layers: conv → batch norm (→ relu) and add → relu fold where nothing else reads what it skips, with the unfolded outputs`, () => {
     const model = network(layers);
     tf.tidy(() => randomizeBatchNorms(model, 10));
-    assert.deepEqual(foldCounts(model), { batchNorms: 3, relus: 1 });
+    assert.deepEqual(foldCounts(model), { batchNorms: 3, relus: 1, adds: 1 });
     const x = tf.randomNormal([5, 6, 6, 3], 0, 1, 'float32', 3);
     const plain = inference(model, x);
     const folded = withFoldedBatchNorms(model, () => inference(model, x));
@@ -84,3 +85,21 @@ for (const [name, layers] of [['mtl', mtlLayers], ['stock tfjs-layers', stockLay
     model.dispose();
   });
 }
+
+test('a model frozen for inference folds into its own weights: the same outputs in any inference call, no second copy, no training', () => {
+  const model = network(mtlLayers);
+  tf.tidy(() => randomizeBatchNorms(model, 20));
+  const x = tf.randomNormal([3, 6, 6, 3], 0, 1, 'float32', 4);
+  const plain = inference(model, x);
+  const tensors = tf.memory().numTensors;
+  const bytes = tf.memory().numBytes;
+  freezeForInference(model);
+  // The folded weights replace the convolutions' own; only the one without a bias gets a new one.
+  assert.equal(tf.memory().numTensors, tensors + 1);
+  assert.ok(tf.memory().numBytes < bytes + 1024, `${tf.memory().numBytes - bytes} bytes more`);
+  const frozen = inference(model, x);
+  plain.forEach((p, i) => assertClose(frozen[i], p, 1e-4, 1e-4, `output ${i}`));
+  assert.throws(() => model.apply(x, { training: true }), /frozen for inference/);
+  x.dispose();
+  disposeModel(model);
+});

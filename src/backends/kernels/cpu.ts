@@ -23,6 +23,7 @@ import { repeatConfig } from './cpu/repeat';
 import { unsortedSegmentSumConfig } from './cpu/unsorted-segment-sum';
 import { registerReduceGradients } from './reduce-gradients';
 import { registerReluGradient } from './relu-grad';
+import { registerAddReluKernel } from './add-relu';
 import { registerConv2DLayerKernel } from './conv2d-layer';
 import { replaceKernel } from './register';
 
@@ -44,6 +45,7 @@ export function registerCpuTrainingKernels(): void {
   registerDenseKernels('cpu');
   registerSoftmaxCrossEntropyKernels('cpu');
   registerReluGradient('cpu');
+  registerAddReluKernel('cpu');
   registerConv2DLayerKernel('cpu');
   registerMaskedPoolKernels('cpu');
 }

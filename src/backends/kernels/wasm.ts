@@ -16,6 +16,7 @@ import { registerSoftmaxCrossEntropyKernels } from './softmax-cross-entropy';
 import { registerMaskedPoolKernels } from './masked-pool';
 import { registerReduceGradients } from './reduce-gradients';
 import { registerReluGradient } from './relu-grad';
+import { registerAddReluKernel } from './add-relu';
 import { registerConv2DLayerKernel } from './conv2d-layer';
 import { replaceKernel } from './register';
 import { repeatConfig } from './wasm/repeat';
@@ -53,6 +54,7 @@ export function registerWasmTrainingKernels(): void {
   registerDenseKernels('wasm');
   registerSoftmaxCrossEntropyKernels('wasm');
   registerReluGradient('wasm');
+  registerAddReluKernel('wasm');
   registerConv2DLayerKernel('wasm');
   registerMaskedPoolKernels('wasm');
 }

@@ -23,7 +23,7 @@ import { RUN_FILES, RunDir } from '../run-dir';
 import { affinityHeatmap, confusionMatrix, labelBars, lineChart, predictedVsTrue, residualHistogram } from './charts';
 import { escapeHtml, htmlTable, renderPage, type ReportChart, type ReportSection } from './page';
 import { renderSvg, type ChartSpec } from './render';
-import { disposeModel } from '../../models/inference-fold';
+import { disposeModel, freezeForInference } from '../../models/inference-fold';
 
 type Row = Record<string, number>;
 
@@ -143,6 +143,7 @@ async function testSplitCharts(config: Config, run: RunDir): Promise<ReportSecti
   }
   if (split.size === 0) return { title, html: '<p class="note">The test split is empty.</p>', charts: [] };
   const loaded = await loadCheckpoint(best);
+  freezeForInference(loaded.model);
   const { outputs } = runSplit(loaded.model, split, config.tasks);
   disposeModel(loaded.model);
   const charts: ReportChart[] = [];

@@ -8,10 +8,12 @@ import { scoreBatches } from '../evaluate';
 import { Collective } from './collective';
 import type { InferenceWorkerInit, ScoreMessage } from './protocol';
 import { loadTransferredModel, reportWorkerFailure, sharedSplitView } from './transfer';
+import { freezeForInference } from '../../models/inference-fold';
 
 async function start(init: InferenceWorkerInit): Promise<void> {
   await initBackend({ device: 'cpu', backend: init.backend });
   const model = await loadTransferredModel(init.model);
+  freezeForInference(model);
   init.model.weightData = new ArrayBuffer(0);
   const collective = new Collective(init.collective, init.rank, init.threads, 0);
   parentPort!.on('message', (message: ScoreMessage) => {
