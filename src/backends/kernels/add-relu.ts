@@ -12,8 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getKernel, registerKernel, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { backendHas } from './gradients';
 import { hostArrays } from './host-arrays';
-import { asWasm, heapPtr, wasmMemory } from './wasm/backend';
-import { kernelModule } from './wasm/simd/cache';
+import { elementwise } from './elementwise';
 import { assemble, Func } from './wasm/simd/emit';
 
 export const ADD_RELU = 'MtlAddRelu';
@@ -38,29 +37,19 @@ interface Attrs {
   overwriteA?: boolean;
 }
 
+const simd = { key: 'add-relu', generate: addReluModule, name: 'addRelu' };
+
 function kernelFor(backendName: 'wasm' | 'cpu'): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-    const arrays = hostArrays(backendName, backend);
     const shared = backend as unknown as { refCount(id: unknown): number; incRef(id: unknown): void };
     const overwrite = (attrs as Attrs).overwriteA === true && shared.refCount(a.dataId) === 1;
     if (overwrite) shared.incRef(a.dataId);
-    const [out] = overwrite ? [{ dataId: a.dataId, shape: a.shape, dtype: a.dtype }] : arrays.allocate([a.shape]);
-    const n = util.sizeFromShape(a.shape);
-    let done = 0;
-    if (backendName === 'wasm') {
-      const wasm = asWasm(backend);
-      const vectors = Math.floor(n / 4);
-      kernelModule(wasmMemory(wasm), 'add-relu', addReluModule).addRelu(heapPtr(wasm, a), heapPtr(wasm, b), vectors, heapPtr(wasm, out));
-      done = 4 * vectors;
-    }
-    if (done < n) {
-      const [x, y, o] = [arrays.view(a), arrays.view(b), arrays.view(out)];
-      for (let i = done; i < n; i++) {
-        const s = x[i] + y[i];
-        o[i] = s < 0 ? 0 : s;
-      }
-    }
+    const [out] = overwrite ? [{ dataId: a.dataId, shape: a.shape, dtype: a.dtype }] : hostArrays(backendName, backend).allocate([a.shape]);
+    elementwise(backendName, backend, a, b, out, simd, (x, y) => {
+      const s = x + y;
+      return s < 0 ? 0 : s;
+    });
     return out;
   };
 }

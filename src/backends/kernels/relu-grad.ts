@@ -9,8 +9,7 @@
 import { engine, GradConfig, KernelConfig, KernelFunc, registerKernel, getKernel, Tensor, TensorInfo, util } from '@tensorflow/tfjs-core';
 import { backendHas, replaceGradient, stockGradient } from './gradients';
 import { hostArrays } from './host-arrays';
-import { asWasm, heapPtr, wasmMemory } from './wasm/backend';
-import { kernelModule } from './wasm/simd/cache';
+import { elementwise } from './elementwise';
 import { assemble, Func } from './wasm/simd/emit';
 
 export const RELU_GRAD = 'MtlReluGrad';
@@ -41,25 +40,13 @@ function stepValue(v: number): number {
   return v > 0 ? 1 : v !== v ? NaN : 0;
 }
 
+const simd = { key: 'relu-grad', generate: reluGradModule, name: 'reluGrad' };
+
 function kernelFor(backendName: 'wasm' | 'cpu'): KernelFunc {
   return ({ inputs, backend }) => {
     const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
-    const arrays = hostArrays(backendName, backend);
-    const [out] = arrays.allocate([x.shape]);
-    const n = util.sizeFromShape(x.shape);
-    let done = 0;
-    if (backendName === 'wasm') {
-      const wasm = asWasm(backend);
-      const vectors = Math.floor(n / 4);
-      kernelModule(wasmMemory(wasm), 'relu-grad', reluGradModule).reluGrad(heapPtr(wasm, dy), heapPtr(wasm, x), vectors, heapPtr(wasm, out));
-      done = 4 * vectors;
-    }
-    if (done < n) {
-      const g = arrays.view(dy);
-      const xs = arrays.view(x);
-      const o = arrays.view(out);
-      for (let i = done; i < n; i++) o[i] = g[i] * stepValue(xs[i]);
-    }
+    const [out] = hostArrays(backendName, backend).allocate([x.shape]);
+    elementwise(backendName, backend, dy, x, out, simd, (g, v) => g * stepValue(v));
     return out;
   };
 }
