@@ -20,10 +20,10 @@ const COMMAND_SEQ = 2;
 const COMMAND = 3;
 const ABORT = 4;
 const CONTROL_INTS = 8;
-/** Ranks whose shares the control area has room for, after its ints. */
-const MAX_RANKS = 56;
-const HEADER_BYTES = 4 * (CONTROL_INTS + MAX_RANKS);
 const PAGE_BYTES = 65536;
+
+/** Bytes before the slots: the control ints, then a share per rank, rounded up to 16 bytes (SIMD rows). */
+const headerBytes = (size: number) => Math.ceil((4 * (CONTROL_INTS + size)) / 16) * 16;
 
 /** A run of the floats reduced whose values each rank multiplies by its share (`setShare`) in the sum. */
 export interface ShareRun {
@@ -49,8 +49,7 @@ export class Collective {
 
   /** Shared memory for `size` ranks exchanging up to `length` floats. */
   static allocate(size: number, length: number): WasmMemory {
-    if (size > MAX_RANKS) throw new Error(`at most ${MAX_RANKS} threads, got ${size}`);
-    const pages = Math.ceil((HEADER_BYTES + (size + 1) * length * 4) / PAGE_BYTES);
+    const pages = Math.ceil((headerBytes(size) + (size + 1) * length * 4) / PAGE_BYTES);
     return new WA.Memory({ initial: pages, maximum: pages, shared: true });
   }
 
@@ -63,8 +62,8 @@ export class Collective {
     const buffer = memory.buffer;
     this.control = new Int32Array(buffer, 0, CONTROL_INTS);
     this.shares = new Float32Array(buffer, 4 * CONTROL_INTS, size);
-    this.slots = new Float32Array(buffer, HEADER_BYTES, size * length);
-    this.result = new Float32Array(buffer, HEADER_BYTES + size * length * 4, length);
+    this.slots = new Float32Array(buffer, headerBytes(size), size * length);
+    this.result = new Float32Array(buffer, headerBytes(size) + size * length * 4, length);
     this.sums = scaledSum(memory);
   }
 
