@@ -610,7 +610,8 @@ export const configSchema = z.strictObject({
   device: z.enum(['auto', 'gpu', 'cpu']).default('auto'),
   /**
    * Data-parallel training threads on the wasm and cpu engines (each takes a shard of
-   * every batch); auto: one per core (up to 4) for ResNets, 1 for MLPs.
+   * every batch); auto: one per core (up to 4) for small ResNets and for text read by a
+   * cnn or transformer encoder, 1 for MLPs, bag-of-embeddings text and the keras-sized presets.
    */
   threads: z.union([z.literal('auto'), z.int().min(1).max(64)]).default('auto'),
   data: dataSchema,
