@@ -8,20 +8,10 @@ import { registerWasmTrainingKernels } from '../../../src/backends/kernels/wasm'
 import { registerCpuTrainingKernels } from '../../../src/backends/kernels/cpu';
 import { RELU_GRAD } from '../../../src/backends/kernels/relu-grad';
 import { conv1d, FusedConv1D } from '../../../src/models/layers/conv1d';
-import { assertClose, countCalls, values } from './helpers';
+import { assertClose, countCalls, layerLossAndGradients, values } from './helpers';
 
 registerWasmTrainingKernels();
 registerCpuTrainingKernels();
-
-/** The layer's loss sum(y²) and the gradients of its input, kernel and bias, in training mode. */
-function run(layer: tfl.layers.Layer, x: tf.Tensor): Float32Array[] {
-  const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-  const xv = tf.variable(x);
-  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(layer.apply(xv, { training: true }) as tf.Tensor)) as tf.Scalar, [xv, ...vars]);
-  const out = [value, grads[xv.name], ...vars.map((v) => grads[v.name])].map((t) => t.dataSync() as Float32Array);
-  tf.dispose([xv, value, ...Object.values(grads)]);
-  return out;
-}
 
 // Text-cnn's layer, odd widths, stride 2, 'valid' padding; relu, linear, and tanh (stock path).
 const cases: { width: number; channels: number; filters: number; kernelSize: number; strides: number; padding: 'same' | 'valid'; useBias?: boolean }[] = [
@@ -46,10 +36,10 @@ for (const backend of ['wasm', 'cpu']) {
         const what = `${backend} ${JSON.stringify(c)} ${activation}`;
         let got: Float32Array[] = [];
         const fused = await countCalls('FusedConv2D', backend, () => {
-          got = run(ours, x);
+          got = layerLossAndGradients(ours, x);
         });
         assert.equal(fused, activation === 'tanh' ? 0 : 1, `${what}: FusedConv2D calls`);
-        const want = run(stock, x);
+        const want = layerLossAndGradients(stock, x);
         ['loss', 'dx', 'dkernel', 'dbias'].slice(0, want.length).forEach((name, i) => assertClose(got[i], want[i], `${what}: ${name}`, 1e-4, 1e-5));
         assert.equal(await countCalls('FusedConv2D', backend, () => void tf.dispose(ours.apply(x) as tf.Tensor)), 0, 'inference takes the stock path');
         assert.equal(ours.getClassName(), 'Conv1D');
@@ -65,5 +55,5 @@ test('the relu of the fused Conv1D is differentiated by MtlReluGrad, once', asyn
   const layer = conv1d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' });
   layer.build([null, 16, 8]);
   const x = tf.tensor(values(2 * 16 * 8, 3), [2, 16, 8]);
-  assert.equal(await countCalls(RELU_GRAD, 'wasm', () => void run(layer, x)), 1);
+  assert.equal(await countCalls(RELU_GRAD, 'wasm', () => void layerLossAndGradients(layer, x)), 1);
 });

@@ -8,20 +8,10 @@ import { registerWasmTrainingKernels } from '../../../src/backends/kernels/wasm'
 import { registerCpuTrainingKernels } from '../../../src/backends/kernels/cpu';
 import { CONV2D_LAYER } from '../../../src/backends/kernels/conv2d-layer';
 import { conv2d, TrainingConv2D } from '../../../src/models/layers/conv2d';
-import { assertClose, countCalls, values } from './helpers';
+import { assertClose, countCalls, layerLossAndGradients, values } from './helpers';
 
 registerWasmTrainingKernels();
 registerCpuTrainingKernels();
-
-/** sum(y²) of the layer in training mode, and the gradients of its input (a variable here) and weights. */
-function run(layer: tfl.layers.Layer, x: tf.Tensor): Float32Array[] {
-  const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-  const xv = tf.variable(x);
-  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(layer.apply(xv, { training: true }) as tf.Tensor)) as tf.Scalar, [xv, ...vars]);
-  const out = [value, grads[xv.name], ...vars.map((v) => grads[v.name])].map((t) => t.dataSync() as Float32Array);
-  tf.dispose([xv, value, ...Object.values(grads)]);
-  return out;
-}
 
 const cases = [
   { size: 8, channels: 8, filters: 8, kernelSize: 3, strides: 1, padding: 'same' as const, useBias: true },
@@ -44,8 +34,8 @@ for (const backend of ['wasm', 'cpu']) {
       ours.setWeights(weights);
       const x = tf.tensor(values(2 * c.size * c.size * c.channels, 7), [2, c.size, c.size, c.channels]);
       let got: Float32Array[] = [];
-      assert.equal(await countCalls(CONV2D_LAYER, backend, () => void (got = run(ours, x))), 1, `${backend} ${JSON.stringify(c)}: one MtlConv2DLayer`);
-      const want = run(stock, x);
+      assert.equal(await countCalls(CONV2D_LAYER, backend, () => void (got = layerLossAndGradients(ours, x))), 1, `${backend} ${JSON.stringify(c)}: one MtlConv2DLayer`);
+      const want = layerLossAndGradients(stock, x);
       ['loss', 'dx', 'dkernel', 'dbias'].slice(0, want.length).forEach((name, i) => assertClose(got[i], want[i], `${backend} ${JSON.stringify(c)}: ${name}`, 1e-4, 1e-5));
       assert.equal(await countCalls(CONV2D_LAYER, backend, () => void tf.dispose(ours.apply(x) as tf.Tensor)), 0, 'inference takes the stock path');
       assert.equal(ours.getClassName(), 'Conv2D');

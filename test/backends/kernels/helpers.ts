@@ -1,6 +1,7 @@
 /** Shared helpers for the kernel tests: seeded data, comparisons, finite differences. */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 
 /** Deterministic values in [-1, 1) (a small LCG; tests must not depend on Math.random). */
 export function values(n: number, seed: number): Float32Array {
@@ -126,4 +127,14 @@ export function assertGradientsMatch(
     if (options.nonZero) assert.ok(scale > 0, `${name}: some gradient`);
     assert.ok(err <= options.rtol * scale + options.atol, `${name}: max |diff| ${err}, max |grad| ${scale}`);
   }
+}
+
+/** sum(y²) of a layer in training mode, and the gradients of its input (a variable here) and of its trainable weights. */
+export function layerLossAndGradients(layer: tfl.layers.Layer, x: tf.Tensor): Float32Array[] {
+  const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+  const xv = tf.variable(x);
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(layer.apply(xv, { training: true }) as tf.Tensor)) as tf.Scalar, [xv, ...vars]);
+  const out = [value, grads[xv.name], ...vars.map((v) => grads[v.name])].map((t) => t.dataSync() as Float32Array);
+  tf.dispose([xv, value, ...Object.values(grads)]);
+  return out;
 }
