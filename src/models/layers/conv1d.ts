@@ -10,8 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { conv2dLayerOp, convLayerKernelApplies, type ConvLayerActivation } from '../../backends/kernels/conv2d-layer';
-import { registerLayer, singleInput, stockLayerClass, type ConvLayerInternals } from './stock-layer';
+import { conv2dLayerOp, convLayerKernelApplies } from '../../backends/kernels/conv2d-layer';
+import { convLayerOperands, registerLayer, singleInput, stockLayerClass, type ConvLayerInternals } from './stock-layer';
 
 type LayerArgs = Parameters<typeof tfl.layers.conv1d>[0];
 
@@ -27,9 +27,8 @@ export class FusedConv1D extends StockConv1D {
     const [n, width, channels] = x.shape as [number, number, number];
     const kernel = self.kernel.read();
     const [size, , filters] = kernel.shape as [number, number, number];
-    const bias = self.bias ? (self.bias.read() as tf.Tensor1D) : undefined;
-    const activation = self.activation.getClassName() as ConvLayerActivation;
-    const y = conv2dLayerOp(tf.reshape(x, [n, 1, width, channels]), tf.reshape(kernel, [1, size, channels, filters]), bias, [1, self.strides[0]], self.padding as 'same' | 'valid', activation);
+    const { bias, padding, activation } = convLayerOperands(self);
+    const y = conv2dLayerOp(tf.reshape(x, [n, 1, width, channels]), tf.reshape(kernel, [1, size, channels, filters]), bias, [1, self.strides[0]], padding, activation);
     return tf.reshape(y, [n, y.shape[2], filters]);
   }
 }

@@ -8,8 +8,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { conv2dLayerOp, convLayerKernelApplies, type ConvLayerActivation } from '../../backends/kernels/conv2d-layer';
-import { registerLayer, singleInput, stockLayerClass, type ConvLayerInternals } from './stock-layer';
+import { conv2dLayerOp, convLayerKernelApplies } from '../../backends/kernels/conv2d-layer';
+import { convLayerOperands, registerLayer, singleInput, stockLayerClass, type ConvLayerInternals } from './stock-layer';
 
 type LayerArgs = Parameters<typeof tfl.layers.conv2d>[0];
 
@@ -22,9 +22,8 @@ export class TrainingConv2D extends StockConv2D {
     const self = this as unknown as ConvLayerInternals;
     const x = singleInput(inputs);
     if (!kwargs.training || x?.rank !== 4 || !convLayerKernelApplies(x, self)) return super.call(inputs, kwargs);
-    const bias = self.bias ? (self.bias.read() as tf.Tensor1D) : undefined;
-    const activation = self.activation.getClassName() as ConvLayerActivation;
-    return conv2dLayerOp(x as tf.Tensor4D, self.kernel.read() as tf.Tensor4D, bias, [self.strides[0], self.strides[1]], self.padding as 'same' | 'valid', activation);
+    const { bias, padding, activation } = convLayerOperands(self);
+    return conv2dLayerOp(x as tf.Tensor4D, self.kernel.read() as tf.Tensor4D, bias, [self.strides[0], self.strides[1]], padding, activation);
   }
 }
 

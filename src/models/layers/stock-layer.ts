@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import type { ConvLayerActivation } from '../../backends/kernels/conv2d-layer';
 
 /** tfjs-layers exports only a factory; a layer's class is reached through an instance made with `probe`. */
 export function stockLayerClass<A>(factory: (args: A) => tfl.layers.Layer, probe: A): new (args: A) => tfl.layers.Layer {
@@ -30,4 +31,13 @@ export interface ConvLayerInternals {
   padding: string;
   dilationRate: number[];
   dataFormat: string;
+}
+
+/** What MtlConv2DLayer takes from a convolution layer besides its input and kernel. */
+export function convLayerOperands(layer: ConvLayerInternals): { bias: tf.Tensor1D | undefined; padding: 'same' | 'valid'; activation: ConvLayerActivation } {
+  return {
+    bias: layer.bias ? (layer.bias.read() as tf.Tensor1D) : undefined,
+    padding: layer.padding as 'same' | 'valid',
+    activation: layer.activation.getClassName() as ConvLayerActivation,
+  };
 }
