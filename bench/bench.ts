@@ -83,17 +83,17 @@ function peer(model: BenchModel, seconds: number, threads: number, mode: Mode = 
   return { engine: `${result.engine} (${threads} threads)`, model, mode, samples_per_s: result.samples_per_s, ratio_to_pytorch: 1, peak_rss_mb: Number(lines[lines.length - 1]) / 1024, threads };
 }
 
-function mtl(backend: BackendName, model: BenchModel, seconds: number, threads: number, mode: Mode = 'train'): Row {
+function mtl(backend: BackendName, model: BenchModel, seconds: number, threads: number, mode: Mode = 'train', kernelThreads = 1): Row {
   // The plain-JS engine takes many seconds per ResNet-50 step: one warm-up step there.
   const warmup = backend === 'cpu' && model === 'resnet50' ? ['--warmup', '1'] : [];
-  const args = [path.join(__dirname, 'run-one.js'), '--backend', backend, '--model', model, '--seconds', String(seconds), '--threads', String(threads), ...warmup];
+  const args = [path.join(__dirname, 'run-one.js'), '--backend', backend, '--model', model, '--seconds', String(seconds), '--threads', String(threads), '--kernel-threads', String(kernelThreads), ...warmup];
   const r = spawnSync(process.execPath, mode === 'inference' ? [...args, '--inference'] : args, {
     encoding: 'utf8',
     timeout: (seconds * 4 + 600) * 1000,
   });
   if (r.status !== 0) {
     const error = (r.stderr || r.error?.message || 'failed').trim().split('\n').filter((l) => /error/i.test(l))[0] ?? (r.stderr || 'failed').split('\n')[0];
-    return { engine: `mtl-${backend}`, model, mode, samples_per_s: NaN, ratio_to_pytorch: null, peak_rss_mb: NaN, threads, error };
+    return { engine: `mtl-${backend}${kernelThreads > 1 ? `-${kernelThreads}kernel-threads` : ''}`, model, mode, samples_per_s: NaN, ratio_to_pytorch: null, peak_rss_mb: NaN, threads: Math.max(threads, kernelThreads), error };
   }
   const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
   return {
@@ -103,7 +103,7 @@ function mtl(backend: BackendName, model: BenchModel, seconds: number, threads: 
     samples_per_s: m.samples_per_s,
     ratio_to_pytorch: null,
     peak_rss_mb: m.peak_rss_mb,
-    threads,
+    threads: Math.max(threads, kernelThreads),
     tensors_grew: m.tensors_at_end > m.tensors_after_warmup,
   };
 }
@@ -159,6 +159,14 @@ function main(): void {
           if (threads > 1 && single && Number.isFinite(row.samples_per_s)) row.speedup_vs_1_thread = row.samples_per_s / single.samples_per_s;
           measured.push(row);
         }
+        // The conv nets on wasm also as kernel threads (parallelism: kernels): one model, each convolution split.
+        if (backend === 'wasm' && cores > 1 && (model === 'cnn' || model === 'resnet50')) {
+          say(`mtl ${backend} ${model} (${cores} kernel threads, ${time} s) ...`);
+          const row = mtl(backend, model, time, 1, 'train', cores);
+          const single = measured.find((r) => r.engine === `mtl-${backend}`);
+          if (single && Number.isFinite(row.samples_per_s)) row.speedup_vs_1_thread = row.samples_per_s / single.samples_per_s;
+          measured.push(row);
+        }
       }
       return measured;
     });
@@ -173,6 +181,13 @@ function main(): void {
             const row = mtl(backend, model, time, threads, 'inference');
             const single = measured.find((r) => r.engine === `mtl-${backend}`);
             if (threads > 1 && single && Number.isFinite(row.samples_per_s)) row.speedup_vs_1_thread = row.samples_per_s / single.samples_per_s;
+            measured.push(row);
+          }
+          if (backend === 'wasm' && cores > 1 && model === 'resnet50') {
+            say(`mtl ${backend} ${model} inference (batch 256, ${cores} kernel threads, ${time} s) ...`);
+            const row = mtl(backend, model, time, 1, 'inference', cores);
+            const single = measured.find((r) => r.engine === `mtl-${backend}`);
+            if (single && Number.isFinite(row.samples_per_s)) row.speedup_vs_1_thread = row.samples_per_s / single.samples_per_s;
             measured.push(row);
           }
         }

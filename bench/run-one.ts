@@ -4,7 +4,10 @@
  *
  *   node dist/bench/run-one.js --backend wasm --model cnn --seconds 20 --threads 2
  *   node dist/bench/run-one.js --backend wasm --model resnet50 --seconds 20 --inference
+ *   node dist/bench/run-one.js --backend wasm --model resnet50 --seconds 20 --kernel-threads 2
  *
+ * --kernel-threads N runs one model on the threaded wasm build, its convolutions split
+ * over N threads (parallelism: kernels), instead of --threads replicas;
  * --inference times the eval path instead of training (batches of 256, one per thread,
  * scored by --threads threads together as mtl eval/predict do);
  * --warmup N untimed steps first (default 3 for training, 2 for inference).
@@ -19,6 +22,7 @@ export interface Measurement {
   model: BenchModel;
   mode: 'train' | 'inference';
   threads: number;
+  kernel_threads: number;
   samples_per_s: number;
   steps: number;
   seconds: number;
@@ -37,7 +41,8 @@ async function main(): Promise<void> {
   const model = arg('model', 'cnn') as BenchModel;
   const seconds = Number(arg('seconds', '10'));
   const threads = Number(arg('threads', '1'));
-  const info = await initBackend({ device: backend === 'tensorflow-gpu' ? 'gpu' : 'cpu', backend });
+  const kernelThreads = Number(arg('kernel-threads', '1'));
+  const info = await initBackend({ device: backend === 'tensorflow-gpu' ? 'gpu' : 'cpu', backend, kernelThreads });
   const inference = process.argv.includes('--inference');
   const bench = inference ? await benchInference(model, threads) : await benchStep(model, threads);
   const warmup = Number(arg('warmup', inference ? '2' : '3'));
@@ -52,11 +57,12 @@ async function main(): Promise<void> {
   }
   const elapsed = (performance.now() - start) / 1000;
   const measurement: Measurement = {
-    engine: `mtl-${backend}${threads > 1 ? `-${threads}threads` : ''}`,
+    engine: `mtl-${backend}${threads > 1 ? `-${threads}threads` : ''}${kernelThreads > 1 ? `-${kernelThreads}kernel-threads` : ''}`,
     backend,
     model,
     mode: inference ? 'inference' : 'train',
     threads,
+    kernel_threads: kernelThreads,
     samples_per_s: (steps * bench.batch) / elapsed,
     steps,
     seconds: elapsed,

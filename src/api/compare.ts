@@ -21,6 +21,7 @@ import { weightingRegistry } from '../weighting';
 import { writeFileAtomic } from '../outputs/atomic';
 import { monitorableKeys, resolveMode } from '../training/metric-keys';
 import { formatNumber } from '../training/progress';
+import { kernelThreads } from '../training/threads';
 import { type Output } from './output-types';
 import type { TrainSummary } from './train';
 
@@ -182,7 +183,7 @@ export async function compareCommand(args: CompareArgs, out: Output, tty = Boole
   columns(config);
   const methods = methodConfigs(args, config).map((m) => ({ ...m, config: columns(m.config) }));
   const seedsCount = args.seeds ?? 3;
-  const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
+  const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend, kernelThreads: kernelThreads(config) });
   out.log(describeBackend(backend));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const dir = path.resolve(args.out ?? path.join(config.output.dir, config.name!, `compare-${stamp}`));

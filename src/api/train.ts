@@ -17,7 +17,7 @@ import { RUN_FILES, RunDir } from '../outputs/run-dir';
 import { evaluate, toLogs, type Evaluation } from '../training/evaluate';
 import { train, type StopSignal, type TaskBest, type TrainOptions, type TrainResult, type TrainState } from '../training/loop';
 import { labelledRows } from '../data/labels';
-import { configuredThreads } from '../training/threads';
+import { dataReplicas, kernelThreads } from '../training/threads';
 import { createProgress, formatNumber, type ProgressReporter } from '../training/progress';
 import { mtlVersion } from '../version';
 import { describeInputs, metricsTable } from '../outputs/format';
@@ -83,7 +83,7 @@ export async function trainCommand(
   const opened = args.resume ? openResume(args) : undefined;
   if (opened) checkConfigUnchanged(args, opened);
   const config = opened ? opened.meta.config : (args.resolvedConfig ?? loadConfig(requireConfig(args), args).config);
-  const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
+  const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend, kernelThreads: kernelThreads(config) });
   let resumed: Resumed | undefined;
   if (opened) {
     const loaded = await loadCheckpoint<CheckpointMeta>(opened.run.checkpoint('last'));
@@ -111,6 +111,9 @@ export async function trainCommand(
 
   const threads = resolveThreads(config, backend);
   if (threads > 1) out.log(`threads: ${threads} data-parallel replicas (each takes a share of every batch; set --threads 1 for a single thread)`);
+  const kernel = backend.kernelThreads ?? 1;
+  if (kernel > 1) out.log(`threads: ${kernel} kernel threads (one model; each convolution splits every batch over them; set --threads 1 for a single thread)`);
+  else if (kernelThreads(config) > 1 && backend.name === 'cpu') out.log('threads: kernel threads run on the wasm engine only; the cpu engine trains on one thread');
   const run = resumed?.run ?? RunDir.create(config.output.dir, config.name!, args.out);
   const hash = configHash(config);
   const startedAt = new Date().toISOString();
@@ -229,7 +232,7 @@ export async function trainCommand(
 
 /** Native engines thread themselves; wasm and cpu run the configured data-parallel replicas. */
 export function resolveThreads(config: Config, backend: BackendInfo): number {
-  return backend.name === 'wasm' || backend.name === 'cpu' ? configuredThreads(config) : 1;
+  return dataReplicas(config, backend.name);
 }
 
 function requireConfig(args: TrainArgs): string {

@@ -13,6 +13,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { UserError } from '../errors';
 import { registerWasmTrainingKernels } from './kernels/wasm';
+import { asWasm, wasmMemory } from './kernels/wasm/backend';
+import { startKernelPool } from './kernels/wasm/kernel-pool';
+import { startSharedHeapWasm } from './wasm-shared-heap';
 export { hostValues, writableHostValues } from './kernels/host-arrays';
 import { registerCpuTrainingKernels } from './kernels/cpu';
 import { checkGpuEnvironment, gpuAdvice } from './gpu-check';
@@ -36,6 +39,8 @@ export interface BackendInfo {
   /** Whether computation runs on a GPU. */
   gpu: boolean;
   threads: number;
+  /** wasm: threads splitting each convolution over one shared heap (kernels/wasm/kernel-pool.ts). */
+  kernelThreads?: number;
   simd?: boolean;
   /** webgpu: the adapter Dawn opened. */
   adapter?: AdapterReport;
@@ -49,11 +54,14 @@ export interface BackendOptions {
   /** Force one engine (tests, benchmarks); must fit `device`. */
   backend?: BackendName;
   threads?: number;
+  /** wasm: start the threaded build (a shared heap) with this many kernel threads (1 or absent: the plain SIMD build). */
+  kernelThreads?: number;
 }
 
 interface Loaded {
   gpu: boolean;
   threads: number;
+  kernelThreads?: number;
   simd?: boolean;
   packageName: string;
   version: string;
@@ -82,15 +90,23 @@ const loaders: Record<BackendName, (options: BackendOptions) => Promise<Loaded>>
     await tf.setBackend('tensorflow');
     return { gpu: false, threads: 0, packageName: pkg, version: packageVersion(pkg) };
   },
-  wasm: async () => {
+  wasm: async (options) => {
     const pkg = '@tensorflow/tfjs-backend-wasm';
     requireEngine(pkg);
-    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialize');
-    await tf.ready();
+    const kernelThreads = options.kernelThreads ?? 1;
+    if (kernelThreads > 1) {
+      const wasmPackage = require(pkg) as { setThreadsCount(n: number): void };
+      if (!(await startSharedHeapWasm(wasmPackage.setThreadsCount))) throw new Error('the threaded wasm backend failed to initialize');
+      startKernelPool(wasmMemory(asWasm(tf.backend())), kernelThreads);
+    } else {
+      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialize');
+      await tf.ready();
+    }
     registerWasmTrainingKernels();
     return {
       gpu: false,
       threads: 1,
+      kernelThreads,
       simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
       packageName: pkg,
       version: packageVersion(pkg),
@@ -139,6 +155,7 @@ export async function initBackend(options: BackendOptions): Promise<BackendInfo>
         tfjsVersion: tf.version_core,
         gpu: loaded.gpu,
         threads: loaded.threads,
+        kernelThreads: loaded.kernelThreads,
         simd: loaded.simd,
         adapter: loaded.adapter,
         reason: reasonFor(name, options, tried),
@@ -172,7 +189,8 @@ export function describeBackend(info: BackendInfo): string {
   if (info.adapter) details.push(adapterSummary(info.adapter));
   if (info.gpu) details.push('GPU');
   if (info.simd) details.push('SIMD');
-  if (info.threads > 0) details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  if (info.kernelThreads !== undefined && info.kernelThreads > 1) details.push(`shared heap, ${info.kernelThreads} kernel threads`);
+  else if (info.threads > 0) details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   return `backend: ${info.name} (${details.join(', ')}) - ${info.reason}`;
 }
 

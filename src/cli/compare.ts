@@ -13,7 +13,7 @@ export function registerCompare(program: Command, out: Output): void {
       .option('--methods <list>', 'compare several multi-task methods: <weighting> or <sharing>+<weighting>, comma-separated (e.g. fixed,pcgrad,mmoe+uncertainty)')
       .option('--out <dir>', 'folder for the runs and comparison.json')
       .option('--epochs <n>', 'override training.epochs', parseIntOption)
-      .option('--threads <n>', 'data-parallel training threads per run on the wasm/cpu engines (default: auto)', parseIntOption)
+      .option('--threads <n>', 'training threads per run on the wasm/cpu engines, as replicas or kernel threads (config parallelism; default: auto)', parseIntOption)
       .option('--parallel <n>', 'runs at once in local worker processes: a number, or auto (the cores divided by each run\'s threads); default 1, one after another in this process')
       .option('--queue <url>', 'put the runs on a BullMQ queue (redis://host:port/db) for mtl worker --queue to train; --out must be a shared folder')
       .option('--set <key=value>', 'override a config key (repeatable)', (v: string, prev: string[]) => [...prev, v], [])

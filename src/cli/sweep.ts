@@ -15,7 +15,7 @@ export function registerSweep(program: Command, out: Output): void {
       .option('--parallel <n>', 'trials at once in local worker processes: a number, or auto (the cores divided by each trial\'s threads)')
       .option('--queue <url>', 'put the trials on a BullMQ queue in Redis (redis://host:port/db) for mtl worker --queue to take; output.dir must be shared')
       .option('--epochs <n>', 'override training.epochs of every trial', parseIntOption)
-      .option('--threads <n>', 'data-parallel training threads per trial on the wasm/cpu engines', parseIntOption)
+      .option('--threads <n>', 'training threads per trial on the wasm/cpu engines, as replicas or kernel threads (config parallelism)', parseIntOption)
       .option('--set <key=value>', 'override a config key of every trial (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
       .option('--json', 'print sweep.json on stdout at the end'),
   ).action(async (config: string | undefined, opts: Omit<SweepArgs, 'config' | 'signal'> & { json?: boolean }) => {

@@ -14,7 +14,7 @@ export function registerTrain(program: Command, out: Output): void {
       .option('--epochs <n>', 'override training.epochs', parseIntOption)
       .option('--batch-size <n>', 'override training.batch_size', parseIntOption)
       .option('--seed <n>', 'override seed', parseIntOption)
-      .option('--threads <n>', 'data-parallel training threads on the wasm/cpu engines (default: auto)', parseIntOption)
+      .option('--threads <n>', 'training threads on the wasm/cpu engines, as replicas or kernel threads (config parallelism; default: auto)', parseIntOption)
       .option('--out <dir>', 'write the run folder here instead of <output.dir>/<name>/<timestamp>')
       .option('--set <key=value>', 'override any config key, e.g. --set training.optimizer.learning_rate=0.01 (repeatable)', collect, [])
       .option('--resume <run-dir>', 'continue an interrupted run from its checkpoints/last')

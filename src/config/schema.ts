@@ -609,11 +609,18 @@ export const configSchema = z.strictObject({
   /** auto: the fastest engine that loads; gpu: CUDA or fail; cpu: never the GPU. */
   device: z.enum(['auto', 'gpu', 'cpu']).default('auto'),
   /**
-   * Data-parallel training threads on the wasm and cpu engines (each takes a shard of
-   * every batch); auto: one per core (up to 4) for small ResNets and for text read by a
-   * cnn or transformer encoder, 1 for MLPs, bag-of-embeddings text and the keras-sized presets.
+   * Training threads on the wasm and cpu engines (see `parallelism`); auto: one per core
+   * (up to 4) for ResNets and for text read by a cnn or transformer encoder, 1 for MLPs
+   * and bag-of-embeddings text.
    */
   threads: z.union([z.literal('auto'), z.int().min(1).max(64)]).default('auto'),
+  /**
+   * How training uses `threads` on the wasm engine. data: replicas, each with its own copy
+   * of the model and a share of every batch; kernels: one model, whose convolutions split
+   * every batch over the threads (one copy of the weights and optimizer state; the cpu
+   * engine runs one thread). auto: kernels for the keras-sized presets, data otherwise.
+   */
+  parallelism: z.enum(['auto', 'data', 'kernels']).default('auto'),
   data: dataSchema,
   model: modelSchema,
   tasks: z.record(identifier, taskSchema).refine((t) => Object.keys(t).length > 0, 'at least one task'),

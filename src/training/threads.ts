@@ -18,22 +18,42 @@ function heavyText(config: Config): boolean {
 }
 
 /**
- * Data-parallel threads of a run on the wasm and cpu engines (native engines thread
- * themselves). `auto` gives one replica per core, up to 4, to small conv nets (1.7x on
- * 2 cores for the reference ResNet-14) and to text read by a cnn or transformer encoder
- * (the bench's text-cnn 1.13x, transformer 1.9x); MLP and bag-of-embeddings steps are
- * too short for the per-step synchronization to pay (0.73x, 0.6x), and the keras-sized
- * presets stay on one thread for memory: every replica holds its own model, Adam state
- * and heap (ResNet-50 on two threads: 1.2x the speed for 1.8x the peak RSS). A gradient
- * method on the representation also runs on one (it combines the whole batch's features
- * in one place).
+ * Training threads of a run on the wasm and cpu engines (native engines thread
+ * themselves). `auto` gives one per core, up to 4, to ResNets and to text read by a cnn
+ * or transformer encoder (data-parallel: the reference ResNet-14 1.7x on 2 cores, the
+ * bench's text-cnn 1.2x, transformer 1.9x; ResNet-50 as kernel threads 1.3x at the
+ * memory of one thread); MLP and bag-of-embeddings steps are too short for the
+ * per-step synchronization to pay (0.73x, 0.6x). A gradient method on the
+ * representation runs on one (it combines the whole batch's features in one place).
  */
 export function configuredThreads(config: Config): number {
   if (config.threads !== 'auto') return config.threads;
   const weighting = config.training.weighting;
   if ('on' in weighting && weighting.on === 'representation') return 1;
-  const smallResnet = config.model.backbone.type === 'resnet' && !isKerasPreset(config);
-  return smallResnet || heavyText(config) ? Math.min(availableParallelism(), 4) : 1;
+  return config.model.backbone.type === 'resnet' || heavyText(config) ? Math.min(availableParallelism(), 4) : 1;
+}
+
+/**
+ * `parallelism` resolved: kernel threads (one model, wasm's convolutions split over
+ * the threads) for the keras-sized presets under auto, where a replica per thread
+ * would hold another copy of 11-24M weights, their Adam moments and a heap (ResNet-50:
+ * the same speed as two replicas for 58% of their peak RSS); data-parallel replicas
+ * otherwise (ResNet-14 on 2 threads: 1.66x as replicas, 1.25x as kernel threads).
+ */
+export function parallelism(config: Config): 'data' | 'kernels' {
+  if (config.parallelism !== 'auto') return config.parallelism;
+  return isKerasPreset(config) ? 'kernels' : 'data';
+}
+
+/** Kernel threads to start the wasm engine with (1: none); the engine ignores them elsewhere. */
+export function kernelThreads(config: Config): number {
+  return parallelism(config) === 'kernels' ? configuredThreads(config) : 1;
+}
+
+/** Data-parallel replicas of a run on `backend` (1 for native engines, and where the threads are kernel threads). */
+export function dataReplicas(config: Config, backend: BackendName): number {
+  if (backend !== 'wasm' && backend !== 'cpu') return 1;
+  return parallelism(config) === 'data' ? configuredThreads(config) : 1;
 }
 
 /**

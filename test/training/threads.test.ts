@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { configSchema } from '../../src/config/schema';
-import { configuredThreads, inferenceThreads } from '../../src/training/threads';
+import { configuredThreads, dataReplicas, inferenceThreads, kernelThreads, parallelism } from '../../src/training/threads';
 import type { Preprocessing } from '../../src/data/types';
 
 const withText = (encoder: string, threads?: number) =>
@@ -13,12 +13,12 @@ const withText = (encoder: string, threads?: number) =>
     tasks: { t: { type: 'regression', target: 'y' } },
   });
 
-test('--threads auto: one per core (up to 4) for small resnets and text read by a cnn or transformer; one for MLPs, bags and keras presets', () => {
+test('--threads auto: one per core (up to 4) for resnets and text read by a cnn or transformer; one for MLPs and bags', () => {
   const perCore = Math.min(availableParallelism(), 4);
   const resnet = (preset?: string) => configSchema.parse({ data: { format: 'csv', path: 'x' }, model: { backbone: { type: 'resnet', ...(preset ? { preset } : {}) } }, tasks: { t: { type: 'regression', target: 'y' } } });
   const mlp = configSchema.parse({ data: { format: 'csv', path: 'x' }, model: { backbone: { type: 'mlp' } }, tasks: { t: { type: 'regression', target: 'y' } } });
   assert.equal(configuredThreads(resnet()), perCore);
-  assert.equal(configuredThreads(resnet('resnet50')), 1);
+  assert.equal(configuredThreads(resnet('resnet50')), perCore);
   assert.equal(configuredThreads(mlp), 1);
   assert.equal(configuredThreads(withText('bag')), 1);
   assert.equal(configuredThreads(withText('cnn')), perCore);
@@ -27,4 +27,24 @@ test('--threads auto: one per core (up to 4) for small resnets and text read by 
   const table: Preprocessing = { kind: 'table', inputs: [], targets: {} };
   assert.equal(inferenceThreads(withText('transformer'), table, 'wasm', 100000), perCore);
   assert.equal(inferenceThreads(withText('bag'), table, 'wasm', 100000), 1);
+});
+
+test('parallelism auto: kernel threads for the keras-sized presets on wasm, data-parallel replicas otherwise', () => {
+  const perCore = Math.min(availableParallelism(), 4);
+  const resnet = (extra: Record<string, unknown>, preset?: string) => configSchema.parse({
+    ...extra, data: { format: 'csv', path: 'x' }, model: { backbone: { type: 'resnet', ...(preset ? { preset } : {}) } }, tasks: { t: { type: 'regression', target: 'y' } },
+  });
+  const keras = resnet({ threads: 2 }, 'resnet50');
+  assert.equal(parallelism(keras), 'kernels');
+  assert.equal(kernelThreads(keras), 2);
+  assert.equal(dataReplicas(keras, 'wasm'), 1, 'one model: no replicas');
+  assert.equal(dataReplicas(keras, 'cpu'), 1);
+  const small = resnet({ threads: 2 });
+  assert.equal(parallelism(small), 'data');
+  assert.equal(kernelThreads(small), 1);
+  assert.equal(dataReplicas(small, 'wasm'), 2);
+  assert.equal(dataReplicas(small, 'tensorflow'), 1, 'native engines thread themselves');
+  assert.equal(parallelism(resnet({ parallelism: 'data' }, 'resnet50')), 'data', 'the config decides');
+  assert.equal(dataReplicas(resnet({ parallelism: 'data' }, 'resnet50'), 'wasm'), perCore);
+  assert.equal(kernelThreads(resnet({ parallelism: 'kernels', threads: 3 })), 3);
 });

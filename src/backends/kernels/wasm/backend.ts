@@ -39,9 +39,10 @@ export function heapF32(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
-/** The backend's WebAssembly memory, which generated kernels import. */
+/** The backend's WebAssembly memory, which generated kernels import: exported by the plain builds, imported (shared) by the threaded one. */
 export function wasmMemory(backend: BackendWasm): WasmMemory {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  const module = backend.wasm as unknown as { asm?: { memory?: unknown }; wasmMemory?: unknown };
+  const memory = module.asm?.memory ?? module.wasmMemory;
   if (!(memory instanceof WA.Memory)) throw new Error('tfjs wasm backend exposes no WebAssembly.Memory');
   return memory;
 }

@@ -11,7 +11,8 @@ import { Pads } from '../conv-plans';
 import { allocF32, asWasm, BackendWasm, heapF32, heapPtr, heapSlack, release, wasmMemory } from './backend';
 import { gatherApplies, gatherFilterGrad } from './gather-conv';
 import { padImage } from './pad';
-import { kernelModule } from './simd/cache';
+import { batchShares, KernelCall, kernelPool } from './kernel-pool';
+import { runParts, sumPartials } from './run-conv';
 import { convFilterGradModule } from './simd/conv-filter-grad';
 import { tileName, WinogradTile } from './simd/winograd';
 import {
@@ -22,9 +23,7 @@ interface Attrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
 }
 
-function winogradFilterGrad(
-  wasm: BackendWasm, g: ConvGeometry, tile: WinogradTile, x: TensorInfo, dy: TensorInfo, out: TensorInfo,
-): void {
+function winogradFilterGrad(wasm: BackendWasm, g: ConvGeometry, tile: WinogradTile, x: TensorInfo, dy: TensorInfo): TensorInfo {
   const pads: Pads = {
     top: g.padTop,
     left: g.padLeft,
@@ -32,20 +31,42 @@ function winogradFilterGrad(
     right: Math.max(0, g.outWidth + g.filterWidth - 1 - g.inWidth - g.padLeft),
   };
   const padded = padImage(wasm, x, pads);
-  const layout = winogradFilterGradScratch(g, tile);
-  const scratch = allocF32(wasm, [layout.total]);
-  heapF32(wasm, scratch).fill(0, layout.macc);
   const [, ph, pw] = padded.shape;
   const name = tileName(tile);
-  const kernel = kernelModule(wasmMemory(wasm), `winograd-dw:${name}:${ph}:${pw}:${JSON.stringify(g)}`,
-    () => winogradFilterGradModule(g, tile, ph, pw));
-  kernel.acc(heapPtr(wasm, padded), heapPtr(wasm, dy), heapPtr(wasm, scratch));
-  kernelModule(wasmMemory(wasm), `winograd-dw-out:${name}:${g.inChannels}:${g.outChannels}`,
-    () => winogradFilterGradOutputModule(g.inChannels, g.outChannels, tile))
-    .out(heapPtr(wasm, scratch) + 4 * layout.macc, heapPtr(wasm, out));
-  release(wasm, scratch);
+  const shares = batchShares(g.batch, kernelPool(wasmMemory(wasm))?.threads ?? 1);
+  const scratches: TensorInfo[] = [];
+  const partials: TensorInfo[] = [];
+  const parts = shares.map((share): KernelCall[] => {
+    const part = { ...g, batch: share.count };
+    const layout = winogradFilterGradScratch(part, tile);
+    const scratch = allocF32(wasm, [layout.total]);
+    heapF32(wasm, scratch).fill(0, layout.macc);
+    const out = allocF32(wasm, filterShape(g));
+    scratches.push(scratch);
+    partials.push(out);
+    return [
+      {
+        key: `winograd-dw:${name}:${ph}:${pw}:${JSON.stringify(part)}`,
+        generate: () => winogradFilterGradModule(part, tile, ph, pw),
+        fn: 'acc',
+        args: [heapPtr(wasm, padded) + 4 * share.start * ph * pw * g.inChannels, heapPtr(wasm, dy) + 4 * share.start * outImage(g), heapPtr(wasm, scratch)],
+      },
+      {
+        key: `winograd-dw-out:${name}:${g.inChannels}:${g.outChannels}`,
+        generate: () => winogradFilterGradOutputModule(g.inChannels, g.outChannels, tile),
+        fn: 'out',
+        args: [heapPtr(wasm, scratch) + 4 * layout.macc, heapPtr(wasm, out)],
+      },
+    ];
+  });
+  runParts(wasmMemory(wasm), parts);
+  release(wasm, ...scratches);
   if (padded !== x) release(wasm, padded);
+  return sumPartials(wasm, partials);
 }
+
+const filterShape = (g: ConvGeometry) => [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels];
+const outImage = (g: ConvGeometry) => g.outHeight * g.outWidth * g.outChannels;
 
 const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = asWasm(backend);
@@ -53,16 +74,23 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as Attrs;
   const g = convGeometry(x.shape, a.filterShape, a);
   if (gatherApplies(g, 'filter')) return gatherFilterGrad(wasm, g, x, dy);
-  const out = allocF32(wasm, [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels]);
   const tile = winogradFilterGradTile(g);
-  if (tile !== null) {
-    winogradFilterGrad(wasm, g, tile, x, dy, out);
-    return out;
-  }
-  const masked = heapSlack(wasm, out, dy);
-  const kernel = kernelModule(wasmMemory(wasm), `dw:${masked}:${JSON.stringify(g)}`, () => convFilterGradModule(g, masked));
-  kernel.dw(heapPtr(wasm, x), heapPtr(wasm, dy), heapPtr(wasm, out));
-  return out;
+  if (tile !== null) return winogradFilterGrad(wasm, g, tile, x, dy);
+  const shares = batchShares(g.batch, kernelPool(wasmMemory(wasm))?.threads ?? 1);
+  const partials = shares.map(() => allocF32(wasm, filterShape(g)));
+  // A masked tail writes back past a partial's end, where another thread may be writing.
+  const masked = shares.length === 1 && heapSlack(wasm, partials[0], dy);
+  const inImage = g.inHeight * g.inWidth * g.inChannels;
+  runParts(wasmMemory(wasm), shares.map((share, i): KernelCall[] => {
+    const part = { ...g, batch: share.count };
+    return [{
+      key: `dw:${masked}:${JSON.stringify(part)}`,
+      generate: () => convFilterGradModule(part, masked),
+      fn: 'dw',
+      args: [heapPtr(wasm, x) + 4 * share.start * inImage, heapPtr(wasm, dy) + 4 * share.start * outImage(g), heapPtr(wasm, partials[i])],
+    }];
+  }));
+  return sumPartials(wasm, partials);
 };
 
 export const conv2dBackpropFilterConfig: KernelConfig = {

@@ -8,7 +8,8 @@ import { TensorInfo } from '@tensorflow/tfjs-core';
 import { ConvGeometry } from '../conv-geometry';
 import { gatherPlan, GatherPlan } from '../gather-plan';
 import { allocF32, BackendWasm, heapF32, heapPtr, release, wasmMemory } from './backend';
-import { kernelModule } from './simd/cache';
+import { batchShares, KernelCall, kernelPool } from './kernel-pool';
+import { runParts, sumPartials } from './run-conv';
 import {
   GatherGemmSpec, gatherFilterGradModule, gatherForwardModule, gatherInputGradModule, gatherPackBytes,
 } from './simd/gather-gemm';
@@ -60,49 +61,97 @@ function spec(g: ConvGeometry, plan: GatherPlan, firstWrites: boolean, extra: Pa
   return { inChannels: g.inChannels, outChannels: g.outChannels, taps: plan.taps.length, firstWrites, ...extra };
 }
 
+/** Bytes of one image of each operand. */
+function imageBytes(g: ConvGeometry): { input: number; output: number } {
+  return { input: 4 * g.inHeight * g.inWidth * g.inChannels, output: 4 * g.outHeight * g.outWidth * g.outChannels };
+}
+
+/**
+ * One kernel call per share of the batch (kernel threads, or one share): each with the
+ * plan of its own images, its scratch, and the operands' pointers moved to its first image.
+ */
+function gatherParts(
+  wasm: BackendWasm, g: ConvGeometry, kind: GatherKind, firstWrites: (plan: GatherPlan) => boolean, extra: (plan: GatherPlan) => Partial<GatherGemmSpec>,
+  call: (k: GatherGemmSpec, s: Scratch, start: number) => KernelCall,
+): { parts: KernelCall[][]; scratches: Scratch[] } {
+  const memory = wasmMemory(wasm);
+  const shares = batchShares(g.batch, kernelPool(memory)?.threads ?? 1);
+  const scratches: Scratch[] = [];
+  const parts = shares.map((share) => {
+    const part = { ...g, batch: share.count };
+    const plan = gatherPlan(part);
+    const k = spec(part, plan, firstWrites(plan), extra(plan));
+    const s = scratch(wasm, plan, part, gatherPackBytes(kind, k));
+    scratches.push(s);
+    return [call(k, s, share.start)];
+  });
+  return { parts, scratches };
+}
+
 /** y = conv(x, filter) (+ bias) (relu), y newly allocated [N, OH, OW, Co]. */
 export function gatherForward(wasm: BackendWasm, g: ConvGeometry, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, relu: boolean): TensorInfo {
   const out = allocF32(wasm, [g.batch, g.outHeight, g.outWidth, g.outChannels]);
-  const plan = gatherPlan(g);
-  const k = spec(g, plan, plan.firstCoversOutput, { bias: bias !== undefined, relu, outRows: plan.outRows });
-  const s = scratch(wasm, plan, g, gatherPackBytes('forward', k));
-  if (!plan.firstCoversOutput) {
+  const whole = gatherPlan(g);
+  if (!whole.firstCoversOutput) {
     const y = heapF32(wasm, out);
     if (bias === undefined) y.fill(0);
     else {
       const b = heapF32(wasm, bias);
-      for (let r = 0; r < plan.outRows; r++) y.set(b, r * g.outChannels);
+      for (let r = 0; r < whole.outRows; r++) y.set(b, r * g.outChannels);
     }
   }
-  const kernel = kernelModule(wasmMemory(wasm), `gather-fwd:${JSON.stringify(k)}`, () => gatherForwardModule(k));
-  kernel.fwd(heapPtr(wasm, x), heapPtr(wasm, filter), bias === undefined ? 0 : heapPtr(wasm, bias), heapPtr(wasm, out),
-    heapPtr(wasm, s.table), heapPtr(wasm, s.zeroJunk), heapPtr(wasm, s.writeJunk), heapPtr(wasm, s.pack));
-  releaseScratch(wasm, s);
+  const bytes = imageBytes(g);
+  const { parts, scratches } = gatherParts(wasm, g, 'forward', () => whole.firstCoversOutput,
+    (plan) => ({ bias: bias !== undefined, relu, outRows: plan.outRows }),
+    (k, s, start) => ({
+      key: `gather-fwd:${JSON.stringify(k)}`,
+      generate: () => gatherForwardModule(k),
+      fn: 'fwd',
+      args: [heapPtr(wasm, x) + bytes.input * start, heapPtr(wasm, filter), bias === undefined ? 0 : heapPtr(wasm, bias),
+        heapPtr(wasm, out) + bytes.output * start, heapPtr(wasm, s.table), heapPtr(wasm, s.zeroJunk), heapPtr(wasm, s.writeJunk), heapPtr(wasm, s.pack)],
+    }));
+  runParts(wasmMemory(wasm), parts);
+  for (const s of scratches) releaseScratch(wasm, s);
   return out;
 }
 
 /** dx [N, H, W, Ci] of y = conv(x, filter). */
 export function gatherInputGrad(wasm: BackendWasm, g: ConvGeometry, dy: TensorInfo, filter: TensorInfo): TensorInfo {
   const out = allocF32(wasm, [g.batch, g.inHeight, g.inWidth, g.inChannels]);
-  const plan = gatherPlan(g);
-  const k = spec(g, plan, plan.firstCoversInput);
-  const s = scratch(wasm, plan, g, gatherPackBytes('input', k));
-  if (!plan.firstCoversInput) heapF32(wasm, out).fill(0);
-  const kernel = kernelModule(wasmMemory(wasm), `gather-bwd:${JSON.stringify(k)}`, () => gatherInputGradModule(k));
-  kernel.bwd(heapPtr(wasm, dy), heapPtr(wasm, filter), heapPtr(wasm, out), heapPtr(wasm, s.table), heapPtr(wasm, s.zeroJunk), heapPtr(wasm, s.writeJunk), heapPtr(wasm, s.pack));
-  releaseScratch(wasm, s);
+  const whole = gatherPlan(g);
+  if (!whole.firstCoversInput) heapF32(wasm, out).fill(0);
+  const bytes = imageBytes(g);
+  const { parts, scratches } = gatherParts(wasm, g, 'input', () => whole.firstCoversInput, () => ({}),
+    (k, s, start) => ({
+      key: `gather-bwd:${JSON.stringify(k)}`,
+      generate: () => gatherInputGradModule(k),
+      fn: 'bwd',
+      args: [heapPtr(wasm, dy) + bytes.output * start, heapPtr(wasm, filter), heapPtr(wasm, out) + bytes.input * start,
+        heapPtr(wasm, s.table), heapPtr(wasm, s.zeroJunk), heapPtr(wasm, s.writeJunk), heapPtr(wasm, s.pack)],
+    }));
+  runParts(wasmMemory(wasm), parts);
+  for (const s of scratches) releaseScratch(wasm, s);
   return out;
 }
 
-/** dW [KH, KW, Ci, Co] of y = conv(x, filter). */
+/** dW [KH, KW, Ci, Co] of y = conv(x, filter): each share's sum into its own block, then added up. */
 export function gatherFilterGrad(wasm: BackendWasm, g: ConvGeometry, x: TensorInfo, dy: TensorInfo): TensorInfo {
-  const out = allocF32(wasm, [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels]);
-  const plan = gatherPlan(g);
-  const k = spec(g, plan, false);
-  const s = scratch(wasm, plan, g, gatherPackBytes('filter', k));
-  if (plan.taps.length < g.filterHeight * g.filterWidth) heapF32(wasm, out).fill(0);
-  const kernel = kernelModule(wasmMemory(wasm), `gather-dw:${JSON.stringify(k)}`, () => gatherFilterGradModule(k));
-  kernel.dw(heapPtr(wasm, x), heapPtr(wasm, dy), heapPtr(wasm, out), heapPtr(wasm, s.table), heapPtr(wasm, s.pack));
-  releaseScratch(wasm, s);
-  return out;
+  const shape = [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels];
+  const bytes = imageBytes(g);
+  const partials: TensorInfo[] = [];
+  const { parts, scratches } = gatherParts(wasm, g, 'filter', () => false, () => ({}),
+    (k, s, start) => {
+      const out = allocF32(wasm, shape);
+      if (k.taps < g.filterHeight * g.filterWidth) heapF32(wasm, out).fill(0);
+      partials.push(out);
+      return {
+        key: `gather-dw:${JSON.stringify(k)}`,
+        generate: () => gatherFilterGradModule(k),
+        fn: 'dw',
+        args: [heapPtr(wasm, x) + bytes.input * start, heapPtr(wasm, dy) + bytes.output * start, heapPtr(wasm, out), heapPtr(wasm, s.table), heapPtr(wasm, s.pack)],
+      };
+    });
+  runParts(wasmMemory(wasm), parts);
+  for (const s of scratches) releaseScratch(wasm, s);
+  return sumPartials(wasm, partials);
 }

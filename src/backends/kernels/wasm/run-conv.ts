@@ -7,7 +7,10 @@
 import { TensorInfo } from '@tensorflow/tfjs-core';
 import { DirectConvSpec } from '../conv-plans';
 import { allocF32, BackendWasm, heapPtr, heapSlack, release, wasmMemory } from './backend';
+import { batchShares, KernelCall, kernelPool } from './kernel-pool';
 import { kernelModule } from './simd/cache';
+import { scaledSumModule } from './simd/scaled-sum';
+import { WasmMemory } from './simd/webassembly';
 import { directConvModule } from './simd/direct-conv';
 import {
   tileName, tilePlanes, winogradModule, winogradScratch, winogradTaps, winogradTile, winogradWeightsModule,
@@ -28,21 +31,74 @@ export interface ConvOperands {
 export function runConv(wasm: BackendWasm, spec: DirectConvSpec, o: ConvOperands): void {
   const memory = wasmMemory(wasm);
   const biasPtr = o.bias === undefined ? 0 : heapPtr(wasm, o.bias);
+  const pool = kernelPool(memory);
+  const shares = batchShares(spec.batch, pool?.threads ?? 1);
+  const inImage = 4 * spec.inHeight * spec.inWidth * spec.inChannels;
+  const outImage = 4 * spec.outImageStride;
+  const inPtr = heapPtr(wasm, o.input);
+  const outPtr = heapPtr(wasm, o.out) + 4 * o.outOffset;
   const grid = winogradTaps(spec);
   const tile = winogradTile(spec);
   if (grid !== null && tile !== null) {
     const u = allocF32(wasm, [tilePlanes(tile), spec.inChannels, spec.outChannels]);
-    const scratch = allocF32(wasm, [winogradScratch(spec, tile)]);
     const K = spec.inChannels;
     const M = spec.outChannels;
     kernelModule(memory, `winograd-wt:${tileName(tile)}:${K}:${M}:${grid.join(',')}`, () => winogradWeightsModule(K, M, grid, tile))
       .wt(heapPtr(wasm, o.weights) + 4 * o.weightOffset, heapPtr(wasm, u));
-    const kernel = kernelModule(memory, `winograd:${tileName(tile)}:${JSON.stringify(spec)}`, () => winogradModule(spec, tile));
-    kernel.wino(heapPtr(wasm, o.input), heapPtr(wasm, u), biasPtr, heapPtr(wasm, o.out) + 4 * o.outOffset, heapPtr(wasm, scratch));
-    release(wasm, u, scratch);
+    const scratches = shares.map((share) => allocF32(wasm, [winogradScratch({ ...spec, batch: share.count }, tile)]));
+    const parts = shares.map((share, i): KernelCall[] => {
+      const part = { ...spec, batch: share.count };
+      return [{
+        key: `winograd:${tileName(tile)}:${JSON.stringify(part)}`,
+        generate: () => winogradModule(part, tile),
+        fn: 'wino',
+        args: [inPtr + inImage * share.start, heapPtr(wasm, u), biasPtr, outPtr + outImage * share.start, heapPtr(wasm, scratches[i])],
+      }];
+    });
+    runParts(memory, parts);
+    release(wasm, u, ...scratches);
     return;
   }
-  const masked = { ...spec, maskedTail: heapSlack(wasm, o.out, o.weights, ...(o.bias === undefined ? [] : [o.bias])) };
-  const kernel = kernelModule(memory, `conv:${JSON.stringify(masked)}`, () => directConvModule(masked));
-  kernel.conv(heapPtr(wasm, o.input), heapPtr(wasm, o.weights) + 4 * o.weightOffset, biasPtr, heapPtr(wasm, o.out) + 4 * o.outOffset);
+  // A masked tail reads and writes back past a share's last pixel, where the next share writes.
+  const maskedTail = shares.length === 1 && heapSlack(wasm, o.out, o.weights, ...(o.bias === undefined ? [] : [o.bias]));
+  const parts = shares.map((share): KernelCall[] => {
+    const part = { ...spec, batch: share.count, maskedTail };
+    return [{
+      key: `conv:${JSON.stringify(part)}`,
+      generate: () => directConvModule(part),
+      fn: 'conv',
+      args: [inPtr + inImage * share.start, heapPtr(wasm, o.weights) + 4 * o.weightOffset, biasPtr, outPtr + outImage * share.start],
+    }];
+  });
+  runParts(memory, parts);
+}
+
+/** Runs the parts on the kernel threads, or the one part here. */
+export function runParts(memory: WasmMemory, parts: KernelCall[][]): void {
+  const pool = kernelPool(memory);
+  if (pool !== undefined) {
+    pool.run(parts);
+    return;
+  }
+  for (const part of parts) for (const c of part) kernelModule(memory, c.key, c.generate)[c.fn](...c.args);
+}
+
+/**
+ * The sum of same-shaped partial results (one per share of a batch) in the first of
+ * them, the others released; the additions split over the kernel threads by range.
+ */
+export function sumPartials(wasm: BackendWasm, partials: TensorInfo[]): TensorInfo {
+  const [sum, ...rest] = partials;
+  if (rest.length === 0) return sum;
+  const memory = wasmMemory(wasm);
+  const n = sum.shape.reduce((a, b) => a * b, 1);
+  const ranges = batchShares(Math.ceil(n / 4), kernelPool(memory)?.threads ?? 1).map((r) => ({ start: 4 * r.start, count: Math.min(n, 4 * (r.start + r.count)) - 4 * r.start }));
+  runParts(memory, ranges.map((r): KernelCall[] => rest.map((partial) => ({
+    key: 'scaled-sum',
+    generate: scaledSumModule,
+    fn: 'addScaled',
+    args: [heapPtr(wasm, sum) + 4 * r.start, heapPtr(wasm, partial) + 4 * r.start, r.count, 1],
+  }))));
+  release(wasm, ...rest);
+  return sum;
 }

@@ -269,13 +269,10 @@ function section(id: number, content: number[], out: number[]): void {
 /** Pages a shared memory's import declares at most (4 GiB): any shared memory up to that size fits it. */
 const SHARED_MAX_PAGES = 65536;
 
-/** Assembles functions (no results) importing env.memory (a shared one with `shared`) into module bytes. */
-export function assemble(funcs: Func[], { shared = false }: { shared?: boolean } = {}): Uint8Array {
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const types: number[] = [];
-  uleb(funcs.length, types);
-  for (const f of funcs) types.push(...f.signature());
-  section(1, types, out);
+const IMPORT_SECTION = 2;
+
+/** The import section's content: env.memory, shared (up to SHARED_MAX_PAGES) or not. */
+function memoryImport(shared: boolean): number[] {
   const imports: number[] = [1];
   name('env', imports);
   name('memory', imports);
@@ -286,7 +283,36 @@ export function assemble(funcs: Func[], { shared = false }: { shared?: boolean }
   } else {
     imports.push(0x00, 0x00);
   }
-  section(2, imports, out);
+  return imports;
+}
+
+/** Module bytes from `assemble` with their memory import shared or not (the other sections as they were). */
+function withMemoryImport(bytes: Uint8Array, shared: boolean): Uint8Array {
+  const out = Array.from(bytes.subarray(0, 8));
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[at++];
+      size |= (b & 0x7f) << shift;
+      if ((b & 0x80) === 0) break;
+    }
+    const content = id === IMPORT_SECTION ? memoryImport(shared) : Array.from(bytes.subarray(at, at + size));
+    section(id, content, out);
+    at += size;
+  }
+  return new Uint8Array(out);
+}
+
+/** Assembles functions (no results) importing env.memory (a shared one with `shared`) into module bytes. */
+export function assemble(funcs: Func[], { shared = false }: { shared?: boolean } = {}): Uint8Array {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types: number[] = [];
+  uleb(funcs.length, types);
+  for (const f of funcs) types.push(...f.signature());
+  section(1, types, out);
+  section(IMPORT_SECTION, memoryImport(shared), out);
   const fns: number[] = [];
   uleb(funcs.length, fns);
   funcs.forEach((_, i) => uleb(i, fns));
@@ -308,7 +334,21 @@ export function assemble(funcs: Func[], { shared = false }: { shared?: boolean }
 
 /** Compiles and instantiates against `memory`; returns the exported functions. */
 export function instantiate(bytes: Uint8Array, memory: WasmMemory): Record<string, (...args: number[]) => void> {
-  const module = new WA.Module(bytes);
+  return instantiateModule(compile(bytes, memory), memory);
+}
+
+/** Compiles module bytes for `memory`: importing it as shared where it is a shared memory (a shared wasm heap), else as unshared. */
+export function compile(bytes: Uint8Array, memory: WasmMemory): object {
+  return new WA.Module(withMemoryImport(bytes, isShared(memory)));
+}
+
+/** Instantiates a compiled module against `memory`; returns the exported functions. */
+export function instantiateModule(module: object, memory: WasmMemory): Record<string, (...args: number[]) => void> {
   const instance = new WA.Instance(module, { env: { memory } });
   return instance.exports as unknown as Record<string, (...args: number[]) => void>;
+}
+
+/** True for a WebAssembly.Memory created with `shared: true`. */
+export function isShared(memory: WasmMemory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }

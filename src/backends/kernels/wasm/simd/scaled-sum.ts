@@ -14,7 +14,8 @@ import type { WasmMemory } from './webassembly';
 
 export type ScaledSum = Record<'copyScaled' | 'addScaled', (dst: number, src: number, n: number, scale: number) => void>;
 
-function scaledModule(): Uint8Array {
+/** The module (importing a shared memory; `instantiate` adapts it to an unshared heap). */
+export function scaledSumModule(): Uint8Array {
   const make = (name: string, add: boolean) => {
     const f = new Func(name, ['i32', 'i32', 'i32', 'f32']);
     const [dst, src, n, scale] = f.params;
@@ -40,5 +41,5 @@ function scaledModule(): Uint8Array {
 
 /** The kernels, compiled against a shared memory. */
 export function scaledSum(memory: WasmMemory): ScaledSum {
-  return instantiate(scaledModule(), memory) as unknown as ScaledSum;
+  return instantiate(scaledSumModule(), memory) as unknown as ScaledSum;
 }
