@@ -3,11 +3,12 @@
  * trained with mtl's own step on one thread, or its inference (the eval path):
  *
  *   node dist/bench/kernels/profile-net.js [--model resnet50] [--backend wasm|cpu] [--steps 3]
- *     [--inference] [--shapes] [--clock wall|cpu] [--top 30] [--threads 1]
+ *     [--inference] [--shapes] [--clock wall|cpu] [--top 30] [--threads 1] [--kernel-threads 1]
  *
  * --shapes splits the convolution kernels by layer shape; --clock cpu charges each
  * kernel the process's CPU time instead of wall time (steadier on a loaded machine).
- * With --threads N the profile is rank 0's (the all-reduce counts as outside kernels).
+ * With --threads N the profile is rank 0's (the all-reduce counts as outside kernels);
+ * --kernel-threads N profiles one model whose kernels split over N threads.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../../src/backends';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   const clock = arg('clock', 'wall') as 'wall' | 'cpu';
   const inference = process.argv.includes('--inference');
   const threads = Number(arg('threads', '1'));
-  await initBackend({ device: 'cpu', backend });
+  await initBackend({ device: 'cpu', backend, kernelThreads: Number(arg('kernel-threads', '1')) });
   const bench = inference ? await benchInference(model) : await benchStep(model, threads);
   for (let i = 0; i < 2; i++) bench.step();
   const profiler = new KernelProfiler(backend, { shapes: process.argv.includes('--shapes'), clock });

@@ -11,11 +11,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { hostArrays } from './host-arrays';
-import { kernelModule } from './wasm/simd/cache';
+import { runSplit } from './wasm/kernel-pool';
 import { adamModule } from './wasm/simd/adam';
 import { asWasm, heapPtr, wasmMemory } from './wasm/backend';
 
 export const ADAM = 'MtlAdam';
+
+/** Vectors (of 4 weights) a kernel thread takes at least: smaller weights update on one thread. */
+const SPLIT_VECTORS = 16384;
 
 export interface AdamAttrs {
   learningRate: number;
@@ -56,10 +59,12 @@ function kernelFor(backendName: 'wasm' | 'cpu'): KernelFunc {
       const { a: step, s } = constants(a);
       const vectors = Math.floor(n / 4);
       const at = (t: TensorInfo) => heapPtr(wasm, t);
-      kernelModule(wasmMemory(wasm), 'adam', adamModule).adam(
-        at(w), at(g), at(m), at(v), at(outs[0]), at(outs[1]), at(outs[2]), vectors,
-        a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, step, s, a.epsilon,
-      );
+      runSplit(wasmMemory(wasm), vectors, SPLIT_VECTORS, (start, count) => ({
+        key: 'adam',
+        generate: adamModule,
+        fn: 'adam',
+        args: [...[w, g, m, v, ...outs].map((t) => at(t) + 16 * start), count, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, step, s, a.epsilon],
+      }));
       done = 4 * vectors;
     }
     if (done < n) {

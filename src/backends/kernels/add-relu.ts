@@ -12,25 +12,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getKernel, registerKernel, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { backendHas } from './gradients';
 import { hostArrays } from './host-arrays';
-import { elementwise } from './elementwise';
-import { assemble, Func } from './wasm/simd/emit';
+import { elementwise, elementwiseModule } from './elementwise';
 
 export const ADD_RELU = 'MtlAddRelu';
 
 /** `addRelu(a, b, vectors, out)` over groups of four floats. */
 function addReluModule(): Uint8Array {
-  const f = new Func('addRelu', ['i32', 'i32', 'i32', 'i32']);
-  const [a, b, vectors, out] = f.params;
-  const i = f.local('i32');
-  const at = f.local('i32');
-  f.i32(0).set(at);
-  f.forCount(i, () => f.get(vectors), () => {
-    f.get(out).get(at).add();
-    f.get(a).get(at).add().v128Load().get(b).get(at).add().v128Load().f32x4Add();
-    f.v128Zero().f32x4Max().v128Store();
-    f.inc(at, 16);
-  });
-  return assemble([f]);
+  return elementwiseModule('addRelu', (f, a, b) => f.get(a).get(b).f32x4Add().v128Zero().f32x4Max());
 }
 
 interface Attrs {

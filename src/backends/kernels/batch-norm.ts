@@ -32,7 +32,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { hostArrays } from './host-arrays';
 import { asWasm, heapF32, heapPtr, release } from './wasm/backend';
-import { batchNormSums, channelOps, heapVector } from './wasm/channel-ops';
+import { batchNormSums, channelOps, channelOpsByRows, heapVector } from './wasm/channel-ops';
 
 export const BATCH_NORM_TRAIN = 'MtlBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'MtlBatchNormTrainGrad';
@@ -97,7 +97,7 @@ function wasmForward(backend: unknown, x: TensorInfo, scale: TensorInfo, offset:
   }
   const av = heapVector(wasm, a);
   const bv = heapVector(wasm, b);
-  channelOps(wasm, c).affine(heapPtr(wasm, x), heapPtr(wasm, av), heapPtr(wasm, bv), rows, heapPtr(wasm, y));
+  channelOpsByRows(wasm, c, 'affine', rows, 1, (first, count) => [heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, av), heapPtr(wasm, bv), count, heapPtr(wasm, y) + 4 * first * c]);
   release(wasm, zeros, av, bv);
 }
 
@@ -131,7 +131,9 @@ function wasmBackward(
   }
   const vectors = [kn, kxNeg, k0].map((v) => heapVector(wasm, v));
   const [knv, kxv, k0v] = vectors;
-  channelOps(wasm, c).affine2(heapPtr(wasm, dy), heapPtr(wasm, knv), heapPtr(wasm, x), heapPtr(wasm, mean), heapPtr(wasm, kxv), heapPtr(wasm, k0v), rows, heapPtr(wasm, dxOut));
+  channelOpsByRows(wasm, c, 'affine2', rows, 1, (first, count) => [
+    heapPtr(wasm, dy) + 4 * first * c, heapPtr(wasm, knv), heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, mean), heapPtr(wasm, kxv), heapPtr(wasm, k0v), count, heapPtr(wasm, dxOut) + 4 * first * c,
+  ]);
   release(wasm, ...vectors);
 }
 

@@ -6,7 +6,11 @@
 import { util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { hostArrays } from './host-arrays';
 import { asWasm, heapPtr, wasmMemory } from './wasm/backend';
-import { kernelModule } from './wasm/simd/cache';
+import { runSplit } from './wasm/kernel-pool';
+import { assemble, Func, Local } from './wasm/simd/emit';
+
+/** Vectors (of 4 floats) a kernel thread takes at least. */
+const SPLIT_VECTORS = 16384;
 
 export interface SimdElementwise {
   /** The module's cache key. */
@@ -22,7 +26,12 @@ export function elementwise(backendName: 'wasm' | 'cpu', backend: object, a: Ten
   if (backendName === 'wasm') {
     const wasm = asWasm(backend);
     const vectors = Math.floor(n / 4);
-    kernelModule(wasmMemory(wasm), simd.key, simd.generate)[simd.name](heapPtr(wasm, a), heapPtr(wasm, b), vectors, heapPtr(wasm, out));
+    runSplit(wasmMemory(wasm), vectors, SPLIT_VECTORS, (start, count) => ({
+      key: simd.key,
+      generate: simd.generate,
+      fn: simd.name,
+      args: [heapPtr(wasm, a) + 16 * start, heapPtr(wasm, b) + 16 * start, count, heapPtr(wasm, out) + 16 * start],
+    }));
     done = 4 * vectors;
   }
   if (done < n) {
@@ -30,4 +39,27 @@ export function elementwise(backendName: 'wasm' | 'cpu', backend: object, a: Ten
     const [x, y, o] = [arrays.view(a), arrays.view(b), arrays.view(out)];
     for (let i = done; i < n; i++) o[i] = scalar(x[i], y[i]);
   }
+}
+
+/**
+ * Module bytes exporting `name(a, b, vectors, out)`: over groups of four floats,
+ * `combine` leaves out's vector on the stack from a's and b's (in the locals it gets).
+ */
+export function elementwiseModule(name: string, combine: (f: Func, a: Local, b: Local) => void): Uint8Array {
+  const f = new Func(name, ['i32', 'i32', 'i32', 'i32']);
+  const [a, b, vectors, out] = f.params;
+  const i = f.local('i32');
+  const at = f.local('i32');
+  const av = f.local('v128');
+  const bv = f.local('v128');
+  f.i32(0).set(at);
+  f.forCount(i, () => f.get(vectors), () => {
+    f.get(a).get(at).add().v128Load().set(av);
+    f.get(b).get(at).add().v128Load().set(bv);
+    f.get(out).get(at).add();
+    combine(f, av, bv);
+    f.v128Store();
+    f.inc(at, 16);
+  });
+  return assemble([f]);
 }

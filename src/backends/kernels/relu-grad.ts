@@ -9,31 +9,18 @@
 import { engine, GradConfig, KernelConfig, KernelFunc, registerKernel, getKernel, Tensor, TensorInfo, util } from '@tensorflow/tfjs-core';
 import { backendHas, replaceGradient, stockGradient } from './gradients';
 import { hostArrays } from './host-arrays';
-import { elementwise } from './elementwise';
-import { assemble, Func } from './wasm/simd/emit';
+import { elementwise, elementwiseModule } from './elementwise';
 
 export const RELU_GRAD = 'MtlReluGrad';
 
 /** `reluGrad(dy, x, vectors, out)` over groups of four floats. */
 function reluGradModule(): Uint8Array {
-  const f = new Func('reluGrad', ['i32', 'i32', 'i32', 'i32']);
-  const [dy, x, vectors, out] = f.params;
-  const i = f.local('i32');
-  const at = f.local('i32');
-  const xv = f.local('v128');
-  const one = f.local('v128');
-  f.f32(1).f32x4Splat().set(one);
-  f.i32(0).set(at);
-  f.forCount(i, () => f.get(vectors), () => {
-    f.get(x).get(at).add().v128Load().set(xv);
-    f.get(out).get(at).add();
-    f.get(dy).get(at).add().v128Load();
+  return elementwiseModule('reluGrad', (f, dy, x) => {
+    f.get(dy);
     // step(x): NaN where x is NaN, else 1 where x > 0, else 0
-    f.get(xv).get(one).get(xv).v128Zero().f32x4Gt().v128And().get(xv).get(xv).f32x4Ne().v128Bitselect();
-    f.f32x4Mul().v128Store();
-    f.inc(at, 16);
+    f.get(x).f32(1).f32x4Splat().get(x).v128Zero().f32x4Gt().v128And().get(x).get(x).f32x4Ne().v128Bitselect();
+    f.f32x4Mul();
   });
-  return assemble([f]);
 }
 
 function stepValue(v: number): number {

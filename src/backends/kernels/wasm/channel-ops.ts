@@ -1,6 +1,7 @@
 /** Calls into the generated channels-last SIMD kernels (simd/channel-ops). */
 import { TensorInfo } from '@tensorflow/tfjs-core';
 import { allocF32, BackendWasm, heapF32, heapPtr, release, wasmMemory } from './backend';
+import { runSplit } from './kernel-pool';
 import { kernelModule } from './simd/cache';
 import { blockRows, channelOpsModule } from './simd/channel-ops';
 
@@ -12,6 +13,29 @@ export type ChannelOps = Record<
 /** The kernels for `channels` channels, compiled on first use. */
 export function channelOps(wasm: BackendWasm, channels: number): ChannelOps {
   return kernelModule(wasmMemory(wasm), `channel-ops:${channels}`, () => channelOpsModule(channels)) as ChannelOps;
+}
+
+/** Elements a kernel thread takes at least in these row-wise passes. */
+const SPLIT_ELEMENTS = 65536;
+
+/**
+ * `op` of the channel kernels over `rows` rows of `channels`, split by whole blocks of
+ * `unit` rows over the kernel threads: `args(firstRow, rowCount)` gives each call's
+ * arguments. Each row (or block) is computed as one call would, so the values are too.
+ */
+export function channelOpsByRows(
+  wasm: BackendWasm, channels: number, op: keyof ChannelOps, rows: number, unit: number, args: (first: number, count: number) => number[],
+): void {
+  const units = Math.ceil(rows / unit);
+  runSplit(wasmMemory(wasm), units, Math.max(1, Math.ceil(SPLIT_ELEMENTS / (unit * channels))), (start, count) => {
+    const first = start * unit;
+    return {
+      key: `channel-ops:${channels}`,
+      generate: () => channelOpsModule(channels),
+      fn: op,
+      args: args(first, Math.min(rows, (start + count) * unit) - first),
+    };
+  });
 }
 
 /** Adds up per-block f32 partial sums [blocks, terms*C] into doubles [terms*C]. */
@@ -28,7 +52,8 @@ export function channelSums(wasm: BackendWasm, x: TensorInfo): Float64Array {
   const c = x.shape[x.shape.length - 1];
   const rows = x.shape.reduce((a, b) => a * b, 1) / c;
   const partials = allocF32(wasm, [Math.max(1, Math.ceil(rows / blockRows(c))), c]);
-  channelOps(wasm, c).blockSums(heapPtr(wasm, x), rows, heapPtr(wasm, partials));
+  const block = blockRows(c);
+  channelOpsByRows(wasm, c, 'blockSums', rows, block, (first, count) => [heapPtr(wasm, x) + 4 * first * c, count, heapPtr(wasm, partials) + 4 * (first / block) * c]);
   const sums = addBlocks(heapF32(wasm, partials), c);
   release(wasm, partials);
   return sums;
@@ -41,7 +66,10 @@ export function batchNormSums(
   const c = x.shape[x.shape.length - 1];
   const rows = x.shape.reduce((a, b) => a * b, 1) / c;
   const partials = allocF32(wasm, [Math.max(1, Math.ceil(rows / blockRows(c))), 2 * c]);
-  channelOps(wasm, c).bnBlockSums(heapPtr(wasm, x), heapPtr(wasm, dy), heapPtr(wasm, mean), rows, heapPtr(wasm, partials));
+  const block = blockRows(c);
+  channelOpsByRows(wasm, c, 'bnBlockSums', rows, block, (first, count) => [
+    heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, dy) + 4 * first * c, heapPtr(wasm, mean), count, heapPtr(wasm, partials) + 4 * (first / block) * 2 * c,
+  ]);
   const sums = addBlocks(heapF32(wasm, partials), 2 * c);
   release(wasm, partials);
   return [sums.subarray(0, c), sums.subarray(c)];

@@ -11,8 +11,8 @@ import { Pads } from '../conv-plans';
 import { allocF32, asWasm, BackendWasm, heapF32, heapPtr, heapSlack, release, wasmMemory } from './backend';
 import { gatherApplies, gatherFilterGrad } from './gather-conv';
 import { padImage } from './pad';
-import { batchShares, KernelCall, kernelPool } from './kernel-pool';
-import { runParts, sumPartials } from './run-conv';
+import { evenShares, KernelCall, runParts, threadsOf } from './kernel-pool';
+import { sumPartials } from './run-conv';
 import { convFilterGradModule } from './simd/conv-filter-grad';
 import { tileName, WinogradTile } from './simd/winograd';
 import {
@@ -33,7 +33,7 @@ function winogradFilterGrad(wasm: BackendWasm, g: ConvGeometry, tile: WinogradTi
   const padded = padImage(wasm, x, pads);
   const [, ph, pw] = padded.shape;
   const name = tileName(tile);
-  const shares = batchShares(g.batch, kernelPool(wasmMemory(wasm))?.threads ?? 1);
+  const shares = evenShares(g.batch, threadsOf(wasmMemory(wasm)));
   const scratches: TensorInfo[] = [];
   const partials: TensorInfo[] = [];
   const parts = shares.map((share): KernelCall[] => {
@@ -76,7 +76,7 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   if (gatherApplies(g, 'filter')) return gatherFilterGrad(wasm, g, x, dy);
   const tile = winogradFilterGradTile(g);
   if (tile !== null) return winogradFilterGrad(wasm, g, tile, x, dy);
-  const shares = batchShares(g.batch, kernelPool(wasmMemory(wasm))?.threads ?? 1);
+  const shares = evenShares(g.batch, threadsOf(wasmMemory(wasm)));
   const partials = shares.map(() => allocF32(wasm, filterShape(g)));
   // A masked tail writes back past a partial's end, where another thread may be writing.
   const masked = shares.length === 1 && heapSlack(wasm, partials[0], dy);

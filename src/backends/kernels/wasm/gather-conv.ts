@@ -8,8 +8,8 @@ import { TensorInfo } from '@tensorflow/tfjs-core';
 import { ConvGeometry } from '../conv-geometry';
 import { gatherPlan, GatherPlan } from '../gather-plan';
 import { allocF32, BackendWasm, heapF32, heapPtr, release, wasmMemory } from './backend';
-import { batchShares, KernelCall, kernelPool } from './kernel-pool';
-import { runParts, sumPartials } from './run-conv';
+import { evenShares, KernelCall, runParts, threadsOf } from './kernel-pool';
+import { sumPartials } from './run-conv';
 import {
   GatherGemmSpec, gatherFilterGradModule, gatherForwardModule, gatherInputGradModule, gatherPackBytes,
 } from './simd/gather-gemm';
@@ -75,7 +75,7 @@ function gatherParts(
   call: (k: GatherGemmSpec, s: Scratch, start: number) => KernelCall,
 ): { parts: KernelCall[][]; scratches: Scratch[] } {
   const memory = wasmMemory(wasm);
-  const shares = batchShares(g.batch, kernelPool(memory)?.threads ?? 1);
+  const shares = evenShares(g.batch, threadsOf(memory));
   const scratches: Scratch[] = [];
   const parts = shares.map((share) => {
     const part = { ...g, batch: share.count };

@@ -7,10 +7,8 @@
 import { TensorInfo } from '@tensorflow/tfjs-core';
 import { DirectConvSpec } from '../conv-plans';
 import { allocF32, BackendWasm, heapPtr, heapSlack, release, wasmMemory } from './backend';
-import { batchShares, KernelCall, kernelPool } from './kernel-pool';
-import { kernelModule } from './simd/cache';
+import { evenShares, KernelCall, runParts, threadsOf } from './kernel-pool';
 import { scaledSumModule } from './simd/scaled-sum';
-import { WasmMemory } from './simd/webassembly';
 import { directConvModule } from './simd/direct-conv';
 import {
   tileName, tilePlanes, winogradModule, winogradScratch, winogradTaps, winogradTile, winogradWeightsModule,
@@ -31,8 +29,7 @@ export interface ConvOperands {
 export function runConv(wasm: BackendWasm, spec: DirectConvSpec, o: ConvOperands): void {
   const memory = wasmMemory(wasm);
   const biasPtr = o.bias === undefined ? 0 : heapPtr(wasm, o.bias);
-  const pool = kernelPool(memory);
-  const shares = batchShares(spec.batch, pool?.threads ?? 1);
+  const shares = evenShares(spec.batch, threadsOf(memory));
   const inImage = 4 * spec.inHeight * spec.inWidth * spec.inChannels;
   const outImage = 4 * spec.outImageStride;
   const inPtr = heapPtr(wasm, o.input);
@@ -43,8 +40,13 @@ export function runConv(wasm: BackendWasm, spec: DirectConvSpec, o: ConvOperands
     const u = allocF32(wasm, [tilePlanes(tile), spec.inChannels, spec.outChannels]);
     const K = spec.inChannels;
     const M = spec.outChannels;
-    kernelModule(memory, `winograd-wt:${tileName(tile)}:${K}:${M}:${grid.join(',')}`, () => winogradWeightsModule(K, M, grid, tile))
-      .wt(heapPtr(wasm, o.weights) + 4 * o.weightOffset, heapPtr(wasm, u));
+    const wPtr = heapPtr(wasm, o.weights) + 4 * o.weightOffset;
+    runParts(memory, evenShares(K, threadsOf(memory)).map((rows): KernelCall[] => [{
+      key: `winograd-wt:${tileName(tile)}:${K}:${M}:${grid.join(',')}:${rows.count}`,
+      generate: () => winogradWeightsModule(K, M, grid, tile, rows.count),
+      fn: 'wt',
+      args: [wPtr + 4 * M * rows.start, heapPtr(wasm, u) + 4 * M * rows.start],
+    }]));
     const scratches = shares.map((share) => allocF32(wasm, [winogradScratch({ ...spec, batch: share.count }, tile)]));
     const parts = shares.map((share, i): KernelCall[] => {
       const part = { ...spec, batch: share.count };
@@ -73,16 +75,6 @@ export function runConv(wasm: BackendWasm, spec: DirectConvSpec, o: ConvOperands
   runParts(memory, parts);
 }
 
-/** Runs the parts on the kernel threads, or the one part here. */
-export function runParts(memory: WasmMemory, parts: KernelCall[][]): void {
-  const pool = kernelPool(memory);
-  if (pool !== undefined) {
-    pool.run(parts);
-    return;
-  }
-  for (const part of parts) for (const c of part) kernelModule(memory, c.key, c.generate)[c.fn](...c.args);
-}
-
 /**
  * The sum of same-shaped partial results (one per share of a batch) in the first of
  * them, the others released; the additions split over the kernel threads by range.
@@ -92,7 +84,7 @@ export function sumPartials(wasm: BackendWasm, partials: TensorInfo[]): TensorIn
   if (rest.length === 0) return sum;
   const memory = wasmMemory(wasm);
   const n = sum.shape.reduce((a, b) => a * b, 1);
-  const ranges = batchShares(Math.ceil(n / 4), kernelPool(memory)?.threads ?? 1).map((r) => ({ start: 4 * r.start, count: Math.min(n, 4 * (r.start + r.count)) - 4 * r.start }));
+  const ranges = evenShares(Math.ceil(n / 4), threadsOf(memory)).map((r) => ({ start: 4 * r.start, count: Math.min(n, 4 * (r.start + r.count)) - 4 * r.start }));
   runParts(memory, ranges.map((r): KernelCall[] => rest.map((partial) => ({
     key: 'scaled-sum',
     generate: scaledSumModule,

@@ -182,9 +182,10 @@ export function winogradScratch(s: DirectConvSpec, tile: WinogradTile): number {
  * output channels (M % 4 == 0), w at wPtr laid out [taps][K][M] (taps indexed through
  * `grid`, row-major over the kernel), U at uPtr [nr*nc][K][M]. In JS the transform took
  * 1-2 ms per call for 64-128 channels (twice a layer per step: forward and input
- * gradient), more than the products at 8x8.
+ * gradient), more than the products at 8x8. `rowCount` input channels from wPtr and uPtr
+ * (a thread's share of the K; the planes and taps still K x M apart).
  */
-export function winogradWeightsModule(K: number, M: number, grid: number[], tile: WinogradTile): Uint8Array {
+export function winogradWeightsModule(K: number, M: number, grid: number[], tile: WinogradTile, rowCount = K): Uint8Array {
   const f = new Func('wt', ['i32', 'i32']);
   const [w, u] = f.params;
   const { rows, cols } = tile;
@@ -200,7 +201,7 @@ export function winogradWeightsModule(K: number, M: number, grid: number[], tile
   const t = Array.from({ length: nr * kw }, () => f.local('v128'));
   const combo = combiner(f, [rows.G, cols.G]);
   const km = 4 * K * M;
-  f.forConst(k, K, () => {
+  f.forConst(k, rowCount, () => {
     f.forConst(mv, M / 4, () => {
       f.get(w).get(k).i32(4 * M).mul().add().get(mv).i32(16).mul().add().set(src);
       f.get(u).get(k).i32(4 * M).mul().add().get(mv).i32(16).mul().add().set(dst);
