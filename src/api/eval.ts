@@ -10,7 +10,7 @@ import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { resolveCheckpoint } from '../outputs/run-dir';
 import { evaluate, type Evaluation } from '../training/evaluate';
 import { InferencePool } from '../training/parallel/inference-pool';
-import { inferenceThreads } from '../training/threads';
+import { inferenceKernelThreads, inferenceThreads } from '../training/threads';
 import { metricsTable } from '../outputs/format';
 import { type Output } from './output-types';
 import { disposeModel, freezeForInference } from '../models/inference-fold';
@@ -49,7 +49,7 @@ export async function evalCommand(args: EvalArgs, out: Output): Promise<EvalRepo
     throw new UserError(`${path.join(checkpoint, 'model.json')}: not an mtl checkpoint (it has no mtl metadata)`, { hint: 'pass a run folder written by mtl train' });
   }
   const config = meta.config;
-  const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend });
+  const backend = await initBackend({ device: args.device ?? config.device, backend: args.backend, kernelThreads: inferenceKernelThreads(config, args.threads) });
   if (!args.json) out.log(describeBackend(backend));
 
   let split: Split;
@@ -72,7 +72,7 @@ export async function evalCommand(args: EvalArgs, out: Output): Promise<EvalRepo
     if (split.size === 0) throw new UserError(`the ${name} split of this run is empty`, { exitCode: 2, hint: 'choose another --split or pass --data' });
   }
   const loaded = await loadCheckpoint<CheckpointMeta>(checkpoint);
-  const threads = inferenceThreads(config, meta.preprocessing, backend.name, split.size, args.threads);
+  const threads = inferenceThreads(config, meta.preprocessing, backend.name, split.size, args.threads, backend.kernelThreads);
   const pool = await InferencePool.start(threads, backend.name, loaded.model);
   freezeForInference(loaded.model);
   if (pool && !args.json) out.log(`threads: ${threads} scoring the rows (set --threads 1 for one)`);

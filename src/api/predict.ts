@@ -26,7 +26,7 @@ import type { CheckpointMeta } from '../outputs/checkpoint-meta';
 import { resolveCheckpoint } from '../outputs/run-dir';
 import { destandardize, runSplit, sigmoid, softmaxRows } from '../training/evaluate';
 import { InferencePool } from '../training/parallel/inference-pool';
-import { inferenceThreads } from '../training/threads';
+import { inferenceKernelThreads, inferenceThreads } from '../training/threads';
 import { type Output } from './output-types';
 import { disposeModel, freezeForInference } from '../models/inference-fold';
 
@@ -63,7 +63,7 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
   const { checkpoint } = resolveCheckpoint(args.location);
   const meta = readCheckpointMeta<CheckpointMeta>(checkpoint);
   if (meta.format !== 'mtl-checkpoint') throw new UserError(`${path.join(checkpoint, 'model.json')}: not an mtl checkpoint (it has no mtl metadata)`);
-  const backend = await initBackend({ device: args.device ?? meta.config.device, backend: args.backend });
+  const backend = await initBackend({ device: args.device ?? meta.config.device, backend: args.backend, kernelThreads: inferenceKernelThreads(meta.config, args.threads) });
   const loaded = await loadCheckpoint<CheckpointMeta>(checkpoint);
   if (args.out) out.log(describeBackend(backend));
   const pre = meta.preprocessing;
@@ -79,7 +79,7 @@ export async function predictCommand(args: PredictArgs, out: Output, err: Output
     blocks = [await loadWithPreprocessing(pre, tasks, source, options)];
   }
   // Read block by block, the file is larger than memory: rows enough for every thread.
-  const threads = inferenceThreads(meta.config, pre, backend.name, streaming.stream ? Infinity : (blocks as NewFileBlock[])[0].split.size, args.threads);
+  const threads = inferenceThreads(meta.config, pre, backend.name, streaming.stream ? Infinity : (blocks as NewFileBlock[])[0].split.size, args.threads, backend.kernelThreads);
   const pool = await InferencePool.start(threads, backend.name, loaded.model);
   freezeForInference(loaded.model);
   if (pool && args.out) out.log(`threads: ${threads} scoring the rows (set --threads 1 for one)`);

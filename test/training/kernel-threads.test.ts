@@ -6,9 +6,10 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { initBackend } from '../../src/backends';
+import { evalCommand } from '../../src/api/eval';
 import { trainCommand } from '../../src/api/train';
 import { writeShapesDataset } from '../../src/data/synthetic';
 import { silentProgress } from '../../src/training/progress';
@@ -60,4 +61,13 @@ test('kernel threads repeat exactly for a seed, and take the steps of a single t
   execFileSync(process.execPath, [path.join(repoRoot, 'bin/mtl.js'), 'train', file, '--backend', 'wasm', '--threads', '1', '--out', single], { stdio: 'pipe' });
   const diff = maxAbsDiff(checkpointWeights(a), checkpointWeights(single));
   assert.ok(diff < 1e-4, `weights differ from one thread's by ${diff}`);
+});
+
+test('eval on kernel threads scores as the plain build does on one thread', async () => {
+  const run = path.join(dir, 'learn');
+  const here = await evalCommand({ location: run }, captureOutput());
+  // The report goes where the CLI's log lines go (stderr).
+  const child = JSON.parse(spawnSync(process.execPath, [path.join(repoRoot, 'bin/mtl.js'), 'eval', run, '--backend', 'wasm', '--threads', '1', '--json'], { encoding: 'utf8' }).stderr);
+  assert.ok(Math.abs(here.loss - child.loss) < 1e-5, `loss ${here.loss} against ${child.loss}`);
+  assert.equal(here.tasks.shape.metrics.accuracy, child.tasks.shape.metrics.accuracy);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { configSchema } from '../../src/config/schema';
-import { configuredThreads, dataReplicas, inferenceThreads, kernelThreads, parallelism } from '../../src/training/threads';
+import { configuredThreads, dataReplicas, inferenceKernelThreads, inferenceThreads, kernelThreads, parallelism } from '../../src/training/threads';
 import type { Preprocessing } from '../../src/data/types';
 
 const withText = (encoder: string, threads?: number) =>
@@ -47,4 +47,11 @@ test('parallelism auto: kernel threads for the keras-sized presets on wasm, data
   assert.equal(parallelism(resnet({ parallelism: 'data' }, 'resnet50')), 'data', 'the config decides');
   assert.equal(dataReplicas(resnet({ parallelism: 'data' }, 'resnet50'), 'wasm'), perCore);
   assert.equal(kernelThreads(resnet({ parallelism: 'kernels', threads: 3 })), 3);
+  // eval and predict: one model on kernel threads where training uses them, no scoring pool then
+  assert.equal(inferenceKernelThreads(keras), perCore);
+  assert.equal(inferenceKernelThreads(keras, 1), 1, '--threads decides');
+  assert.equal(inferenceKernelThreads(small), 1);
+  const images: Preprocessing = { kind: 'table', inputs: [], targets: {} };
+  assert.equal(inferenceThreads(keras, images, 'wasm', 100000, undefined, 2), 1);
+  assert.equal(inferenceThreads(keras, images, 'wasm', 100000, undefined, 1), perCore);
 });
