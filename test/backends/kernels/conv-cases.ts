@@ -1,3 +1,6 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { randomTensor } from './helpers';
+
 /** Convolution shapes the gradient kernels are tested on (NHWC x, HWIO filter). */
 export interface ConvCase {
   x: [number, number, number, number];
@@ -57,4 +60,23 @@ export function outShape(c: ConvCase): [number, number, number, number] {
   const [kh, kw, , co] = c.filter;
   const o = (size: number, k: number, s: number) => (c.pad === 'same' ? Math.ceil(size / s) : Math.ceil((size - k + 1) / s));
   return [n, o(h, kh, sh), o(w, kw, sw), co];
+}
+
+/** What `convKernelOutputs` returns, in order. */
+export const CONV_OUTPUT_NAMES = ['conv2d', 'conv2d + bias', 'conv2d + bias + relu', 'filter gradient', 'input gradient'];
+
+/** The forward kernels (plain, biased, biased with relu) and both gradients on case `c` with seeded operands (k picks the seeds). */
+export function convKernelOutputs(c: ConvCase, k: number): tf.Tensor[] {
+  const x = randomTensor(c.x, 10 + k) as tf.Tensor4D;
+  const w = randomTensor(c.filter, 20 + k) as tf.Tensor4D;
+  const dy = randomTensor(outShape(c), 30 + k);
+  const bias = randomTensor([c.filter[3]], 40 + k);
+  const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+  return [
+    tf.conv2d(x, w, c.strides, c.pad),
+    tf.fused.conv2d({ x, filter: w, strides: c.strides, pad: c.pad, bias }),
+    tf.fused.conv2d({ x, filter: w, strides: c.strides, pad: c.pad, bias, activation: 'relu' }),
+    tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.filter } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x } as unknown as tf.NamedAttrMap) as tf.Tensor,
+  ];
 }

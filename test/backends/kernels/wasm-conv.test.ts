@@ -16,7 +16,7 @@ import { directConvModule } from '../../../src/backends/kernels/wasm/simd/direct
 import { instantiate } from '../../../src/backends/kernels/wasm/simd/emit';
 import { tileName, winogradTaps, winogradTile } from '../../../src/backends/kernels/wasm/simd/winograd';
 import { winogradFilterGradTile } from '../../../src/backends/kernels/wasm/simd/winograd-filter-grad';
-import { CONV_CASES, ConvCase, describeCase, outShape, WINOGRAD_1D_CASES } from './conv-cases';
+import { CONV_CASES, CONV_OUTPUT_NAMES, ConvCase, convKernelOutputs, describeCase, outShape, WINOGRAD_1D_CASES } from './conv-cases';
 import {
   assertClose, assertMatchesFiniteDifferences, finiteDifferences, on, randomTensor, someEntries, values,
 } from './helpers';
@@ -28,8 +28,6 @@ const attrs = (c: ConvCase) => ({ strides: c.strides, pad: c.pad, dataFormat: 'N
 
 const filterGrad = (c: ConvCase, x: tf.Tensor, dy: tf.Tensor) =>
   tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs(c), filterShape: c.filter } as unknown as tf.NamedAttrMap) as tf.Tensor;
-const inputGrad = (c: ConvCase, dy: tf.Tensor, filter: tf.Tensor) =>
-  tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs(c), inputShape: c.x } as unknown as tf.NamedAttrMap) as tf.Tensor;
 
 test('registration is idempotent and installs the mtl kernels on wasm', () => {
   for (const config of [conv2dConfig, fusedConv2dConfig, conv2dBackpropFilterConfig, conv2dBackpropInputConfig]) {
@@ -39,33 +37,20 @@ test('registration is idempotent and installs the mtl kernels on wasm', () => {
 
 for (const [k, c] of [...CONV_CASES, ...WINOGRAD_1D_CASES].entries()) {
   test(`conv kernels on wasm match the cpu backend and finite differences: ${describeCase(c)}`, async () => {
-    const mk = () => ({
-      x: randomTensor(c.x, 10 + k),
-      w: randomTensor(c.filter, 20 + k),
-      dy: randomTensor(outShape(c), 30 + k),
-      bias: randomTensor([c.filter[3]], 40 + k),
-    });
-    const run = (backend: string) => on(backend, () => {
-      const { x, w, dy, bias } = mk();
-      return [
-        tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad),
-        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.strides, pad: c.pad, bias, activation: 'relu' }),
-        filterGrad(c, x, dy),
-        inputGrad(c, dy, w),
-      ];
-    });
+    const run = (backend: string) => on(backend, () => convKernelOutputs(c, k));
     const ref = await run('cpu');
     const got = await run('wasm');
-    ['conv2d', 'fused conv2d', 'filter gradient', 'input gradient'].forEach((what, i) => assertClose(got[i], ref[i], what));
+    CONV_OUTPUT_NAMES.forEach((what, i) => assertClose(got[i], ref[i], what));
+    const [dW, dx] = [got[3], got[4]];
 
     // Central differences of the forward op (on cpu): loss = sum(conv2d(x, w) * dy) is
     // bilinear, so differences are exact up to rounding.
     await tf.setBackend('cpu');
-    const { x, w } = mk();
+    const [x, w] = [randomTensor(c.x, 10 + k), randomTensor(c.filter, 20 + k)];
     const r = values(outShape(c).reduce((a, b) => a * b, 1), 30 + k);
     const f = ([xi, wi]: tf.Tensor[]) => tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, c.strides, c.pad);
-    assertMatchesFiniteDifferences(got[2], finiteDifferences(f, [x, w], r, 1, someEntries(w.size, 6), 0.5), 'dW', 1e-3, 1e-4);
-    assertMatchesFiniteDifferences(got[3], finiteDifferences(f, [x, w], r, 0, someEntries(x.size, 6), 0.5), 'dx', 1e-3, 1e-4);
+    assertMatchesFiniteDifferences(dW, finiteDifferences(f, [x, w], r, 1, someEntries(w.size, 6), 0.5), 'dW', 1e-3, 1e-4);
+    assertMatchesFiniteDifferences(dx, finiteDifferences(f, [x, w], r, 0, someEntries(x.size, 6), 0.5), 'dx', 1e-3, 1e-4);
     tf.dispose([x, w]);
   });
 }

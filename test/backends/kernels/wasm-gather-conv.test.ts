@@ -7,12 +7,11 @@ import { registerWasmTrainingKernels } from '../../../src/backends/kernels/wasm'
 import { convGeometry } from '../../../src/backends/kernels/conv-geometry';
 import { gatherPlan, GATHER_ROWS } from '../../../src/backends/kernels/gather-plan';
 import { gatherApplies } from '../../../src/backends/kernels/wasm/gather-conv';
-import { CONV_CASES, ConvCase, describeCase, outShape } from './conv-cases';
+import { CONV_CASES, CONV_OUTPUT_NAMES, ConvCase, convKernelOutputs, describeCase } from './conv-cases';
 import { assertClose, countCalls, on, randomTensor } from './helpers';
 
 registerWasmTrainingKernels();
 
-const attrs = (c: ConvCase) => ({ strides: c.strides, pad: c.pad, dataFormat: 'NHWC' }) as const;
 
 /** The CONV_CASES with channels in fours (the gather kernels' domain), plus ResNet-50-like small-image layers. */
 const CASES: ConvCase[] = [
@@ -34,19 +33,7 @@ const CASES: ConvCase[] = [
 async function run(backend: string, c: ConvCase, k: number, mode: 'all' | 'none'): Promise<Float32Array[]> {
   process.env.MTL_GATHER_CONV = mode;
   try {
-    return await on(backend, () => {
-      const x = randomTensor(c.x, 10 + k);
-      const w = randomTensor(c.filter, 20 + k);
-      const dy = randomTensor(outShape(c), 30 + k);
-      const bias = randomTensor([c.filter[3]], 40 + k);
-      return [
-        tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad),
-        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.strides, pad: c.pad, bias }),
-        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.strides, pad: c.pad, bias, activation: 'relu' }),
-        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs(c), filterShape: c.filter } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs(c), inputShape: c.x } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      ];
-    });
+    return await on(backend, () => convKernelOutputs(c, k));
   } finally {
     delete process.env.MTL_GATHER_CONV;
   }
@@ -58,8 +45,7 @@ for (const [k, c] of CASES.entries()) {
     const got = await run('wasm', c, k, 'all');
     // and the direct / Winograd kernels these shapes no longer take by default, so they stay tested
     const direct = await run('wasm', c, k, 'none');
-    const names = ['conv2d', 'conv2d + bias', 'conv2d + bias + relu', 'filter gradient', 'input gradient'];
-    names.forEach((what, i) => {
+    CONV_OUTPUT_NAMES.forEach((what, i) => {
       // The input gradient needs input channels in fours; otherwise the other kernels run it.
       assertClose(got[i], ref[i], what);
       assertClose(direct[i], ref[i], `${what} (direct kernels)`);
