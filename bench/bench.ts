@@ -160,7 +160,8 @@ function main(): void {
           measured.push(row);
         }
         // The conv nets on wasm also as kernel threads (parallelism: kernels): one model, each convolution split.
-        if (backend === 'wasm' && cores > 1 && (model === 'cnn' || model === 'resnet50')) {
+        // (auto picks them for resnet50 and text-cnn)
+        if (backend === 'wasm' && cores > 1 && (model === 'cnn' || model === 'resnet50' || model === 'text-cnn')) {
           say(`mtl ${backend} ${model} (${cores} kernel threads, ${time} s) ...`);
           const row = mtl(backend, model, time, 1, 'train', cores);
           const single = measured.find((r) => r.engine === `mtl-${backend}`);

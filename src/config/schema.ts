@@ -618,7 +618,8 @@ export const configSchema = z.strictObject({
    * How training uses `threads` on the wasm engine. data: replicas, each with its own copy
    * of the model and a share of every batch; kernels: one model, whose convolutions split
    * every batch over the threads (one copy of the weights and optimizer state; the cpu
-   * engine runs one thread). auto: kernels for the keras-sized presets, data otherwise.
+   * engine runs one thread; eval and predict score on them too). auto: kernels for the
+   * keras-sized presets and text read by a cnn encoder, data otherwise.
    */
   parallelism: z.enum(['auto', 'data', 'kernels']).default('auto'),
   data: dataSchema,

@@ -33,18 +33,27 @@ export function configuredThreads(config: Config): number {
   return config.model.backbone.type === 'resnet' || heavyText(config) ? Math.min(availableParallelism(), 4) : 1;
 }
 
+/** Text read by cnn encoders (and no transformer, whose steps split better as replicas). */
+function cnnText(config: Config): boolean {
+  const inputs = 'inputs' in config.data ? (config.data.inputs ?? []) : [];
+  const encoders = inputs.flatMap((input) => (input.type === 'text' ? [input.encoder] : []));
+  return encoders.includes('cnn') && !encoders.includes('transformer');
+}
+
 /**
- * `parallelism` resolved: kernel threads (one model, wasm's convolutions split over
- * the threads) for the keras-sized presets under auto, where a replica per thread
- * would hold another copy of 11-24M weights, their Adam moments and a heap (ResNet-50:
- * the same speed as two replicas for 58% of their peak RSS); data-parallel replicas
- * otherwise (ResNet-14 on 2 threads: 1.66x as replicas, 1.25x as kernel threads).
+ * `parallelism` resolved. Under auto, kernel threads (one model, wasm's kernels split
+ * over the threads) for the keras-sized presets, where a replica per thread would hold
+ * another copy of 11-24M weights, their Adam moments and a heap (ResNet50 on two: 34.4
+ * samples/s at 949 MB against 29.0 at 1,609 as replicas), and for text read by a cnn
+ * (the bench's text-cnn: 7,400-8,000 against 6,200 as replicas); data-parallel replicas
+ * otherwise (ResNet-14: 559 as replicas, 492 as kernel threads; the transformer: 227
+ * against 117).
  */
 export function parallelism(config: Config): 'data' | 'kernels' {
   // Runs saved before the key existed resume as `auto`.
   const chosen = config.parallelism ?? 'auto';
   if (chosen !== 'auto') return chosen;
-  return isKerasPreset(config) ? 'kernels' : 'data';
+  return isKerasPreset(config) || cnnText(config) ? 'kernels' : 'data';
 }
 
 /** Kernel threads to start the wasm engine with (1: none); the engine ignores them elsewhere. */
@@ -59,13 +68,13 @@ export function dataReplicas(config: Config, backend: BackendName): number {
 }
 
 /**
- * Kernel threads to start the wasm engine with for eval and predict: where training
- * uses them (`parallelism`), one per core up to 4, or --threads. They score a keras-sized
- * preset as fast as one model per thread (ResNet50, batch 256, two threads: 178 samples/s
- * against 174) in half the memory (540 MB against 1,046).
+ * Kernel threads to start the wasm engine with for eval and predict: only where the
+ * config asks for them (`parallelism: kernels`), one per core up to 4, or --threads.
+ * Under auto a model per thread scores faster (ResNet50, batch 256, two threads: 182
+ * against 167-173 samples/s), though in twice the memory (1,039 MB against 537).
  */
 export function inferenceKernelThreads(config: Config, requested?: number): number {
-  if (parallelism(config) !== 'kernels') return 1;
+  if (config.parallelism !== 'kernels') return 1;
   return requested ?? Math.min(availableParallelism(), 4);
 }
 

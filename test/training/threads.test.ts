@@ -47,9 +47,17 @@ test('parallelism auto: kernel threads for the keras-sized presets on wasm, data
   assert.equal(parallelism(resnet({ parallelism: 'data' }, 'resnet50')), 'data', 'the config decides');
   assert.equal(dataReplicas(resnet({ parallelism: 'data' }, 'resnet50'), 'wasm'), perCore);
   assert.equal(kernelThreads(resnet({ parallelism: 'kernels', threads: 3 })), 3);
+  // text: a cnn encoder's convolutions split well, a transformer's steps split better as replicas
+  assert.equal(parallelism(withText('cnn')), 'kernels');
+  assert.equal(kernelThreads(withText('cnn')), perCore);
+  assert.equal(dataReplicas(withText('cnn'), 'wasm'), 1);
+  assert.equal(parallelism(withText('transformer')), 'data');
+  assert.equal(parallelism(withText('bag')), 'data');
   // eval and predict: one model on kernel threads where training uses them, no scoring pool then
-  assert.equal(inferenceKernelThreads(keras), perCore);
-  assert.equal(inferenceKernelThreads(keras, 1), 1, '--threads decides');
+  assert.equal(inferenceKernelThreads(keras), 1, 'auto scores on a model per thread (faster)');
+  const asked = resnet({ parallelism: 'kernels' }, 'resnet50');
+  assert.equal(inferenceKernelThreads(asked), perCore);
+  assert.equal(inferenceKernelThreads(asked, 1), 1, '--threads decides');
   assert.equal(inferenceKernelThreads(small), 1);
   const images: Preprocessing = { kind: 'table', inputs: [], targets: {} };
   assert.equal(inferenceThreads(keras, images, 'wasm', 100000, undefined, 2), 1);

@@ -4,6 +4,7 @@ import { allocF32, BackendWasm, heapF32, heapPtr, release, wasmMemory } from './
 import { runSplit } from './kernel-pool';
 import { kernelModule } from './simd/cache';
 import { blockRows, channelOpsModule } from './simd/channel-ops';
+import { assemble, Func } from './simd/emit';
 
 export type ChannelOps = Record<
   'mulVec' | 'addVec' | 'subVec' | 'divVec' | 'vecSub' | 'vecDiv' | 'affine' | 'affine2' | 'blockSums' | 'bnBlockSums',
@@ -38,13 +39,44 @@ export function channelOpsByRows(
   });
 }
 
-/** Adds up per-block f32 partial sums [blocks, terms*C] into doubles [terms*C]. */
-function addBlocks(partials: Float32Array, width: number): Float64Array {
-  const out = new Float64Array(width);
-  for (let i = 0; i < partials.length; i += width) {
-    for (let c = 0; c < width; c++) out[c] += partials[i + c];
-  }
-  return out;
+/**
+ * `addBlocks(src, blocks, count, stride, out)`: out[j] += f64(src[b*stride + j]) for each
+ * block b in turn, j < count (byte addresses; out f64). Block after block, as a JS loop
+ * would, so each sum is the same double.
+ */
+function blockAddModule(): Uint8Array {
+  const f = new Func('addBlocks', ['i32', 'i32', 'i32', 'i32', 'i32']);
+  const [src, blocks, count, stride, out] = f.params;
+  const b = f.local('i32');
+  const j = f.local('i32');
+  const row = f.local('i32');
+  f.get(src).set(row);
+  f.forCount(b, () => f.get(blocks), () => {
+    f.forCount(j, () => f.get(count), () => {
+      f.get(out).get(j).i32(8).mul().add();
+      f.get(out).get(j).i32(8).mul().add().f64Load();
+      f.get(row).get(j).i32(4).mul().add().f32Load().f64PromoteF32().f64Add().f64Store();
+    });
+    f.get(row).get(stride).i32(4).mul().add().set(row);
+  });
+  return assemble([f]);
+}
+
+/** Adds up per-block f32 partial sums [blocks, width] on the heap into doubles [width], channels split over the kernel threads. */
+function addBlocks(wasm: BackendWasm, partials: TensorInfo, width: number): Float64Array {
+  const blocks = partials.shape[0];
+  const sums = wasm.makeOutput([2 * width], 'float32');
+  const out = heapPtr(wasm, sums);
+  new Float64Array(wasmMemory(wasm).buffer, out, width).fill(0);
+  runSplit(wasmMemory(wasm), width, Math.max(1, Math.ceil(SPLIT_ELEMENTS / blocks)), (start, count) => ({
+    key: 'block-add',
+    generate: blockAddModule,
+    fn: 'addBlocks',
+    args: [heapPtr(wasm, partials) + 4 * start, blocks, count, width, out + 8 * start],
+  }));
+  const result = new Float64Array(wasmMemory(wasm).buffer, out, width).slice();
+  release(wasm, sums);
+  return result;
 }
 
 /** Per-channel sums of x [.., C] over all leading axes, in double precision. */
@@ -54,7 +86,7 @@ export function channelSums(wasm: BackendWasm, x: TensorInfo): Float64Array {
   const partials = allocF32(wasm, [Math.max(1, Math.ceil(rows / blockRows(c))), c]);
   const block = blockRows(c);
   channelOpsByRows(wasm, c, 'blockSums', rows, block, (first, count) => [heapPtr(wasm, x) + 4 * first * c, count, heapPtr(wasm, partials) + 4 * (first / block) * c]);
-  const sums = addBlocks(heapF32(wasm, partials), c);
+  const sums = addBlocks(wasm, partials, c);
   release(wasm, partials);
   return sums;
 }
@@ -70,7 +102,7 @@ export function batchNormSums(
   channelOpsByRows(wasm, c, 'bnBlockSums', rows, block, (first, count) => [
     heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, dy) + 4 * first * c, heapPtr(wasm, mean), count, heapPtr(wasm, partials) + 4 * (first / block) * 2 * c,
   ]);
-  const sums = addBlocks(heapF32(wasm, partials), 2 * c);
+  const sums = addBlocks(wasm, partials, 2 * c);
   release(wasm, partials);
   return [sums.subarray(0, c), sums.subarray(c)];
 }
