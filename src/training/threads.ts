@@ -11,18 +11,26 @@ function isKerasPreset(config: Config): boolean {
   return backbone.type === 'resnet' && backbone.preset !== undefined;
 }
 
+/** One thread per core, up to 4. */
+const perCore = () => Math.min(availableParallelism(), 4);
+
+/** The encoders of the config's text inputs. */
+function textEncoders(config: Config): string[] {
+  const inputs = 'inputs' in config.data ? (config.data.inputs ?? []) : [];
+  return inputs.flatMap((input) => (input.type === 'text' ? [input.encoder] : []));
+}
+
 /** Text read by a cnn or transformer encoder: steps long enough for threads to pay, unlike a bag's. */
 function heavyText(config: Config): boolean {
-  const inputs = 'inputs' in config.data ? (config.data.inputs ?? []) : [];
-  return inputs.some((input) => input.type === 'text' && input.encoder !== 'bag');
+  return textEncoders(config).some((encoder) => encoder !== 'bag');
 }
 
 /**
  * Training threads of a run on the wasm and cpu engines (native engines thread
  * themselves). `auto` gives one per core, up to 4, to ResNets and to text read by a cnn
  * or transformer encoder (data-parallel: the reference ResNet-14 1.7x on 2 cores, the
- * bench's text-cnn 1.2x, transformer 1.9x; ResNet-50 as kernel threads 1.3x at the
- * memory of one thread); MLP and bag-of-embeddings steps are too short for the
+ * transformer 1.8x; as kernel threads ResNet-50 1.55x and the text-cnn 1.3x, at about
+ * the memory of one thread); MLP and bag-of-embeddings steps are too short for the
  * per-step synchronization to pay (0.73x, 0.6x). A gradient method on the
  * representation runs on one (it combines the whole batch's features in one place).
  */
@@ -30,13 +38,12 @@ export function configuredThreads(config: Config): number {
   if (config.threads !== 'auto') return config.threads;
   const weighting = config.training.weighting;
   if ('on' in weighting && weighting.on === 'representation') return 1;
-  return config.model.backbone.type === 'resnet' || heavyText(config) ? Math.min(availableParallelism(), 4) : 1;
+  return config.model.backbone.type === 'resnet' || heavyText(config) ? perCore() : 1;
 }
 
 /** Text read by cnn encoders (and no transformer, whose steps split better as replicas). */
 function cnnText(config: Config): boolean {
-  const inputs = 'inputs' in config.data ? (config.data.inputs ?? []) : [];
-  const encoders = inputs.flatMap((input) => (input.type === 'text' ? [input.encoder] : []));
+  const encoders = textEncoders(config);
   return encoders.includes('cnn') && !encoders.includes('transformer');
 }
 
@@ -75,7 +82,7 @@ export function dataReplicas(config: Config, backend: BackendName): number {
  */
 export function inferenceKernelThreads(config: Config, requested?: number): number {
   if (config.parallelism !== 'kernels') return 1;
-  return requested ?? Math.min(availableParallelism(), 4);
+  return requested ?? perCore();
 }
 
 /**
@@ -98,5 +105,5 @@ export function inferenceThreads(config: Config, preprocessing: Preprocessing, b
   const convolutional = backbone.type !== 'mlp' || preprocessing.inputs.some((input) => input.type === 'image') || heavyText(config);
   if (!convolutional) return 1;
   const rowsPerThread = isKerasPreset(config) ? INFERENCE_BATCH : 4 * INFERENCE_BATCH;
-  return Math.max(1, Math.min(availableParallelism(), 4, Math.floor(rows / rowsPerThread)));
+  return Math.max(1, Math.min(perCore(), Math.floor(rows / rowsPerThread)));
 }

@@ -11,14 +11,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { hostArrays } from './host-arrays';
-import { runSplit } from './wasm/kernel-pool';
+import { MIN_SHARE_FLOATS, runSplit } from './wasm/kernel-pool';
 import { adamModule } from './wasm/simd/adam';
 import { asWasm, heapPtr, wasmMemory } from './wasm/backend';
 
 export const ADAM = 'MtlAdam';
 
-/** Vectors (of 4 weights) a kernel thread takes at least: smaller weights update on one thread. */
-const SPLIT_VECTORS = 16384;
 
 export interface AdamAttrs {
   learningRate: number;
@@ -59,7 +57,7 @@ function kernelFor(backendName: 'wasm' | 'cpu'): KernelFunc {
       const { a: step, s } = constants(a);
       const vectors = Math.floor(n / 4);
       const at = (t: TensorInfo) => heapPtr(wasm, t);
-      runSplit(wasmMemory(wasm), vectors, SPLIT_VECTORS, (start, count) => ({
+      runSplit(wasmMemory(wasm), vectors, MIN_SHARE_FLOATS / 4, (start, count) => ({
         key: 'adam',
         generate: adamModule,
         fn: 'adam',

@@ -28,6 +28,16 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
+/** Floats of one image of the input and of the output. */
+export function imageSizes(g: ConvGeometry): { input: number; output: number } {
+  return { input: g.inHeight * g.inWidth * g.inChannels, output: g.outHeight * g.outWidth * g.outChannels };
+}
+
+/** The filter's shape, HWIO. */
+export function filterShape(g: ConvGeometry): [number, number, number, number] {
+  return [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels];
+}
+
 /** Computes the forward geometry; throws for layouts these kernels do not handle. */
 export function convGeometry(xShape: number[], filterShape: number[], attrs: ConvGradAttrs): ConvGeometry {
   if (attrs.dataFormat === 'NCHW') {

@@ -6,11 +6,9 @@
 import { util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { hostArrays } from './host-arrays';
 import { asWasm, heapPtr, wasmMemory } from './wasm/backend';
-import { runSplit } from './wasm/kernel-pool';
+import { MIN_SHARE_FLOATS, runSplit } from './wasm/kernel-pool';
 import { assemble, Func, Local } from './wasm/simd/emit';
 
-/** Vectors (of 4 floats) a kernel thread takes at least. */
-const SPLIT_VECTORS = 16384;
 
 export interface SimdElementwise {
   /** The module's cache key. */
@@ -26,7 +24,7 @@ export function elementwise(backendName: 'wasm' | 'cpu', backend: object, a: Ten
   if (backendName === 'wasm') {
     const wasm = asWasm(backend);
     const vectors = Math.floor(n / 4);
-    runSplit(wasmMemory(wasm), vectors, SPLIT_VECTORS, (start, count) => ({
+    runSplit(wasmMemory(wasm), vectors, MIN_SHARE_FLOATS / 4, (start, count) => ({
       key: simd.key,
       generate: simd.generate,
       fn: simd.name,

@@ -1,7 +1,7 @@
 /** Calls into the generated channels-last SIMD kernels (simd/channel-ops). */
 import { TensorInfo } from '@tensorflow/tfjs-core';
 import { allocF32, BackendWasm, heapF32, heapPtr, release, wasmMemory } from './backend';
-import { runSplit } from './kernel-pool';
+import { MIN_SHARE_FLOATS, runSplit } from './kernel-pool';
 import { kernelModule } from './simd/cache';
 import { blockRows, channelOpsModule } from './simd/channel-ops';
 import { assemble, Func } from './simd/emit';
@@ -11,13 +11,14 @@ export type ChannelOps = Record<
   (...args: number[]) => void
 >;
 
+/** The module of the kernels for `channels` channels: its cache key and generator. */
+const channelOpsKernel = (channels: number) => ({ key: `channel-ops:${channels}`, generate: () => channelOpsModule(channels) });
+
 /** The kernels for `channels` channels, compiled on first use. */
 export function channelOps(wasm: BackendWasm, channels: number): ChannelOps {
-  return kernelModule(wasmMemory(wasm), `channel-ops:${channels}`, () => channelOpsModule(channels)) as ChannelOps;
+  const { key, generate } = channelOpsKernel(channels);
+  return kernelModule(wasmMemory(wasm), key, generate) as ChannelOps;
 }
-
-/** Elements a kernel thread takes at least in these row-wise passes. */
-const SPLIT_ELEMENTS = 65536;
 
 /**
  * `op` of the channel kernels over `rows` rows of `channels`, split by whole blocks of
@@ -28,11 +29,10 @@ export function channelOpsByRows(
   wasm: BackendWasm, channels: number, op: keyof ChannelOps, rows: number, unit: number, args: (first: number, count: number) => number[],
 ): void {
   const units = Math.ceil(rows / unit);
-  runSplit(wasmMemory(wasm), units, Math.max(1, Math.ceil(SPLIT_ELEMENTS / (unit * channels))), (start, count) => {
+  runSplit(wasmMemory(wasm), units, Math.max(1, Math.ceil(MIN_SHARE_FLOATS / (unit * channels))), (start, count) => {
     const first = start * unit;
     return {
-      key: `channel-ops:${channels}`,
-      generate: () => channelOpsModule(channels),
+      ...channelOpsKernel(channels),
       fn: op,
       args: args(first, Math.min(rows, (start + count) * unit) - first),
     };
@@ -68,7 +68,7 @@ function addBlocks(wasm: BackendWasm, partials: TensorInfo, width: number): Floa
   const sums = wasm.makeOutput([2 * width], 'float32');
   const out = heapPtr(wasm, sums);
   new Float64Array(wasmMemory(wasm).buffer, out, width).fill(0);
-  runSplit(wasmMemory(wasm), width, Math.max(1, Math.ceil(SPLIT_ELEMENTS / blocks)), (start, count) => ({
+  runSplit(wasmMemory(wasm), width, Math.max(1, Math.ceil(MIN_SHARE_FLOATS / blocks)), (start, count) => ({
     key: 'block-add',
     generate: blockAddModule,
     fn: 'addBlocks',

@@ -6,7 +6,7 @@
  * no transposes or packing.
  */
 import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { ConvGeometry, ConvGradAttrs, convGeometry } from '../conv-geometry';
+import { ConvGeometry, ConvGradAttrs, convGeometry, filterShape, imageSizes } from '../conv-geometry';
 import { Pads } from '../conv-plans';
 import { allocF32, asWasm, BackendWasm, heapF32, heapPtr, heapSlack, release, wasmMemory } from './backend';
 import { gatherApplies, gatherFilterGrad } from './gather-conv';
@@ -49,7 +49,7 @@ function winogradFilterGrad(wasm: BackendWasm, g: ConvGeometry, tile: WinogradTi
         key: `winograd-dw:${name}:${ph}:${pw}:${JSON.stringify(part)}`,
         generate: () => winogradFilterGradModule(part, tile, ph, pw),
         fn: 'acc',
-        args: [heapPtr(wasm, padded) + 4 * share.start * ph * pw * g.inChannels, heapPtr(wasm, dy) + 4 * share.start * outImage(g), heapPtr(wasm, scratch)],
+        args: [heapPtr(wasm, padded) + 4 * share.start * ph * pw * g.inChannels, heapPtr(wasm, dy) + 4 * share.start * imageSizes(g).output, heapPtr(wasm, scratch)],
       },
       {
         key: `winograd-dw-out:${name}:${g.inChannels}:${g.outChannels}`,
@@ -65,9 +65,6 @@ function winogradFilterGrad(wasm: BackendWasm, g: ConvGeometry, tile: WinogradTi
   return sumPartials(wasm, partials);
 }
 
-const filterShape = (g: ConvGeometry) => [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels];
-const outImage = (g: ConvGeometry) => g.outHeight * g.outWidth * g.outChannels;
-
 const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = asWasm(backend);
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
@@ -80,14 +77,14 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const partials = shares.map(() => allocF32(wasm, filterShape(g)));
   // A masked tail writes back past a partial's end, where another thread may be writing.
   const masked = shares.length === 1 && heapSlack(wasm, partials[0], dy);
-  const inImage = g.inHeight * g.inWidth * g.inChannels;
+  const image = imageSizes(g);
   runParts(wasmMemory(wasm), shares.map((share, i): KernelCall[] => {
     const part = { ...g, batch: share.count };
     return [{
       key: `dw:${masked}:${JSON.stringify(part)}`,
       generate: () => convFilterGradModule(part, masked),
       fn: 'dw',
-      args: [heapPtr(wasm, x) + 4 * share.start * inImage, heapPtr(wasm, dy) + 4 * share.start * outImage(g), heapPtr(wasm, partials[i])],
+      args: [heapPtr(wasm, x) + 4 * share.start * image.input, heapPtr(wasm, dy) + 4 * share.start * image.output, heapPtr(wasm, partials[i])],
     }];
   }));
   return sumPartials(wasm, partials);

@@ -5,7 +5,7 @@
  * channels, where those reload the filter for every image row.
  */
 import { TensorInfo } from '@tensorflow/tfjs-core';
-import { ConvGeometry } from '../conv-geometry';
+import { ConvGeometry, filterShape, imageSizes } from '../conv-geometry';
 import { gatherPlan, GatherPlan } from '../gather-plan';
 import { allocF32, BackendWasm, heapF32, heapPtr, release, wasmMemory } from './backend';
 import { evenShares, KernelCall, runParts, threadsOf } from './kernel-pool';
@@ -63,7 +63,8 @@ function spec(g: ConvGeometry, plan: GatherPlan, firstWrites: boolean, extra: Pa
 
 /** Bytes of one image of each operand. */
 function imageBytes(g: ConvGeometry): { input: number; output: number } {
-  return { input: 4 * g.inHeight * g.inWidth * g.inChannels, output: 4 * g.outHeight * g.outWidth * g.outChannels };
+  const floats = imageSizes(g);
+  return { input: 4 * floats.input, output: 4 * floats.output };
 }
 
 /**
@@ -136,12 +137,11 @@ export function gatherInputGrad(wasm: BackendWasm, g: ConvGeometry, dy: TensorIn
 
 /** dW [KH, KW, Ci, Co] of y = conv(x, filter): each share's sum into its own block, then added up. */
 export function gatherFilterGrad(wasm: BackendWasm, g: ConvGeometry, x: TensorInfo, dy: TensorInfo): TensorInfo {
-  const shape = [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels];
   const bytes = imageBytes(g);
   const partials: TensorInfo[] = [];
   const { parts, scratches } = gatherParts(wasm, g, 'filter', () => false, () => ({}),
     (k, s, start) => {
-      const out = allocF32(wasm, shape);
+      const out = allocF32(wasm, filterShape(g));
       if (k.taps < g.filterHeight * g.filterWidth) heapF32(wasm, out).fill(0);
       partials.push(out);
       return {

@@ -180,9 +180,12 @@ export function runParts(memory: WasmMemory, parts: KernelCall[][]): void {
   for (const part of parts) for (const c of part) kernelModule(memory, c.key, c.generate)[c.fn](...c.args);
 }
 
+/** Floats a kernel thread takes at least in a row-wise or elementwise pass: below it, handing work over costs more than it saves. */
+export const MIN_SHARE_FLOATS = 65536;
+
 /**
  * One call per thread over [0, total) split evenly, for elementwise kernels; below
- * `minShare` items a thread, handing work over costs more than it saves: one call here.
+ * `minShare` items a thread (MIN_SHARE_FLOATS in the items' units), one call here.
  */
 export function runSplit(memory: WasmMemory, total: number, minShare: number, call: (start: number, count: number) => KernelCall): void {
   const threads = Math.min(threadsOf(memory), Math.max(1, Math.floor(total / minShare)));
