@@ -56,6 +56,7 @@ export const defaultImageEncoder = (): z.infer<typeof imageEncoder> => imageEnco
 
 /** The text encoders (src/inputs/text-encoders/, one file each). */
 export const textEncoderNames = ['bag', 'cnn', 'transformer'] as const;
+export const textPoolingNames = ['mean', 'max', 'mean_max'] as const;
 
 /** One input column and its type (src/inputs/, one file per type). */
 export const inputSchema = z.discriminatedUnion('type', [
@@ -108,6 +109,8 @@ export const inputSchema = z.discriminatedUnion('type', [
     dropout: z.number().min(0).lt(1).default(0),
     /** cnn: width of each convolution. */
     kernel_size: positiveInt.default(3),
+    /** How token vectors become one: `mean` or `max` over the text's tokens (padding left out), or `mean_max`, both side by side. Default: max for cnn, mean otherwise. */
+    pooling: z.enum(textPoolingNames).optional(),
     /** Pretrained word vectors in the GloVe / word2vec text format (relative to the config file). */
     embeddings: nonEmpty.optional(),
   }),

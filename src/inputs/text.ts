@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { InputConfig } from '../config/schema';
-import { textEncoderRegistry, type TextEncoderName } from './text-encoders';
+import { textEncoderRegistry, type TextEncoderName, type TextPooling } from './text-encoders';
 import { DataError } from '../errors';
 import type { InputType } from './types';
 
@@ -27,6 +27,8 @@ export interface TextState {
   heads: number;
   dropout: number;
   kernelSize: number;
+  /** Absent in checkpoints from before the option: the encoder's default. */
+  pooling?: TextPooling;
   embeddings?: string;
 }
 
@@ -78,6 +80,7 @@ export const textInput: InputType<TextOptions, TextState> = {
           heads: options.heads,
           dropout: options.dropout,
           kernelSize: options.kernel_size,
+          pooling: options.pooling,
           embeddings: options.embeddings,
         };
       },
@@ -104,6 +107,7 @@ export const textInput: InputType<TextOptions, TextState> = {
       heads: s.heads,
       dropout: s.dropout,
       kernelSize: s.kernelSize,
+      pooling: s.pooling,
       initialEmbeddings: s.embeddings ? pretrainedRows(s.embeddings, s, rng.seed()) : undefined,
       rng,
     });

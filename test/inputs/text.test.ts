@@ -7,6 +7,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/backends';
 import { evalCommand } from '../../src/api/eval';
 import { predictCommand } from '../../src/api/predict';
@@ -16,7 +18,7 @@ import { loadData } from '../../src/data/load';
 import { Rng } from '../../src/data/rng';
 import { DataError } from '../../src/errors';
 import { textInput, tokenize, type TextState } from '../../src/inputs/text';
-import { textEncoderRegistry } from '../../src/inputs/text-encoders';
+import { textEncoderRegistry, type TextPooling } from '../../src/inputs/text-encoders';
 import { silentProgress } from '../../src/training/progress';
 import { configFrom } from '../helpers/config';
 import { captureOutput } from '../helpers/output';
@@ -52,6 +54,30 @@ test('vocabulary: train tokens seen min_count times, most frequent first, capped
 
 test('every text encoder is in the schema and gives one vector per text', () => {
   assert.deepEqual(Object.keys(textEncoderRegistry).sort(), [...textEncoderNames].sort());
+});
+
+test('pooling: mean, max or both side by side over the real tokens; padding never counts', () => {
+  const dim = 3;
+  const embedding = Float32Array.from({ length: 5 * dim }, (_, i) => ((i * 7) % 11) - 5);
+  const row = (id: number) => Array.from(embedding.subarray(id * dim, (id + 1) * dim));
+  const ids = [[2, 3, 4, 0], [0, 0, 0, 0]];
+  const pooled = (pooling: TextPooling) => {
+    const input = tfl.input({ shape: [4] });
+    const context = { prefix: 't_', vocabSize: 5, maxLength: 4, embeddingDim: dim, layers: 1, heads: 1, dropout: 0, kernelSize: 3, initialEmbeddings: embedding, pooling, rng: new Rng(1) };
+    const model = tfl.model({ inputs: input, outputs: textEncoderRegistry.bag(input, context) });
+    const out = tf.tidy(() => (model.predict(tf.tensor2d(ids)) as tf.Tensor).arraySync() as number[][]);
+    model.dispose();
+    return out;
+  };
+  const real = [row(2), row(3), row(4)];
+  const mean = real[0].map((_, j) => real.reduce((a, r) => a + r[j], 0) / 3);
+  const max = real[0].map((_, j) => Math.max(...real.map((r) => r[j])));
+  const close = (actual: number[], expected: number[]) => actual.forEach((v, j) => assert.ok(Math.abs(v - expected[j]) < 1e-5, `${actual} against ${expected}`));
+  close(pooled('mean')[0], mean);
+  close(pooled('max')[0], max);
+  const both = pooled('mean_max');
+  close(both[0], [...mean, ...max]);
+  close(both[1], Array(2 * dim).fill(0));
 });
 
 /** 240 short texts: the words "alpha"/"beta" give the class, the count of "up" the value. */

@@ -2,8 +2,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { conv1d } from '../../models/layers/conv1d';
-import { MaskedPooling } from '../../models/layers/text';
-import { dropout, tokenEmbedding } from './embedding';
+import { dropout, pool, tokenEmbedding } from './embedding';
 import type { TextEncoder } from './types';
 
 export const cnnEncoder: TextEncoder = (ids, c) => {
@@ -18,5 +17,5 @@ export const cnnEncoder: TextEncoder = (ids, c) => {
       name: `${c.prefix}conv_${l}`,
     }).apply(h) as SymbolicTensor;
   }
-  return new MaskedPooling({ mode: 'max', name: `${c.prefix}max` }).apply([h, ids]) as SymbolicTensor;
+  return pool(h, ids, c, 'max');
 };

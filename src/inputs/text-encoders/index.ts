@@ -12,4 +12,4 @@ export const textEncoderRegistry: Record<TextEncoderName, TextEncoder> = {
   cnn: cnnEncoder,
   transformer: transformerEncoder,
 };
-export type { TextEncoder, TextEncoderContext } from './types';
+export type { TextEncoder, TextEncoderContext, TextPooling } from './types';

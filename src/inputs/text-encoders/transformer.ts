@@ -4,8 +4,8 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { LayerNorm, MaskedPooling, MultiHeadSelfAttention, PositionEmbedding } from '../../models/layers/text';
-import { dropout, tokenEmbedding } from './embedding';
+import { LayerNorm, MultiHeadSelfAttention, PositionEmbedding } from '../../models/layers/text';
+import { dropout, pool, tokenEmbedding } from './embedding';
 import type { TextEncoder } from './types';
 
 export const transformerEncoder: TextEncoder = (ids, c) => {
@@ -21,5 +21,5 @@ export const transformerEncoder: TextEncoder = (ids, c) => {
     const mlp = dense(dense(h, 2 * c.embeddingDim, 'relu', `mlp_${l}_in`), c.embeddingDim, 'linear', `mlp_${l}_out`);
     h = norm(add(h, dropout(mlp, c, `mlp_${l}_dropout`), `mlp_${l}_residual`), `mlp_${l}_norm`);
   }
-  return new MaskedPooling({ mode: 'mean', name: `${c.prefix}mean` }).apply([h, ids]) as SymbolicTensor;
+  return pool(h, ids, c, 'mean');
 };

@@ -1,5 +1,8 @@
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { Rng } from '../../data/rng';
+import type { textPoolingNames } from '../../config/schema';
+
+export type TextPooling = (typeof textPoolingNames)[number];
 
 /** What a text encoder builds on: token ids (batch x max_length, 0 = padding) and its settings. */
 export interface TextEncoderContext {
@@ -12,6 +15,8 @@ export interface TextEncoderContext {
   heads: number;
   dropout: number;
   kernelSize: number;
+  /** Unset: the encoder's own default. */
+  pooling?: TextPooling;
   /** Initial embedding rows (vocabSize x embeddingDim), from pretrained vectors. */
   initialEmbeddings?: Float32Array;
   rng: Rng;
