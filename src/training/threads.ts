@@ -77,8 +77,8 @@ export function dataReplicas(config: Config, backend: BackendName): number {
 /**
  * Kernel threads to start the wasm engine with for eval and predict: only where the
  * config asks for them (`parallelism: kernels`), one per core up to 4, or --threads.
- * Under auto a model per thread scores faster (ResNet50, batch 256, two threads: 182
- * against 167-173 samples/s), though in twice the memory (1,039 MB against 537).
+ * Under auto a model per thread scores faster (ResNet50, batch 256, two threads: 170-182
+ * against 164-173 samples/s), though in twice the memory (840 MB against 419).
  */
 export function inferenceKernelThreads(config: Config, requested?: number): number {
   if (config.parallelism !== 'kernels') return 1;

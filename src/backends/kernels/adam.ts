@@ -17,7 +17,6 @@ import { asWasm, heapPtr, wasmMemory } from './wasm/backend';
 
 export const ADAM = 'MtlAdam';
 
-
 export interface AdamAttrs {
   learningRate: number;
   beta1: number;

@@ -9,7 +9,6 @@ import { asWasm, heapPtr, wasmMemory } from './wasm/backend';
 import { MIN_SHARE_FLOATS, runSplit } from './wasm/kernel-pool';
 import { assemble, Func, Local } from './wasm/simd/emit';
 
-
 export interface SimdElementwise {
   /** The module's cache key. */
   key: string;

@@ -47,14 +47,16 @@ export function runConv(wasm: BackendWasm, spec: DirectConvSpec, o: ConvOperands
       fn: 'wt',
       args: [wPtr + 4 * M * rows.start, heapPtr(wasm, u) + 4 * M * rows.start],
     }]));
-    const scratches = shares.map((share) => allocF32(wasm, [winogradScratch({ ...spec, batch: share.count }, tile)]));
-    const parts = shares.map((share, i): KernelCall[] => {
+    const scratches: TensorInfo[] = [];
+    const parts = shares.map((share): KernelCall[] => {
       const part = { ...spec, batch: share.count };
+      const scratch = allocF32(wasm, [winogradScratch(part, tile)]);
+      scratches.push(scratch);
       return [{
         key: `winograd:${tileName(tile)}:${JSON.stringify(part)}`,
         generate: () => winogradModule(part, tile),
         fn: 'wino',
-        args: [inPtr + inImage * share.start, heapPtr(wasm, u), biasPtr, outPtr + outImage * share.start, heapPtr(wasm, scratches[i])],
+        args: [inPtr + inImage * share.start, heapPtr(wasm, u), biasPtr, outPtr + outImage * share.start, heapPtr(wasm, scratch)],
       }];
     });
     runParts(memory, parts);

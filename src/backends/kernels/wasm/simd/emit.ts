@@ -286,8 +286,8 @@ function memoryImport(shared: boolean): number[] {
   return imports;
 }
 
-/** Module bytes from `assemble` with their memory import shared or not (the other sections as they were). */
-function withMemoryImport(bytes: Uint8Array, shared: boolean): Uint8Array {
+/** Module bytes from `assemble` with their memory import made shared (the other sections as they were). */
+function withSharedMemoryImport(bytes: Uint8Array): Uint8Array {
   const out = Array.from(bytes.subarray(0, 8));
   let at = 8;
   while (at < bytes.length) {
@@ -298,21 +298,21 @@ function withMemoryImport(bytes: Uint8Array, shared: boolean): Uint8Array {
       size |= (b & 0x7f) << shift;
       if ((b & 0x80) === 0) break;
     }
-    const content = id === IMPORT_SECTION ? memoryImport(shared) : Array.from(bytes.subarray(at, at + size));
+    const content = id === IMPORT_SECTION ? memoryImport(true) : Array.from(bytes.subarray(at, at + size));
     section(id, content, out);
     at += size;
   }
   return new Uint8Array(out);
 }
 
-/** Assembles functions (no results) importing env.memory (a shared one with `shared`) into module bytes. */
-export function assemble(funcs: Func[], { shared = false }: { shared?: boolean } = {}): Uint8Array {
+/** Assembles functions (no results) importing env.memory (unshared; `compile` adapts it to a shared one) into module bytes. */
+export function assemble(funcs: Func[]): Uint8Array {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [];
   uleb(funcs.length, types);
   for (const f of funcs) types.push(...f.signature());
   section(1, types, out);
-  section(IMPORT_SECTION, memoryImport(shared), out);
+  section(IMPORT_SECTION, memoryImport(false), out);
   const fns: number[] = [];
   uleb(funcs.length, fns);
   funcs.forEach((_, i) => uleb(i, fns));
@@ -339,7 +339,7 @@ export function instantiate(bytes: Uint8Array, memory: WasmMemory): Record<strin
 
 /** Compiles module bytes for `memory`: importing it as shared where it is a shared memory (a shared wasm heap), else as unshared. */
 export function compile(bytes: Uint8Array, memory: WasmMemory): object {
-  return new WA.Module(withMemoryImport(bytes, isShared(memory)));
+  return new WA.Module(isShared(memory) ? withSharedMemoryImport(bytes) : bytes);
 }
 
 /** Instantiates a compiled module against `memory`; returns the exported functions. */

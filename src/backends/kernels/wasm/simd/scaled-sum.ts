@@ -14,7 +14,7 @@ import type { WasmMemory } from './webassembly';
 
 export type ScaledSum = Record<'copyScaled' | 'addScaled', (dst: number, src: number, n: number, scale: number) => void>;
 
-/** The module (importing a shared memory; `instantiate` adapts it to an unshared heap). */
+/** The module (for the collective's shared memory or a wasm heap: `compile` adapts its import). */
 export function scaledSumModule(): Uint8Array {
   const make = (name: string, add: boolean) => {
     const f = new Func(name, ['i32', 'i32', 'i32', 'f32']);
@@ -36,7 +36,7 @@ export function scaledSumModule(): Uint8Array {
     f.forCount(i, () => f.get(n).i32(3).and(), () => element(false));
     return f;
   };
-  return assemble([make('copyScaled', false), make('addScaled', true)], { shared: true });
+  return assemble([make('copyScaled', false), make('addScaled', true)]);
 }
 
 /** The kernels, compiled against a shared memory. */
