@@ -22,14 +22,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { inferenceAffine, type BatchNormInternals } from './layers/batch-norm';
-import type { ConvLayerInternals } from './layers/stock-layer';
+import { inferenceAffine } from './layers/batch-norm';
+import { isAdd, isFoldableBatchNorm, isFoldableConv, onlyConsumer, outputLayers, passOn, reluAfter, soleReader, type BatchNorm, type Conv } from './layer-graph';
 import { addRelu } from '../backends/kernels/add-relu';
 import { hostValues, writableHostValues } from '../backends';
 
 type Layer = tfl.layers.Layer;
-type Conv = Layer & ConvLayerInternals;
-type BatchNorm = Layer & BatchNormInternals;
 
 class ConvFold {
   private weights: { sources: unknown[]; filter: tf.Tensor4D; bias: tf.Tensor1D } | undefined;
@@ -174,53 +172,12 @@ function planFor(model: tfl.LayersModel): Plan {
   return plan;
 }
 
-/** The one layer that reads `layer`'s output, where `layer` is called once, read by one call (of the reader's, called once), and no output of the model. */
-function soleReader(layer: Layer, outputs: Set<Layer>): Layer | undefined {
-  if (layer.inboundNodes.length !== 1 || layer.outboundNodes.length !== 1 || outputs.has(layer)) return undefined;
-  const next = layer.outboundNodes[0].outboundLayer;
-  return next.inboundNodes.length === 1 ? next : undefined;
-}
-
-/** `soleReader`, where that reader has no other input. */
-function onlyConsumer(layer: Layer, outputs: Set<Layer>): Layer | undefined {
-  const next = soleReader(layer, outputs);
-  return next?.inboundNodes[0].inboundLayers.length === 1 ? next : undefined;
-}
-
-function isFoldableConv(layer: Layer): layer is Conv {
-  if (layer.getClassName() !== 'Conv2D') return false;
-  const conv = layer as Conv;
-  return conv.activation.getClassName() === 'linear' && conv.dataFormat === 'channelsLast' && conv.dilationRate.every((d) => d === 1) && (conv.padding === 'same' || conv.padding === 'valid');
-}
-
-function isFoldableBatchNorm(layer: Layer, channels: number): layer is BatchNorm {
-  if (layer.getClassName() !== 'BatchNormalization') return false;
-  const bn = layer as BatchNorm;
-  return (bn.axis === -1 || bn.axis === 3) && bn.center && bn.scale && bn.gamma.shape[0] === channels;
-}
-
-function isRelu(layer: Layer): boolean {
-  const activation = (layer as unknown as { activation?: { getClassName(): string } }).activation;
-  return layer.getClassName() === 'Activation' && activation?.getClassName() === 'relu';
-}
-
-function isAdd(layer: Layer): boolean {
-  return layer.getClassName() === 'Add' && layer.inboundNodes.length === 1 && layer.inboundNodes[0].inboundLayers.length === 2;
-}
-
 function makePlan(model: tfl.LayersModel): Plan {
   const plan: Plan = { calls: new Map(), folds: [], counts: { batchNorms: 0, relus: 0, adds: 0 } };
-  const outputs = new Set(model.outputs.map((o) => o.sourceLayer));
-  // A new handle on the same data: the executor disposes the input once its last reader has run.
-  const passOn = (inputs: tf.Tensor[]) => tf.clone(inputs[0]);
-  /** The relu that alone reads `layer`'s output, which is no output of the model. */
-  const reluAfter = (layer: Layer) => {
-    const next = onlyConsumer(layer, outputs);
-    return next !== undefined && isRelu(next) ? next : undefined;
-  };
+  const outputs = outputLayers(model);
   for (const layer of model.layers) {
     if (isAdd(layer)) {
-      const relu = reluAfter(layer);
+      const relu = reluAfter(layer, outputs);
       if (!relu) continue;
       // An input only this Add reads may take the sum (its memory is free after the Add); never the caller's.
       const reusable = layer.inboundNodes[0].inboundLayers.findIndex((input) => input.getClassName() !== 'InputLayer' && soleReader(input, outputs) === layer);
@@ -232,7 +189,7 @@ function makePlan(model: tfl.LayersModel): Plan {
     if (!isFoldableConv(layer)) continue;
     const batchNorm = onlyConsumer(layer, outputs);
     if (!batchNorm || !isFoldableBatchNorm(batchNorm, layer.kernel.shape[3] as number)) continue;
-    const relu = reluAfter(batchNorm);
+    const relu = reluAfter(batchNorm, outputs);
     const fold = new ConvFold(layer, batchNorm, relu !== undefined);
     plan.folds.push(fold);
     plan.calls.set(layer, ([x]) => fold.apply(x as tf.Tensor4D));

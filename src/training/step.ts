@@ -17,6 +17,7 @@ import type { GradientAggregation } from '../weighting/types';
 import type { TrainOptimizer } from './optimizers';
 import { asArray, modelInput } from './evaluate';
 import { taskLoss, type TaskTarget } from './losses';
+import { fuseReluForTraining } from '../models/training-fusion';
 
 export interface StepResult {
   /** Each task's loss on the batch, in task order. */
@@ -53,6 +54,7 @@ export class TrainStep {
   private readonly shared: Set<tf.Variable>;
 
   constructor(private readonly setup: StepSetup) {
+    fuseReluForTraining(setup.network.model);
     this.variables = [...setup.network.model.trainableWeights.map((w) => w.read() as tf.Variable), ...setup.weighting.variables];
     this.shared = new Set(setup.network.shared);
   }

@@ -7,10 +7,14 @@
  * With `overwriteA`, the caller promises nothing reads `a` afterwards: where no other tensor
  * shares a's memory either, the result is written over it (no new activation-sized block,
  * which the heap would otherwise grow for at each residual block).
+ *
+ * In training (models/training-fusion.ts) its gradient is relu's, taken from the output
+ * (out > 0 exactly where a + b > 0), for both inputs: one MtlReluGrad pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { getKernel, registerKernel, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { getGradient, getKernel, registerGradient, registerKernel, util, type KernelConfig, type KernelFunc, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
 import { backendHas } from './gradients';
+import { RELU_GRAD } from './relu-grad';
 import { hostArrays } from './host-arrays';
 import { elementwise, elementwiseModule } from './elementwise';
 
@@ -50,8 +54,20 @@ export function addRelu(a: tf.Tensor, b: tf.Tensor, overwriteA = false): tf.Tens
   return tf.relu(tf.add(a, b));
 }
 
-/** Registers the kernel for a host-memory backend (idempotent). */
+/** Registers the kernel for a host-memory backend, and its gradient once (idempotent). */
 export function registerAddReluKernel(backendName: 'wasm' | 'cpu'): void {
   const config: KernelConfig = { kernelName: ADD_RELU, backendName, kernelFunc: kernelFor(backendName) };
   if (!getKernel(ADD_RELU, backendName)) registerKernel(config);
+  if (!getGradient(ADD_RELU)) {
+    registerGradient({
+      kernelName: ADD_RELU,
+      outputsToSave: [true],
+      gradFunc: (dys: Tensor | Tensor[], saved: Tensor[]) => {
+        const dy = Array.isArray(dys) ? dys[0] : dys;
+        const dSum = tf.engine().runKernel(RELU_GRAD, { dy, x: saved[0] }) as Tensor;
+        // A handle each: the backward pass may add one input's gradient into another and dispose it.
+        return { a: () => dSum, b: () => tf.clone(dSum) };
+      },
+    });
+  }
 }

@@ -5,8 +5,14 @@
  * over blocks of rows, wasm/simd/channel-ops: a pass for the sums, a pass for the
  * output; otherwise the loops below):
  *
- *   MtlBatchNormTrain      x, scale, offset -> y, mean, variance (biased)
- *   MtlBatchNormTrainGrad  dy, x, scale, mean, variance -> dx, dscale, doffset
+ *   MtlBatchNormTrain      x, scale, offset -> y, mean, variance (biased), a, b
+ *   MtlBatchNormTrainGrad  dy, x, scale, mean, variance (, a, b) -> dx, dscale, doffset
+ *
+ * where y = x·a + b per channel. With `relu` (a batch norm whose relu was fused into it,
+ * src/models/training-fusion.ts), y = max(x·a + b, 0) and the gradient first masks dy
+ * where the forward's x·a + b was not above 0, recomputed from a and b with the forward's
+ * own float32 arithmetic (so the mask is its exactly): the relu's pass and its gradient's
+ * pass over the activation are gone, and the pre-relu activation is never stored.
  *
  * and, for inference, the per-channel affine map batch normalization then is, in one
  * pass instead of a Multiply and an Add over the whole activation (the same float32
@@ -32,7 +38,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { hostArrays } from './host-arrays';
 import { asWasm, heapF32, heapPtr, release } from './wasm/backend';
-import { batchNormSums, channelOps, channelOpsByRows, heapVector } from './wasm/channel-ops';
+import { batchNormSums, channelOps, channelOpsByRows, heapVector, type ReluMask } from './wasm/channel-ops';
 
 export const BATCH_NORM_TRAIN = 'MtlBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'MtlBatchNormTrainGrad';
@@ -40,6 +46,8 @@ export const CHANNEL_AFFINE = 'MtlChannelAffine';
 
 interface Attrs {
   epsilon: number;
+  /** The relu after the batch norm, fused into it. */
+  relu?: boolean;
 }
 
 /**
@@ -65,6 +73,14 @@ export function channelMoments(x: Float32Array, c: number): { mean: Float64Array
   return { mean, variance };
 }
 
+/** dy where the forward's output, x·a + b in double rounded to float32 as the cpu forward stores it, was above 0, else 0. */
+function reluMasked(dy: Float32Array, x: Float32Array, a: Float32Array, b: Float32Array): Float32Array {
+  const c = a.length;
+  const out = new Float32Array(dy.length);
+  for (let i = 0; i < dy.length; i++) out[i] = Math.fround(x[i] * a[i % c] + b[i % c]) > 0 ? dy[i] : 0;
+  return out;
+}
+
 function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -74,7 +90,10 @@ function sizeOf(shape: number[]): number {
  * stay in L1 (rather than a walk down all rows per group of 4 channels, which reads
  * every cache line C/4 times: 4-8 ms per 1M-element tensor), then y = x·a + b.
  */
-function wasmForward(backend: unknown, x: TensorInfo, scale: TensorInfo, offset: TensorInfo, epsilon: number, y: TensorInfo, meanOut: TensorInfo, varOut: TensorInfo): void {
+function wasmForward(
+  backend: unknown, x: TensorInfo, scale: TensorInfo, offset: TensorInfo, attrs: Attrs,
+  y: TensorInfo, meanOut: TensorInfo, varOut: TensorInfo, aOut: TensorInfo, bOut: TensorInfo,
+): void {
   const wasm = asWasm(backend);
   const c = x.shape[x.shape.length - 1];
   const rows = sizeOf(x.shape) / c;
@@ -83,8 +102,8 @@ function wasmForward(backend: unknown, x: TensorInfo, scale: TensorInfo, offset:
   const [sum, sumSq] = batchNormSums(wasm, x, x, zeros);
   const gamma = heapF32(wasm, scale);
   const beta = heapF32(wasm, offset);
-  const a = new Float32Array(c);
-  const b = new Float32Array(c);
+  const a = heapF32(wasm, aOut);
+  const b = heapF32(wasm, bOut);
   const mean = heapF32(wasm, meanOut);
   const variance = heapF32(wasm, varOut);
   for (let j = 0; j < c; j++) {
@@ -92,24 +111,22 @@ function wasmForward(backend: unknown, x: TensorInfo, scale: TensorInfo, offset:
     const v = Math.max(0, sumSq[j] / rows - m * m);
     mean[j] = m;
     variance[j] = v;
-    a[j] = gamma[j] / Math.sqrt(v + epsilon);
+    a[j] = gamma[j] / Math.sqrt(v + attrs.epsilon);
     b[j] = beta[j] - m * a[j];
   }
-  const av = heapVector(wasm, a);
-  const bv = heapVector(wasm, b);
-  channelOpsByRows(wasm, c, 'affine', rows, 1, (first, count) => [heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, av), heapPtr(wasm, bv), count, heapPtr(wasm, y) + 4 * first * c]);
-  release(wasm, zeros, av, bv);
+  channelOpsByRows(wasm, c, attrs.relu ? 'affineRelu' : 'affine', rows, 1, (first, count) => [heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, aOut), heapPtr(wasm, bOut), count, heapPtr(wasm, y) + 4 * first * c]);
+  release(wasm, zeros);
 }
 
 /** The backward pass on the wasm heap: [Σdy, Σdy·(x − μ)], then dx = kn·dy − kx·(x − μ) − k·Σdy in one pass. */
 function wasmBackward(
-  backend: unknown, dy: TensorInfo, x: TensorInfo, scale: TensorInfo, mean: TensorInfo, variance: TensorInfo, epsilon: number,
+  backend: unknown, dy: TensorInfo, x: TensorInfo, scale: TensorInfo, mean: TensorInfo, variance: TensorInfo, epsilon: number, relu: ReluMask | undefined,
   dxOut: TensorInfo, dScaleOut: TensorInfo, dOffsetOut: TensorInfo,
 ): void {
   const wasm = asWasm(backend);
   const c = x.shape[x.shape.length - 1];
   const rows = sizeOf(x.shape) / c;
-  const [sumDy, sumDyXc] = batchNormSums(wasm, x, dy, mean);
+  const [sumDy, sumDyXc] = batchNormSums(wasm, x, dy, mean, relu);
   const gamma = heapF32(wasm, scale);
   const vars = heapF32(wasm, variance);
   const kn = new Float32Array(c);
@@ -131,8 +148,9 @@ function wasmBackward(
   }
   const vectors = [kn, kxNeg, k0].map((v) => heapVector(wasm, v));
   const [knv, kxv, k0v] = vectors;
-  channelOpsByRows(wasm, c, 'affine2', rows, 1, (first, count) => [
-    heapPtr(wasm, dy) + 4 * first * c, heapPtr(wasm, knv), heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, mean), heapPtr(wasm, kxv), heapPtr(wasm, k0v), count, heapPtr(wasm, dxOut) + 4 * first * c,
+  const mask = relu ? [heapPtr(wasm, relu.scale), heapPtr(wasm, relu.shift)] : [];
+  channelOpsByRows(wasm, c, relu ? 'affine2Relu' : 'affine2', rows, 1, (first, count) => [
+    heapPtr(wasm, dy) + 4 * first * c, heapPtr(wasm, knv), heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, mean), heapPtr(wasm, kxv), heapPtr(wasm, k0v), ...mask, count, heapPtr(wasm, dxOut) + 4 * first * c,
   ]);
   release(wasm, ...vectors);
 }
@@ -140,48 +158,51 @@ function wasmBackward(
 function forwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, scale, offset } = inputs as { x: TensorInfo; scale: TensorInfo; offset: TensorInfo };
-    const { epsilon } = attrs as unknown as Attrs;
+    const typedAttrs = attrs as unknown as Attrs;
     const c = x.shape[x.shape.length - 1];
     const arrays = hostArrays(backendName, backend);
-    const [y, meanOut, varOut] = arrays.allocate([x.shape, [c], [c]]);
+    const outputs = arrays.allocate([x.shape, [c], [c], [c], [c]]);
+    const [y, meanOut, varOut, aOut, bOut] = outputs;
     if (backendName === 'wasm') {
-      wasmForward(backend, x, scale, offset, epsilon, y, meanOut, varOut);
-      return [y, meanOut, varOut];
+      wasmForward(backend, x, scale, offset, typedAttrs, y, meanOut, varOut, aOut, bOut);
+      return outputs;
     }
     const xs = arrays.view(x);
     const { mean, variance } = channelMoments(xs, c);
     const gamma = arrays.view(scale);
     const beta = arrays.view(offset);
-    const a = new Float64Array(c);
-    const b = new Float64Array(c);
+    // float32 a and b, so the gradient's relu mask recomputes x·a + b exactly
+    const a = arrays.view(aOut);
+    const b = arrays.view(bOut);
     for (let j = 0; j < c; j++) {
-      a[j] = gamma[j] / Math.sqrt(variance[j] + epsilon);
+      a[j] = gamma[j] / Math.sqrt(variance[j] + typedAttrs.epsilon);
       b[j] = beta[j] - mean[j] * a[j];
     }
     const ys = arrays.view(y);
     for (let j = 0; j < c; j++) {
       const aj = a[j];
       const bj = b[j];
-      for (let i = j; i < xs.length; i += c) ys[i] = xs[i] * aj + bj;
+      if (typedAttrs.relu) for (let i = j; i < xs.length; i += c) ys[i] = Math.max(xs[i] * aj + bj, 0);
+      else for (let i = j; i < xs.length; i += c) ys[i] = xs[i] * aj + bj;
     }
     arrays.view(meanOut).set(mean);
     arrays.view(varOut).set(variance);
-    return [y, meanOut, varOut];
+    return outputs;
   };
 }
 
 function backwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { dy, x, scale, mean, variance } = inputs as Record<string, TensorInfo>;
-    const { epsilon } = attrs as unknown as Attrs;
+    const { dy, x, scale, mean, variance, a, b } = inputs as Record<string, TensorInfo>;
+    const { epsilon, relu } = attrs as unknown as Attrs;
     const c = x.shape[x.shape.length - 1];
     const arrays = hostArrays(backendName, backend);
     const [dxOut, dScaleOut, dOffsetOut] = arrays.allocate([x.shape, [c], [c]]);
     if (backendName === 'wasm') {
-      wasmBackward(backend, dy, x, scale, mean, variance, epsilon, dxOut, dScaleOut, dOffsetOut);
+      wasmBackward(backend, dy, x, scale, mean, variance, epsilon, relu ? { scale: a, shift: b } : undefined, dxOut, dScaleOut, dOffsetOut);
       return [dxOut, dScaleOut, dOffsetOut];
     }
-    const dys = arrays.view(dy);
+    const dys = relu ? reluMasked(arrays.view(dy), arrays.view(x), arrays.view(a), arrays.view(b)) : arrays.view(dy);
     const xs = arrays.view(x);
     const gamma = arrays.view(scale);
     const mu = arrays.view(mean);
@@ -246,11 +267,11 @@ export function registerBatchNormKernels(backendName: 'wasm' | 'cpu'): void {
     registerGradient({
       kernelName: BATCH_NORM_TRAIN,
       inputsToSave: ['x', 'scale'],
-      outputsToSave: [false, true, true],
+      outputsToSave: [false, true, true, true, true],
       gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
         const dy = Array.isArray(dys) ? dys[0] : dys;
-        const [x, scale, mean, variance] = saved;
-        const [dx, dScale, dOffset] = engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, scale, mean, variance }, attrs) as Tensor[];
+        const [x, scale, mean, variance, a, b] = saved;
+        const [dx, dScale, dOffset] = engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, scale, mean, variance, a, b }, attrs) as Tensor[];
         return { x: () => dx, scale: () => dScale, offset: () => dOffset };
       },
     });

@@ -59,10 +59,36 @@ function fusedBatchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor,
   return { y: op(x, gamma, beta, mean, invStd), mean, variance };
 }
 
-/** The same computation as one kernel pair, on backends that register it (wasm, cpu). */
-function batchNormTrainKernel(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
-  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale: gamma, offset: beta }, { epsilon }) as tf.Tensor[];
+/** The same computation as one kernel pair, on backends that register it (wasm, cpu); with `relu`, the relu after it too. */
+function batchNormTrainKernel(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu: boolean): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale: gamma, offset: beta }, { epsilon, relu }) as tf.Tensor[];
   return { y, mean, variance };
+}
+
+/** A batch norm over the last axis, with γ and β: the case the fused kernels (and `batchNormTraining`) take. */
+export function normalizesLastAxis(layer: BatchNormInternals, rank: number): boolean {
+  return (layer.axis === -1 || layer.axis === rank - 1) && layer.center && layer.scale;
+}
+
+/**
+ * The training-mode call of such a batch norm (then a relu, with `relu`): x normalized
+ * with its batch's statistics, and the moving averages moved.
+ */
+export function batchNormTraining(layer: BatchNormInternals, x: tf.Tensor, relu = false): tf.Tensor {
+  return tf.tidy(() => {
+    const gamma = layer.gamma.read();
+    const beta = layer.beta.read();
+    const kernel = tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) !== undefined && x.dtype === 'float32';
+    const { y, mean, variance } = kernel ? batchNormTrainKernel(x, gamma, beta, layer.epsilon, relu) : fusedBatchNormTraining(x, gamma, beta, layer.epsilon);
+    for (const [variable, value] of [
+      [layer.movingMean, mean],
+      [layer.movingVariance, variance],
+    ] as const) {
+      const old = variable.read();
+      variable.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - layer.momentum)));
+    }
+    return relu && !kernel ? tf.relu(y) : y;
+  });
 }
 
 /** a and c of the per-channel map y = x·a + c a batch norm over the last axis, with γ and β, is in inference mode. */
@@ -77,8 +103,7 @@ export class FusedBatchNormalization extends StockBatchNormalization {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const self = this as unknown as BatchNormInternals;
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const lastAxis = self.axis === -1 || self.axis === x.rank - 1;
-    if (!lastAxis || !self.center || !self.scale) return super.call(inputs, kwargs);
+    if (!normalizesLastAxis(self, x.rank)) return super.call(inputs, kwargs);
     if (!kwargs.training) {
       // y = x·a + b per channel; broadcasting keeps its gradient free of tiles too.
       return tf.tidy(() => {
@@ -86,19 +111,7 @@ export class FusedBatchNormalization extends StockBatchNormalization {
         return tf.getKernel(CHANNEL_AFFINE, tf.getBackend()) && x.dtype === 'float32' ? (tf.engine().runKernel(CHANNEL_AFFINE, { x, scale: a, offset: b }) as tf.Tensor) : tf.add(tf.mul(x, a), b);
       });
     }
-    return tf.tidy(() => {
-      const { y, mean, variance } = tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())
-        ? batchNormTrainKernel(x, self.gamma.read(), self.beta.read(), self.epsilon)
-        : fusedBatchNormTraining(x, self.gamma.read(), self.beta.read(), self.epsilon);
-      for (const [variable, value] of [
-        [self.movingMean, mean],
-        [self.movingVariance, variance],
-      ] as const) {
-        const old = variable.read();
-        variable.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - self.momentum)));
-      }
-      return y;
-    });
+    return batchNormTraining(self, x);
   }
 }
 

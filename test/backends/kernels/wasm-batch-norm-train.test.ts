@@ -30,3 +30,35 @@ for (const [k, shape] of SHAPES.entries()) {
     ['y', 'mean', 'variance', 'dx', 'dscale', 'doffset'].forEach((what, i) => assertClose(got[i], ref[i], what, 2e-4, 1e-5));
   });
 }
+
+const sameValues = (actual: Float32Array, expected: Float32Array, what: string) => {
+  const differing = actual.findIndex((v, i) => !(v === expected[i] || (Number.isNaN(v) && Number.isNaN(expected[i]))));
+  if (differing >= 0) throw new Error(`${what}: element ${differing} is ${actual[differing]}, expected ${expected[differing]}`);
+};
+
+for (const [k, shape] of SHAPES.entries()) {
+  for (const backend of ['wasm', 'cpu']) {
+    test(`MtlBatchNormTrain with relu on ${backend} is the unfused batch norm, Relu and their gradients, value for value, x ${shape.join('x')}`, async () => {
+      const c = shape[shape.length - 1];
+      // About half the normalized values below zero, so the mask matters.
+      const inputs = () => ({ x: tf.add(tf.mul(randomTensor(shape, 1 + k), 3), 2), scale: tf.add(randomTensor([c], 2 + k), 1.5), offset: randomTensor([c], 3 + k) });
+      const dy = () => randomTensor(shape, 4 + k);
+      const fused = await on(backend, () => {
+        const { x, scale, offset } = inputs();
+        const [y, mean, variance, a, b] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale, offset }, { epsilon: 1.001e-5, relu: true }) as tf.Tensor[];
+        const grads = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy: dy(), x, scale, mean, variance, a, b }, { epsilon: 1.001e-5, relu: true }) as tf.Tensor[];
+        return [y, mean, variance, ...grads];
+      });
+      const unfused = await on(backend, () => {
+        const { x, scale, offset } = inputs();
+        const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, scale, offset }, { epsilon: 1.001e-5 }) as tf.Tensor[];
+        const maskedDy = tf.mul(dy(), tf.step(y));
+        const grads = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy: maskedDy, x, scale, mean, variance }, { epsilon: 1.001e-5 }) as tf.Tensor[];
+        return [tf.relu(y), mean, variance, ...grads];
+      });
+      const masked = fused[0].filter((v) => v === 0).length / fused[0].length;
+      if (masked < 0.1 || masked > 0.9) throw new Error(`${masked} of the outputs are 0: the relu mask is not exercised`);
+      ['y', 'mean', 'variance', 'dx', 'dscale', 'doffset'].forEach((what, i) => sameValues(fused[i], unfused[i], what));
+    });
+  }
+}

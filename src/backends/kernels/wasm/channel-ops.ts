@@ -7,7 +7,8 @@ import { blockRows, channelOpsModule } from './simd/channel-ops';
 import { assemble, Func } from './simd/emit';
 
 export type ChannelOps = Record<
-  'mulVec' | 'addVec' | 'subVec' | 'divVec' | 'vecSub' | 'vecDiv' | 'affine' | 'affine2' | 'blockSums' | 'bnBlockSums',
+  | 'mulVec' | 'addVec' | 'subVec' | 'divVec' | 'vecSub' | 'vecDiv' | 'affine' | 'affineRelu' | 'affine2' | 'affine2Relu'
+  | 'blockSums' | 'bnBlockSums' | 'bnReluBlockSums',
   (...args: number[]) => void
 >;
 
@@ -91,16 +92,23 @@ export function channelSums(wasm: BackendWasm, x: TensorInfo): Float64Array {
   return sums;
 }
 
-/** Per channel: [sum dy, sum dy * (x - mean)], in double precision. */
+/** The forward's per-channel y = x·scale + shift, before the relu it was fused with: the backward's relu mask is y > 0. */
+export interface ReluMask {
+  scale: TensorInfo;
+  shift: TensorInfo;
+}
+
+/** Per channel: [sum dy, sum dy * (x - mean)], in double precision; with `relu`, dy counts only where the forward's output was above 0. */
 export function batchNormSums(
-  wasm: BackendWasm, x: TensorInfo, dy: TensorInfo, mean: TensorInfo,
+  wasm: BackendWasm, x: TensorInfo, dy: TensorInfo, mean: TensorInfo, relu?: ReluMask,
 ): [Float64Array, Float64Array] {
   const c = x.shape[x.shape.length - 1];
   const rows = x.shape.reduce((a, b) => a * b, 1) / c;
   const partials = allocF32(wasm, [Math.max(1, Math.ceil(rows / blockRows(c))), 2 * c]);
   const block = blockRows(c);
-  channelOpsByRows(wasm, c, 'bnBlockSums', rows, block, (first, count) => [
-    heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, dy) + 4 * first * c, heapPtr(wasm, mean), count, heapPtr(wasm, partials) + 4 * (first / block) * 2 * c,
+  const mask = relu ? [heapPtr(wasm, relu.scale), heapPtr(wasm, relu.shift)] : [];
+  channelOpsByRows(wasm, c, relu ? 'bnReluBlockSums' : 'bnBlockSums', rows, block, (first, count) => [
+    heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, dy) + 4 * first * c, heapPtr(wasm, mean), ...mask, count, heapPtr(wasm, partials) + 4 * (first / block) * 2 * c,
   ]);
   const sums = addBlocks(wasm, partials, 2 * c);
   release(wasm, partials);

@@ -4,13 +4,24 @@
  * scalar). Exports, with byte addresses and a row count:
  *
  *   affine(x, k, b, rows, out)    out[r,c] = x[r,c] * k[c] + b[c]
+ *   affineRelu(x, k, b, rows, out)
+ *                                 out[r,c] = max(x[r,c] * k[c] + b[c], 0)
  *   affine2(x, k, z, m, h, b, rows, out)
  *                                 out[r,c] = x[r,c] * k[c] + (z[r,c] - m[c]) * h[c] + b[c]
+ *   affine2Relu(x, k, z, m, h, b, p, q, rows, out)
+ *                                 affine2 with x[r,c] read as 0 where z[r,c] * p[c] + q[c] <= 0
  *   mulVec / addVec / subVec / divVec (x, v, rows, out)   out[r,c] = x[r,c] op v[c]
  *   vecSub / vecDiv (x, v, rows, out)                     out[r,c] = v[c] op x[r,c]
  *   blockSums(x, rows, out)       out[blk,c] = sum of x over the block's rows
  *   bnBlockSums(x, dy, mean, rows, out)
  *                                 out[blk,c] = sum dy, out[blk,C+c] = sum dy*(x-mean[c])
+ *   bnReluBlockSums(x, dy, mean, p, q, rows, out)
+ *                                 bnBlockSums with dy read as 0 where x * p[c] + q[c] <= 0
+ *
+ * The Relu variants are a batch norm and the relu after it in one pass each way: the
+ * forward writes max(x·a + b, 0); the backward recomputes x·a + b with the same float32
+ * product and sum as the forward (p = a, q = b), so its mask is the forward's exactly
+ * (a NaN there masks to 0).
  *
  * Block sums cover BLOCK_ROWS rows each (the last one fewer), in f32; callers add
  * the blocks up in double precision.
@@ -86,34 +97,64 @@ export function channelOpsModule(C: number): Uint8Array {
   binary('vecSub', 'sub', true);
   binary('vecDiv', 'div', true);
 
-  {
-    const f = new Func('affine', ['i32', 'i32', 'i32', 'i32', 'i32']);
+  /** Leaves x[r,c] * k[c] + b[c] on the stack (x a row pointer, k and b channel vectors). */
+  const pushAffine = (f: Func, vector: boolean, offset: number, j: Local, x: Local, k: Local, b: Local) => {
+    if (vector) {
+      f.get(x).get(j).add().v128Load(offset).get(k).get(j).add().v128Load(offset).f32x4Mul();
+      f.get(b).get(j).add().v128Load(offset).f32x4Add();
+    } else {
+      f.get(x).get(j).add().f32Load(offset).get(k).get(j).add().f32Load(offset).f32Mul();
+      f.get(b).get(j).add().f32Load(offset).f32Add();
+    }
+  };
+
+  for (const relu of [false, true]) {
+    const f = new Func(relu ? 'affineRelu' : 'affine', ['i32', 'i32', 'i32', 'i32', 'i32']);
     const [x, k, b, rows, out] = f.params;
     rowLoop(f, rows, [x, out], (vector, offset, j) => {
       f.get(out).get(j).add();
-      if (vector) {
-        f.get(x).get(j).add().v128Load(offset).get(k).get(j).add().v128Load(offset).f32x4Mul();
-        f.get(b).get(j).add().v128Load(offset).f32x4Add().v128Store(offset);
-      } else {
-        f.get(x).get(j).add().f32Load(offset).get(k).get(j).add().f32Load(offset).f32Mul();
-        f.get(b).get(j).add().f32Load(offset).f32Add().f32Store(offset);
-      }
+      pushAffine(f, vector, offset, j, x, k, b);
+      if (relu && vector) f.v128Zero().f32x4Max();
+      else if (relu) f.f32(0).f32Max();
+      if (vector) f.v128Store(offset);
+      else f.f32Store(offset);
     });
     funcs.push(f);
   }
 
-  {
-    const f = new Func('affine2', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
-    const [x, k, z, m, h, b, rows, out] = f.params;
+  /**
+   * Replaces the value on the stack (computed from the element at `j`) with 0 where
+   * z[r,c] * p[c] + q[c] is not above 0: the relu mask of the forward's output.
+   */
+  const maskByRelu = (f: Func, vector: boolean, offset: number, j: Local, z: Local, p: Local, q: Local) => {
+    if (vector) {
+      pushAffine(f, true, offset, j, z, p, q);
+      f.v128Zero().f32x4Gt().v128And();
+    } else {
+      f.f32(0);
+      pushAffine(f, false, offset, j, z, p, q);
+      f.f32(0).f32Gt().select();
+    }
+  };
+
+  for (const relu of [false, true]) {
+    const f = new Func(relu ? 'affine2Relu' : 'affine2', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', ...(relu ? ['i32', 'i32'] as const : []), 'i32', 'i32']);
+    const [x, k, z, m, h, b, ...rest] = f.params;
+    const [p, q] = relu ? rest : [];
+    const [rows, out] = rest.slice(relu ? 2 : 0);
     rowLoop(f, rows, [x, z, out], (vector, offset, j) => {
       f.get(out).get(j).add();
       if (vector) {
-        f.get(x).get(j).add().v128Load(offset).get(k).get(j).add().v128Load(offset).f32x4Mul();
+        f.get(x).get(j).add().v128Load(offset);
+        if (relu) maskByRelu(f, true, offset, j, z, p, q);
+        f.get(k).get(j).add().v128Load(offset).f32x4Mul();
         f.get(z).get(j).add().v128Load(offset).get(m).get(j).add().v128Load(offset).f32x4Sub();
         f.get(h).get(j).add().v128Load(offset).f32x4Mul().f32x4Add();
         f.get(b).get(j).add().v128Load(offset).f32x4Add().v128Store(offset);
       } else {
-        f.get(x).get(j).add().f32Load(offset).get(k).get(j).add().f32Load(offset).f32Mul();
+        f.get(x).get(j).add().f32Load(offset);
+        if (relu) maskByRelu(f, false, offset, j, z, p, q);
+        f.get(k).get(j).add().f32Load(offset).f32Mul();
         f.get(z).get(j).add().f32Load(offset).get(m).get(j).add().f32Load(offset).f32Sub();
         f.get(h).get(j).add().f32Load(offset).f32Mul().f32Add();
         f.get(b).get(j).add().f32Load(offset).f32Add().f32Store(offset);
@@ -197,25 +238,36 @@ export function channelOpsModule(C: number): Uint8Array {
     });
     funcs.push(f);
   }
-  {
-    const f = new Func('bnBlockSums', ['i32', 'i32', 'i32', 'i32', 'i32']);
-    const [x, dy, mean, rows, out] = f.params;
-    const muV = f.local('v128');
-    const muF = f.local('f32');
+  for (const relu of [false, true]) {
+    const f = new Func(relu ? 'bnReluBlockSums' : 'bnBlockSums', relu ? ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] : ['i32', 'i32', 'i32', 'i32', 'i32']);
+    const [x, dy, mean, ...rest] = f.params;
+    const [p, q] = relu ? rest : [];
+    const [rows, out] = rest.slice(relu ? 2 : 0);
+    // Per channel (vector): the mean, and for the mask the forward's scale and shift.
+    const [muV, pV, qV] = [f.local('v128'), f.local('v128'), f.local('v128')];
+    const [muF, pF, qF] = [f.local('f32'), f.local('f32'), f.local('f32')];
+    // dy (masked), loaded for the first sum and kept for the second
+    const [dyV, dyF] = [f.local('v128'), f.local('f32')];
     blockSums(f, rows, out, [x, dy], 2, (vector, offset, ptrs, term) => {
       if (term === 0) {
         f.get(ptrs[1]);
         if (vector) f.v128Load(offset);
         else f.f32Load(offset);
+        if (relu && vector) f.get(ptrs[0]).v128Load(offset).get(pV).f32x4Mul().get(qV).f32x4Add().v128Zero().f32x4Gt().v128And();
+        else if (relu) f.f32(0).get(ptrs[0]).f32Load(offset).get(pF).f32Mul().get(qF).f32Add().f32(0).f32Gt().select();
+        f.tee(vector ? dyV : dyF);
       } else if (vector) {
-        f.get(ptrs[1]).v128Load(offset).get(ptrs[0]).v128Load(offset).get(muV).f32x4Sub().f32x4Mul();
+        f.get(dyV).get(ptrs[0]).v128Load(offset).get(muV).f32x4Sub().f32x4Mul();
       } else {
-        f.get(ptrs[1]).f32Load(offset).get(ptrs[0]).f32Load(offset).get(muF).f32Sub().f32Mul();
+        f.get(dyF).get(ptrs[0]).f32Load(offset).get(muF).f32Sub().f32Mul();
       }
     }, (vector, offset, channel) => {
-      f.get(mean).get(channel).add();
-      if (vector) f.v128Load(offset).set(muV);
-      else f.f32Load(offset).set(muF);
+      const vectors: [Local, Local, Local][] = relu ? [[mean, muV, muF], [p, pV, pF], [q, qV, qF]] : [[mean, muV, muF]];
+      for (const [source, v, s] of vectors) {
+        f.get(source).get(channel).add();
+        if (vector) f.v128Load(offset).set(v);
+        else f.f32Load(offset).set(s);
+      }
     });
     funcs.push(f);
   }
