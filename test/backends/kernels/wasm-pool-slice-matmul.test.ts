@@ -66,3 +66,20 @@ test('PadV2 on wasm matches cpu (spatial zero padding, and the cases left to the
   const got = await run('wasm');
   ref.forEach((r, i) => assertClose(got[i], r, `pad ${i}`));
 });
+
+test('PadV2 on wasm writes every border byte: zeros on a heap that held NaNs, pads on some sides or all', async () => {
+  const cases: [number, number][][] = [
+    [[0, 0], [1, 1], [1, 1], [0, 0]], [[0, 0], [0, 1], [0, 1], [0, 0]], [[0, 0], [1, 0], [1, 0], [0, 0]], [[0, 0], [2, 0], [0, 3], [0, 0]],
+  ];
+  for (const paddings of cases) {
+    const run = (backend: string) => on(backend, () => {
+      const x = randomTensor([3, 5, 4, 6], 7);
+      // Freed blocks of NaN where the padded output may be placed.
+      for (let i = 0; i < 4; i++) tf.dispose(tf.fill([3 * 9 * 9 * 6 * (i + 1)], NaN));
+      return [tf.pad(x, paddings)];
+    });
+    const ref = await run('cpu');
+    const got = await run('wasm');
+    assertClose(got[0], ref[0], `pad ${JSON.stringify(paddings)}`);
+  }
+});

@@ -1,15 +1,27 @@
 /** Zero padding of NHWC images on the wasm heap, and the PadV2 kernel built on it. */
 import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { hasPads, padInto, Pads, spatialPads } from '../conv-plans';
+import { hasPads, Pads, spatialPads } from '../conv-plans';
 import { stockKernel } from '../register';
-import { allocF32, asWasm, BackendWasm, heapF32 } from './backend';
+import { allocF32, asWasm, BackendWasm, heapPtr, wasmMemory } from './backend';
+import { MIN_SHARE_FLOATS, runSplit } from './kernel-pool';
+import { padModule } from './simd/pad';
 
-/** x [N,H,W,C] zero-padded on each side; x itself when no padding is needed. */
+/** x [N,H,W,C] zero-padded on each side (generated row copies, simd/pad, split by images over the kernel threads); x itself when no padding is needed. */
 export function padImage(wasm: BackendWasm, x: TensorInfo, pads: Pads): TensorInfo {
   if (!hasPads(pads)) return x;
   const [n, h, w, c] = x.shape;
-  const out = allocF32(wasm, [n, h + pads.top + pads.bottom, w + pads.left + pads.right, c]);
-  padInto(heapF32(wasm, x), heapF32(wasm, out), x.shape, pads);
+  const paddedHeight = h + pads.top + pads.bottom;
+  const paddedWidth = w + pads.left + pads.right;
+  const out = allocF32(wasm, [n, paddedHeight, paddedWidth, c]);
+  const pixel = 4 * c;
+  const [srcImage, dstImage] = [h * w * pixel, paddedHeight * paddedWidth * pixel];
+  const borders = [pads.left * pixel, pads.right * pixel, pads.top * paddedWidth * pixel, pads.bottom * paddedWidth * pixel];
+  runSplit(wasmMemory(wasm), n, Math.max(1, Math.ceil(MIN_SHARE_FLOATS / (dstImage / 4))), (start, count) => ({
+    key: 'pad',
+    generate: padModule,
+    fn: 'pad',
+    args: [heapPtr(wasm, x) + start * srcImage, heapPtr(wasm, out) + start * dstImage, count, h, w * pixel, ...borders],
+  }));
   return out;
 }
 
