@@ -54,8 +54,11 @@ export function isRelu(layer: Layer): boolean {
   return layer.getClassName() === 'Activation' && activation?.getClassName() === 'relu';
 }
 
+/** An Add of two inputs of one shape (MtlAddRelu does not broadcast). */
 export function isAdd(layer: Layer): boolean {
-  return layer.getClassName() === 'Add' && layer.inboundNodes.length === 1 && layer.inboundNodes[0].inboundLayers.length === 2;
+  if (layer.getClassName() !== 'Add' || layer.inboundNodes.length !== 1 || layer.inboundNodes[0].inboundLayers.length !== 2) return false;
+  const [a, b] = layer.inboundNodes[0].inputShapes as number[][];
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** The call of a layer whose work was fused into the layer before it: a new handle on the same data (the executor disposes the input once its last reader has run). */

@@ -4,8 +4,8 @@
  * Add followed by a relu is one MtlAddRelu (its gradient one MtlReluGrad pass); the relu
  * layers then pass their input on. Each relu's pass over the activation, forward and back,
  * is gone, and the pre-relu activation is never kept for the backward pass. The values are
- * the unfused layers' (the same float32 operations; only the sign of a zero gradient may
- * differ). On backends without the kernels the same layers compose the relu from tfjs ops.
+ * the unfused layers' (the same float32 operations, Relu's gradient dy · step(y) included).
+ * On backends without the kernels the same layers compose the relu from tfjs ops.
  *
  * A relu fuses only where the layer before it is read by it alone and is no output of the
  * model (layer-graph.ts), so nothing sees the skipped activation. Inference-mode calls are
@@ -29,19 +29,23 @@ export interface FusionCounts {
   adds: number;
 }
 
-/** A batch norm of mtl's class over the last axis (called once: `reluAfter` asks that first). */
+/** A batch norm of mtl's class over the last axis (`reluAfter` found it called once, so it has one input). */
 function fusesIntoBatchNorm(layer: Layer): boolean {
   const rank = (layer.input as tfl.SymbolicTensor).shape.length;
   return layer instanceof FusedBatchNormalization && normalizesLastAxis(layer as unknown as BatchNormInternals, rank);
 }
 
-/** Fuses the relus of `model` into the layers before them, for its training-mode calls (once per model). */
-export function fuseReluForTraining(model: tfl.LayersModel): FusionCounts {
+/**
+ * Fuses the relus of `model` into the layers before them, for its training-mode calls (once
+ * per model; the counts are what that call fused). `views`: models over the same layers
+ * whose outputs must stay as they are too (a multi-task network's features).
+ */
+export function fuseReluForTraining(model: tfl.LayersModel, views: tfl.LayersModel[] = []): FusionCounts {
   const known = fusions.get(model);
   if (known) return known;
   const counts: FusionCounts = { batchNorms: 0, adds: 0 };
   fusions.set(model, counts);
-  const outputs = outputLayers(model);
+  const outputs = new Set([model, ...views].flatMap((m) => [...outputLayers(m)]));
   for (const layer of model.layers) {
     const relu = trainingCalls.has(layer) ? undefined : reluAfter(layer, outputs);
     if (!relu) continue;

@@ -54,7 +54,7 @@ export class TrainStep {
   private readonly shared: Set<tf.Variable>;
 
   constructor(private readonly setup: StepSetup) {
-    fuseReluForTraining(setup.network.model);
+    fuseReluForTraining(setup.network.model, [setup.network.features]);
     this.variables = [...setup.network.model.trainableWeights.map((w) => w.read() as tf.Variable), ...setup.weighting.variables];
     this.shared = new Set(setup.network.shared);
   }

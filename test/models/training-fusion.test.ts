@@ -80,3 +80,18 @@ for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend('wasm');
   });
 }
+
+test('a relu does not fuse into a layer whose output a view of the model returns (a multi-task network\'s features)', () => {
+  const x = tfl.input({ shape: [4, 4, 2] });
+  const normalized = batchNormalization({ axis: -1 }).apply(conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(x) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+  const relu = tfl.layers.activation({ activation: 'relu' }).apply(normalized) as tfl.SymbolicTensor;
+  const head = tfl.layers.dense({ units: 1 }).apply(tfl.layers.flatten().apply(relu) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: x, outputs: head });
+  const features = tfl.model({ inputs: x, outputs: normalized });
+  assert.deepEqual(fuseReluForTraining(model, [features]), { batchNorms: 0, adds: 0 });
+  const input = tf.randomNormal([3, 4, 4, 2], 0, 1, 'float32', 1);
+  const out = tf.tidy(() => Array.from((features.apply(input, { training: true }) as tf.Tensor).dataSync()));
+  assert.ok(out.some((v) => v < 0), 'the features are the batch norm\'s output, negative values and all');
+  input.dispose();
+  model.dispose();
+});

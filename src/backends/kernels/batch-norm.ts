@@ -9,10 +9,10 @@
  *   MtlBatchNormTrainGrad  dy, x, scale, mean, variance (, a, b) -> dx, dscale, doffset
  *
  * where y = x·a + b per channel. With `relu` (a batch norm whose relu was fused into it,
- * src/models/training-fusion.ts), y = max(x·a + b, 0) and the gradient first masks dy
- * where the forward's x·a + b was not above 0, recomputed from a and b with the forward's
- * own float32 arithmetic (so the mask is its exactly): the relu's pass and its gradient's
- * pass over the activation are gone, and the pre-relu activation is never stored.
+ * src/models/training-fusion.ts), y = max(x·a + b, 0) and the gradient first multiplies dy
+ * by step(x·a + b) as Relu's gradient does, x·a + b recomputed from a and b with the
+ * forward's own float32 arithmetic (so the mask is its exactly): the relu's pass and its
+ * gradient's pass over the activation are gone, and the pre-relu activation is never stored.
  *
  * and, for inference, the per-channel affine map batch normalization then is, in one
  * pass instead of a Multiply and an Add over the whole activation (the same float32
@@ -37,6 +37,7 @@ import {
   sum,
 } from '@tensorflow/tfjs-core';
 import { hostArrays } from './host-arrays';
+import { stepValue } from './relu-grad';
 import { asWasm, heapF32, heapPtr, release } from './wasm/backend';
 import { batchNormSums, channelOps, channelOpsByRows, heapVector, type ReluMask } from './wasm/channel-ops';
 
@@ -73,11 +74,11 @@ export function channelMoments(x: Float32Array, c: number): { mean: Float64Array
   return { mean, variance };
 }
 
-/** dy where the forward's output, x·a + b in double rounded to float32 as the cpu forward stores it, was above 0, else 0. */
+/** dy · step(y), y the forward's x·a + b in double rounded to float32 as the cpu forward stores it: Relu's gradient (relu-grad.ts). */
 function reluMasked(dy: Float32Array, x: Float32Array, a: Float32Array, b: Float32Array): Float32Array {
   const c = a.length;
   const out = new Float32Array(dy.length);
-  for (let i = 0; i < dy.length; i++) out[i] = Math.fround(x[i] * a[i % c] + b[i % c]) > 0 ? dy[i] : 0;
+  for (let i = 0; i < dy.length; i++) out[i] = dy[i] * stepValue(Math.fround(x[i] * a[i % c] + b[i % c]));
   return out;
 }
 
@@ -148,7 +149,7 @@ function wasmBackward(
   }
   const vectors = [kn, kxNeg, k0].map((v) => heapVector(wasm, v));
   const [knv, kxv, k0v] = vectors;
-  const mask = relu ? [heapPtr(wasm, relu.scale), heapPtr(wasm, relu.shift)] : [];
+  const mask = relu ? [heapPtr(wasm, relu.a), heapPtr(wasm, relu.b)] : [];
   channelOpsByRows(wasm, c, relu ? 'affine2Relu' : 'affine2', rows, 1, (first, count) => [
     heapPtr(wasm, dy) + 4 * first * c, heapPtr(wasm, knv), heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, mean), heapPtr(wasm, kxv), heapPtr(wasm, k0v), ...mask, count, heapPtr(wasm, dxOut) + 4 * first * c,
   ]);
@@ -199,7 +200,7 @@ function backwardFor(backendName: 'wasm' | 'cpu'): KernelFunc {
     const arrays = hostArrays(backendName, backend);
     const [dxOut, dScaleOut, dOffsetOut] = arrays.allocate([x.shape, [c], [c]]);
     if (backendName === 'wasm') {
-      wasmBackward(backend, dy, x, scale, mean, variance, epsilon, relu ? { scale: a, shift: b } : undefined, dxOut, dScaleOut, dOffsetOut);
+      wasmBackward(backend, dy, x, scale, mean, variance, epsilon, relu ? { a, b } : undefined, dxOut, dScaleOut, dOffsetOut);
       return [dxOut, dScaleOut, dOffsetOut];
     }
     const dys = relu ? reluMasked(arrays.view(dy), arrays.view(x), arrays.view(a), arrays.view(b)) : arrays.view(dy);

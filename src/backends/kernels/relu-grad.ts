@@ -23,7 +23,8 @@ function reluGradModule(): Uint8Array {
   });
 }
 
-function stepValue(v: number): number {
+/** Relu's step: 1 above 0, NaN for NaN, else 0. */
+export function stepValue(v: number): number {
   return v > 0 ? 1 : v !== v ? NaN : 0;
 }
 

@@ -92,13 +92,13 @@ export function channelSums(wasm: BackendWasm, x: TensorInfo): Float64Array {
   return sums;
 }
 
-/** The forward's per-channel y = x·scale + shift, before the relu it was fused with: the backward's relu mask is y > 0. */
+/** The forward's per-channel y = x·a + b, before the relu it was fused with: the backward multiplies dy by step(y). */
 export interface ReluMask {
-  scale: TensorInfo;
-  shift: TensorInfo;
+  a: TensorInfo;
+  b: TensorInfo;
 }
 
-/** Per channel: [sum dy, sum dy * (x - mean)], in double precision; with `relu`, dy counts only where the forward's output was above 0. */
+/** Per channel: [sum dy, sum dy * (x - mean)], in double precision; with `relu`, of dy · step(x·a + b). */
 export function batchNormSums(
   wasm: BackendWasm, x: TensorInfo, dy: TensorInfo, mean: TensorInfo, relu?: ReluMask,
 ): [Float64Array, Float64Array] {
@@ -106,7 +106,7 @@ export function batchNormSums(
   const rows = x.shape.reduce((a, b) => a * b, 1) / c;
   const partials = allocF32(wasm, [Math.max(1, Math.ceil(rows / blockRows(c))), 2 * c]);
   const block = blockRows(c);
-  const mask = relu ? [heapPtr(wasm, relu.scale), heapPtr(wasm, relu.shift)] : [];
+  const mask = relu ? [heapPtr(wasm, relu.a), heapPtr(wasm, relu.b)] : [];
   channelOpsByRows(wasm, c, relu ? 'bnReluBlockSums' : 'bnBlockSums', rows, block, (first, count) => [
     heapPtr(wasm, x) + 4 * first * c, heapPtr(wasm, dy) + 4 * first * c, heapPtr(wasm, mean), ...mask, count, heapPtr(wasm, partials) + 4 * (first / block) * 2 * c,
   ]);

@@ -9,19 +9,20 @@
  *   affine2(x, k, z, m, h, b, rows, out)
  *                                 out[r,c] = x[r,c] * k[c] + (z[r,c] - m[c]) * h[c] + b[c]
  *   affine2Relu(x, k, z, m, h, b, p, q, rows, out)
- *                                 affine2 with x[r,c] read as 0 where z[r,c] * p[c] + q[c] <= 0
+ *                                 affine2 with x[r,c] read as x[r,c] * step(z[r,c] * p[c] + q[c])
  *   mulVec / addVec / subVec / divVec (x, v, rows, out)   out[r,c] = x[r,c] op v[c]
  *   vecSub / vecDiv (x, v, rows, out)                     out[r,c] = v[c] op x[r,c]
  *   blockSums(x, rows, out)       out[blk,c] = sum of x over the block's rows
  *   bnBlockSums(x, dy, mean, rows, out)
  *                                 out[blk,c] = sum dy, out[blk,C+c] = sum dy*(x-mean[c])
  *   bnReluBlockSums(x, dy, mean, p, q, rows, out)
- *                                 bnBlockSums with dy read as 0 where x * p[c] + q[c] <= 0
+ *                                 bnBlockSums with dy read as dy * step(x * p[c] + q[c])
  *
  * The Relu variants are a batch norm and the relu after it in one pass each way: the
- * forward writes max(x·a + b, 0); the backward recomputes x·a + b with the same float32
- * product and sum as the forward (p = a, q = b), so its mask is the forward's exactly
- * (a NaN there masks to 0).
+ * forward writes max(x·a + b, 0); the backward recomputes y = x·a + b with the same float32
+ * product and sum as the forward (p = a, q = b), so its mask is the forward's exactly, and
+ * multiplies dy by step(y) (1 above 0, NaN for NaN, else 0) as Relu's gradient does
+ * (relu-grad.ts): the same values, infinite and NaN ones included.
  *
  * Block sums cover BLOCK_ROWS rows each (the last one fewer), in f32; callers add
  * the blocks up in double precision.
@@ -123,18 +124,14 @@ export function channelOpsModule(C: number): Uint8Array {
   }
 
   /**
-   * Replaces the value on the stack (computed from the element at `j`) with 0 where
-   * z[r,c] * p[c] + q[c] is not above 0: the relu mask of the forward's output.
+   * Multiplies the value on the stack by step(y) (1 for y > 0, NaN for NaN, else 0), y the
+   * value left by `pushY`, kept in `y` (a local of the value's type): Relu's gradient.
    */
-  const maskByRelu = (f: Func, vector: boolean, offset: number, j: Local, z: Local, p: Local, q: Local) => {
-    if (vector) {
-      pushAffine(f, true, offset, j, z, p, q);
-      f.v128Zero().f32x4Gt().v128And();
-    } else {
-      f.f32(0);
-      pushAffine(f, false, offset, j, z, p, q);
-      f.f32(0).f32Gt().select();
-    }
+  const timesStep = (f: Func, vector: boolean, pushY: () => void, y: Local, one: Local) => {
+    pushY();
+    f.set(y);
+    if (vector) f.get(y).get(one).get(y).v128Zero().f32x4Gt().v128And().get(y).get(y).f32x4Ne().v128Bitselect().f32x4Mul();
+    else f.f32(1).get(y).f32(0).get(y).get(y).f32Ne().select().get(y).f32(0).f32Gt().select().f32Mul();
   };
 
   for (const relu of [false, true]) {
@@ -142,18 +139,20 @@ export function channelOpsModule(C: number): Uint8Array {
     const [x, k, z, m, h, b, ...rest] = f.params;
     const [p, q] = relu ? rest : [];
     const [rows, out] = rest.slice(relu ? 2 : 0);
+    const [yV, yF, one] = [f.local('v128'), f.local('f32'), f.local('v128')];
+    f.f32(1).f32x4Splat().set(one);
     rowLoop(f, rows, [x, z, out], (vector, offset, j) => {
       f.get(out).get(j).add();
       if (vector) {
         f.get(x).get(j).add().v128Load(offset);
-        if (relu) maskByRelu(f, true, offset, j, z, p, q);
+        if (relu) timesStep(f, true, () => pushAffine(f, true, offset, j, z, p, q), yV, one);
         f.get(k).get(j).add().v128Load(offset).f32x4Mul();
         f.get(z).get(j).add().v128Load(offset).get(m).get(j).add().v128Load(offset).f32x4Sub();
         f.get(h).get(j).add().v128Load(offset).f32x4Mul().f32x4Add();
         f.get(b).get(j).add().v128Load(offset).f32x4Add().v128Store(offset);
       } else {
         f.get(x).get(j).add().f32Load(offset);
-        if (relu) maskByRelu(f, false, offset, j, z, p, q);
+        if (relu) timesStep(f, false, () => pushAffine(f, false, offset, j, z, p, q), yF, one);
         f.get(k).get(j).add().f32Load(offset).f32Mul();
         f.get(z).get(j).add().f32Load(offset).get(m).get(j).add().f32Load(offset).f32Sub();
         f.get(h).get(j).add().f32Load(offset).f32Mul().f32Add();
@@ -246,15 +245,16 @@ export function channelOpsModule(C: number): Uint8Array {
     // Per channel (vector): the mean, and for the mask the forward's scale and shift.
     const [muV, pV, qV] = [f.local('v128'), f.local('v128'), f.local('v128')];
     const [muF, pF, qF] = [f.local('f32'), f.local('f32'), f.local('f32')];
-    // dy (masked), loaded for the first sum and kept for the second
-    const [dyV, dyF] = [f.local('v128'), f.local('f32')];
+    // dy (times the relu's step), loaded for the first sum and kept for the second
+    const [dyV, dyF, yV, yF, one] = [f.local('v128'), f.local('f32'), f.local('v128'), f.local('f32'), f.local('v128')];
+    f.f32(1).f32x4Splat().set(one);
     blockSums(f, rows, out, [x, dy], 2, (vector, offset, ptrs, term) => {
       if (term === 0) {
         f.get(ptrs[1]);
         if (vector) f.v128Load(offset);
         else f.f32Load(offset);
-        if (relu && vector) f.get(ptrs[0]).v128Load(offset).get(pV).f32x4Mul().get(qV).f32x4Add().v128Zero().f32x4Gt().v128And();
-        else if (relu) f.f32(0).get(ptrs[0]).f32Load(offset).get(pF).f32Mul().get(qF).f32Add().f32(0).f32Gt().select();
+        if (relu && vector) timesStep(f, true, () => f.get(ptrs[0]).v128Load(offset).get(pV).f32x4Mul().get(qV).f32x4Add(), yV, one);
+        else if (relu) timesStep(f, false, () => f.get(ptrs[0]).f32Load(offset).get(pF).f32Mul().get(qF).f32Add(), yF, one);
         f.tee(vector ? dyV : dyF);
       } else if (vector) {
         f.get(dyV).get(ptrs[0]).v128Load(offset).get(muV).f32x4Sub().f32x4Mul();

@@ -108,6 +108,7 @@ export class Func {
   f32Sub(): this { return this.op(0x93); }
   f32Mul(): this { return this.op(0x94); }
   f32Div(): this { return this.op(0x95); }
+  f32Ne(): this { return this.op(0x5c); }
   f32Gt(): this { return this.op(0x5e); }
   f32Max(): this { return this.op(0x97); }
   f64Add(): this { return this.op(0xa0); }
