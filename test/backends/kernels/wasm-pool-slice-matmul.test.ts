@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from '../../../src/backends/kernels/wasm';
+import { padImage } from '../../../src/backends/kernels/wasm/pad';
+import { asWasm } from '../../../src/backends/kernels/wasm/backend';
 import { assertClose, on, randomTensor } from './helpers';
 
 registerWasmTrainingKernels();
@@ -81,5 +83,20 @@ test('PadV2 on wasm writes every border byte: zeros on a heap that held NaNs, pa
     const ref = await run('cpu');
     const got = await run('wasm');
     assertClose(got[0], ref[0], `pad ${JSON.stringify(paddings)}`);
+  }
+});
+
+test('the padded copy of images without rows is all border: zeros, on a heap that held NaNs', async () => {
+  await tf.setBackend('wasm');
+  const wasm = asWasm(tf.backend());
+  for (const shape of [[2, 0, 3, 4], [2, 3, 0, 4]]) {
+    tf.tidy(() => {
+      for (let i = 0; i < 4; i++) tf.dispose(tf.fill([2 * 5 * 5 * 4 * (i + 1)], NaN));
+      const x = tf.zeros(shape);
+      const out = padImage(wasm, x, { top: 1, bottom: 1, left: 1, right: 1 });
+      const values = wasm.readSync(out.dataId) as Float32Array;
+      if (values.length === 0 || values.some((v) => v !== 0)) throw new Error(`${shape}: ${values.length} values, not all 0`);
+      wasm.disposeData(out.dataId);
+    });
   }
 });
