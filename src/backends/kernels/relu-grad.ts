@@ -10,6 +10,7 @@ import { engine, GradConfig, KernelConfig, KernelFunc, registerKernel, getKernel
 import { backendHas, replaceGradient, stockGradient } from './gradients';
 import { hostArrays } from './host-arrays';
 import { elementwise, elementwiseModule } from './elementwise';
+import { pushReluStep } from './wasm/simd/relu-step';
 
 export const RELU_GRAD = 'MtlReluGrad';
 
@@ -17,8 +18,7 @@ export const RELU_GRAD = 'MtlReluGrad';
 function reluGradModule(): Uint8Array {
   return elementwiseModule('reluGrad', (f, dy, x) => {
     f.get(dy);
-    // step(x): NaN where x is NaN, else 1 where x > 0, else 0
-    f.get(x).f32(1).f32x4Splat().get(x).v128Zero().f32x4Gt().v128And().get(x).get(x).f32x4Ne().v128Bitselect();
+    pushReluStep(f, true, x);
     f.f32x4Mul();
   });
 }

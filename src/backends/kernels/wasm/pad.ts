@@ -2,7 +2,7 @@
 import { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { hasPads, Pads, spatialPads } from '../conv-plans';
 import { stockKernel } from '../register';
-import { allocF32, asWasm, BackendWasm, heapF32, heapPtr, wasmMemory } from './backend';
+import { allocF32, asWasm, BackendWasm, heapPtr, wasmMemory } from './backend';
 import { MIN_SHARE_FLOATS, runSplit } from './kernel-pool';
 import { padModule } from './simd/pad';
 
@@ -13,11 +13,6 @@ export function padImage(wasm: BackendWasm, x: TensorInfo, pads: Pads): TensorIn
   const paddedHeight = h + pads.top + pads.bottom;
   const paddedWidth = w + pads.left + pads.right;
   const out = allocF32(wasm, [n, paddedHeight, paddedWidth, c]);
-  if (h === 0 || w === 0) {
-    // all border: the row loop below needs a row to end each image on
-    heapF32(wasm, out).fill(0);
-    return out;
-  }
   const pixel = 4 * c;
   const [srcImage, dstImage] = [h * w * pixel, paddedHeight * paddedWidth * pixel];
   const borders = [pads.left * pixel, pads.right * pixel, pads.top * paddedWidth * pixel, pads.bottom * paddedWidth * pixel];

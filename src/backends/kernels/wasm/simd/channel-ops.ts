@@ -28,6 +28,7 @@
  * the blocks up in double precision.
  */
 import { assemble, Func, Local } from './emit';
+import { pushReluStep } from './relu-step';
 
 /**
  * Rows per partial sum: about 1,024 values, and at least 8 rows (with 512-2,048
@@ -123,15 +124,13 @@ export function channelOpsModule(C: number): Uint8Array {
     funcs.push(f);
   }
 
-  /**
-   * Multiplies the value on the stack by step(y) (1 for y > 0, NaN for NaN, else 0), y the
-   * value left by `pushY`, kept in `y` (a local of the value's type): Relu's gradient.
-   */
-  const timesStep = (f: Func, vector: boolean, pushY: () => void, y: Local, one: Local) => {
+  /** Multiplies the value on the stack by step(y), y the value `pushY` leaves, kept in the local `y` (of its type): Relu's gradient. */
+  const timesStep = (f: Func, vector: boolean, pushY: () => void, y: Local) => {
     pushY();
     f.set(y);
-    if (vector) f.get(y).get(one).get(y).v128Zero().f32x4Gt().v128And().get(y).get(y).f32x4Ne().v128Bitselect().f32x4Mul();
-    else f.f32(1).get(y).f32(0).get(y).get(y).f32Ne().select().get(y).f32(0).f32Gt().select().f32Mul();
+    pushReluStep(f, vector, y);
+    if (vector) f.f32x4Mul();
+    else f.f32Mul();
   };
 
   for (const relu of [false, true]) {
@@ -139,20 +138,19 @@ export function channelOpsModule(C: number): Uint8Array {
     const [x, k, z, m, h, b, ...rest] = f.params;
     const [p, q] = relu ? rest : [];
     const [rows, out] = rest.slice(relu ? 2 : 0);
-    const [yV, yF, one] = [f.local('v128'), f.local('f32'), f.local('v128')];
-    f.f32(1).f32x4Splat().set(one);
+    const [yV, yF] = [f.local('v128'), f.local('f32')];
     rowLoop(f, rows, [x, z, out], (vector, offset, j) => {
       f.get(out).get(j).add();
       if (vector) {
         f.get(x).get(j).add().v128Load(offset);
-        if (relu) timesStep(f, true, () => pushAffine(f, true, offset, j, z, p, q), yV, one);
+        if (relu) timesStep(f, true, () => pushAffine(f, true, offset, j, z, p, q), yV);
         f.get(k).get(j).add().v128Load(offset).f32x4Mul();
         f.get(z).get(j).add().v128Load(offset).get(m).get(j).add().v128Load(offset).f32x4Sub();
         f.get(h).get(j).add().v128Load(offset).f32x4Mul().f32x4Add();
         f.get(b).get(j).add().v128Load(offset).f32x4Add().v128Store(offset);
       } else {
         f.get(x).get(j).add().f32Load(offset);
-        if (relu) timesStep(f, false, () => pushAffine(f, false, offset, j, z, p, q), yF, one);
+        if (relu) timesStep(f, false, () => pushAffine(f, false, offset, j, z, p, q), yF);
         f.get(k).get(j).add().f32Load(offset).f32Mul();
         f.get(z).get(j).add().f32Load(offset).get(m).get(j).add().f32Load(offset).f32Sub();
         f.get(h).get(j).add().f32Load(offset).f32Mul().f32Add();
@@ -246,15 +244,14 @@ export function channelOpsModule(C: number): Uint8Array {
     const [muV, pV, qV] = [f.local('v128'), f.local('v128'), f.local('v128')];
     const [muF, pF, qF] = [f.local('f32'), f.local('f32'), f.local('f32')];
     // dy (times the relu's step), loaded for the first sum and kept for the second
-    const [dyV, dyF, yV, yF, one] = [f.local('v128'), f.local('f32'), f.local('v128'), f.local('f32'), f.local('v128')];
-    f.f32(1).f32x4Splat().set(one);
+    const [dyV, dyF, yV, yF] = [f.local('v128'), f.local('f32'), f.local('v128'), f.local('f32')];
     blockSums(f, rows, out, [x, dy], 2, (vector, offset, ptrs, term) => {
       if (term === 0) {
         f.get(ptrs[1]);
         if (vector) f.v128Load(offset);
         else f.f32Load(offset);
-        if (relu && vector) timesStep(f, true, () => f.get(ptrs[0]).v128Load(offset).get(pV).f32x4Mul().get(qV).f32x4Add(), yV, one);
-        else if (relu) timesStep(f, false, () => f.get(ptrs[0]).f32Load(offset).get(pF).f32Mul().get(qF).f32Add(), yF, one);
+        if (relu && vector) timesStep(f, true, () => f.get(ptrs[0]).v128Load(offset).get(pV).f32x4Mul().get(qV).f32x4Add(), yV);
+        else if (relu) timesStep(f, false, () => f.get(ptrs[0]).f32Load(offset).get(pF).f32Mul().get(qF).f32Add(), yF);
         f.tee(vector ? dyV : dyF);
       } else if (vector) {
         f.get(dyV).get(ptrs[0]).v128Load(offset).get(muV).f32x4Sub().f32x4Mul();
